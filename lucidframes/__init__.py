@@ -1,0 +1,54 @@
+"""lucidframes: the Lucid Green API as typed pandas DataFrames, with a LucidID validator and a local sandbox.
+
+The public API is ``__all__``. This module imports neither ipywidgets nor the sandbox: they load when asked for
+(``lucidframes.widgets``, ``lucidframes.sandbox``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from lucidframes._version import __version__
+from lucidframes.client import Client, check_same_origin
+from lucidframes.endpoints import ENDPOINTS, Endpoint, get_endpoint
+from lucidframes.errors import *  # noqa: F403
+from lucidframes.errors import __all__ as _error_names
+from lucidframes.export import export
+from lucidframes.pagination import DrainState, DrainStopped, DriftWarning
+from lucidframes.retry import RetryPolicy
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = [
+    "ENDPOINTS",
+    "Client",
+    "DrainState",
+    "DrainStopped",
+    "DriftWarning",
+    "Endpoint",
+    "RetryPolicy",
+    "__version__",
+    "check_same_origin",
+    "export",
+    "get_endpoint",
+    "load",
+    *_error_names,
+]
+
+
+def load(name: str, page: int | None = None, pages: Iterable[int] | None = None, **kwargs: Any) -> pd.DataFrame:
+    """Load an endpoint with a Client configured from the environment (``LUCID_BASE_URL``, ``LUCID_CLIENT_ID``, ...).
+
+    Args:
+        name: the endpoint name.
+        page: only this page.
+        pages: only these pages.
+        **kwargs: as for ``Client.load``.
+
+    Returns:
+        The DataFrame.
+    """
+    with Client() as client:
+        return client.load(name, page=page, pages=pages, **kwargs)

@@ -1,0 +1,5 @@
+"""``python -m lucidframes`` runs the command line."""
+
+from lucidframes.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,237 @@
+"""The exception tree of lucidframes: every error we raise derives from ``LucidError``.
+
+::
+
+    LucidError
+    ├── ConfigError                     nothing (or something wrong) configured: says what to set
+    ├── UnknownEndpointError            a name that is not in the registry: lists close matches
+    ├── LucidIDValidationError          local LucidID check failed: carries the ValidationReport
+    └── APIError                        a call to the API failed: carries history, partial, resume
+        ├── TransportError              no HTTP answer at all
+        │   ├── ConnectError            could not connect, or the connection dropped
+        │   └── RequestTimeoutError     connect or read timeout
+        ├── HTTPStatusError             an HTTP answer with an error status
+        │   ├── BadRequestError         400, or a legacy 403 whose body says "invalid payload"
+        │   │   └── UnknownLucidIDError the server did not know some LucidIDs
+        │   ├── AuthenticationError     401 (after renewing the token once, where possible)
+        │   ├── ForbiddenError          403
+        │   ├── NotFoundError           404
+        │   ├── MethodNotAllowedError   405
+        │   ├── RateLimitError          429 (Retry-After above the ceiling, or retries used up)
+        │   └── ServerError             500-599
+        ├── DecodeError                 the body is not JSON, or not of the expected shape
+        └── PaginationError             pages that do not add up (foreign next link, count mismatch, drift)
+
+Messages say what happened and what to do, after the "Action" column of the API's retry guide.
+No message ever contains a token or a client secret.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - imports for annotations only
+    import pandas as pd
+
+__all__ = [
+    "APIError",
+    "Attempt",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigError",
+    "ConnectError",
+    "DecodeError",
+    "ForbiddenError",
+    "HTTPStatusError",
+    "LucidError",
+    "LucidIDValidationError",
+    "MethodNotAllowedError",
+    "NotFoundError",
+    "PaginationError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ServerError",
+    "TransportError",
+    "UnknownEndpointError",
+    "UnknownLucidIDError",
+]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try of a request: what came back and how long we waited before the next try."""
+
+    status: int | None  # None when there was no HTTP answer
+    error: str | None  # a short description (exception class or reason), never secrets
+    wait: float  # seconds slept before the next attempt (0.0 for the last one)
+
+
+class LucidError(Exception):
+    """Base of every lucidframes error."""
+
+
+class ConfigError(LucidError):
+    """The client is missing configuration, or has configuration that cannot work."""
+
+
+class UnknownEndpointError(LucidError, KeyError):
+    """A name that is not in the endpoint registry."""
+
+    def __init__(self, name: str, suggestions: list[str] | None = None) -> None:
+        self.name = name
+        self.suggestions = list(suggestions or [])
+        hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"Unknown endpoint {name!r}.{hint} Run `lucidframes endpoints` to list them.")
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0])
+
+
+class LucidIDValidationError(LucidError, ValueError):
+    """LucidIDs failed the local format check; ``.report`` is the ValidationReport."""
+
+    def __init__(self, message: str, report: Any = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class APIError(LucidError):
+    """A call to the API failed.
+
+    ``history`` lists every attempt; ``partial`` (a DataFrame) and ``resume`` (a state to pass
+    to ``Client.load(resume=...)``) are set when a drain gave up part way.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        history: list[Attempt] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.url = url
+        self.history: list[Attempt] = list(history or [])
+        self.partial: pd.DataFrame | None = None
+        self.resume: Any = None
+
+    @property
+    def total_wait(self) -> float:
+        """Seconds spent waiting between the attempts of this request."""
+        return sum(a.wait for a in self.history)
+
+    def __str__(self) -> str:
+        text = self.message
+        if len(self.history) > 1:
+            tries = ", ".join(
+                f"{a.status if a.status is not None else a.error}" + (f" (waited {a.wait:g}s)" if a.wait else "")
+                for a in self.history
+            )
+            text += f" [{len(self.history)} attempts: {tries}]"
+        return text
+
+
+class TransportError(APIError):
+    """No HTTP answer: the connection failed, dropped or timed out."""
+
+
+class ConnectError(TransportError):
+    """Could not connect to the server, or it dropped the connection."""
+
+
+class RequestTimeoutError(TransportError):
+    """The server did not answer in time."""
+
+
+class DecodeError(APIError):
+    """The body was not JSON, or not of the shape the endpoint documents."""
+
+
+class PaginationError(APIError):
+    """Pages that do not add up: a foreign ``next`` link, a count mismatch, data that changed."""
+
+
+class HTTPStatusError(APIError):
+    """The API answered with an error status; ``status_code``, ``body`` and ``detail`` hold what it said."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: Any = None,
+        method: str | None = None,
+        url: str | None = None,
+        history: list[Attempt] | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url, history=history)
+        self.status_code = status_code
+        self.body = body
+        self.detail: str | None = body.get("detail") if isinstance(body, dict) else None
+
+
+class BadRequestError(HTTPStatusError):
+    """The server rejected the payload (400, or a legacy 403 ``invalid payload``); ``reasons``: field -> messages."""
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.reasons: dict[str, list[str]] = _field_reasons(self.body)
+
+
+class UnknownLucidIDError(BadRequestError):
+    """The server did not know some of the submitted LucidIDs; ``unknown_ids`` names them where known."""
+
+    def __init__(self, message: str, *, unknown_ids: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.unknown_ids: list[str] | None = unknown_ids
+
+
+class AuthenticationError(HTTPStatusError):
+    """401: the credentials or token were not accepted."""
+
+
+class ForbiddenError(HTTPStatusError):
+    """403: the credentials may not do this (another Brand's or Company's resource)."""
+
+
+class NotFoundError(HTTPStatusError):
+    """404: no such resource, page or path."""
+
+
+class MethodNotAllowedError(HTTPStatusError):
+    """405: the endpoint does not take this HTTP method."""
+
+
+class RateLimitError(HTTPStatusError):
+    """429: throttled; ``retry_after`` is the server's wait in seconds (None when not given)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(HTTPStatusError):
+    """500-599: the server failed; retried with backoff before this is raised."""
+
+
+def _field_reasons(body: Any) -> dict[str, list[str]]:
+    """Field-level reasons from a DRF or Lucid error body, as ``{field: [messages]}``."""
+    if not isinstance(body, dict):
+        return {}
+    reason = body.get("reason")
+    source: dict[Any, Any] = reason if isinstance(reason, dict) else body
+    reasons: dict[str, list[str]] = {}
+    for field, value in source.items():
+        if field == "status" and source is body:
+            continue
+        if isinstance(value, list):
+            reasons[str(field)] = [str(v) for v in value]
+        elif isinstance(value, dict):  # transactions: {"items": {"invalid": [...], "unknown": [...]}}
+            reasons[str(field)] = [f"{k}: {v}" for k, v in value.items()]
+        else:
+            reasons[str(field)] = [str(value)]
+    return reasons
