@@ -1,0 +1,137 @@
+"""Records -> one typed DataFrame: nested objects flattened to dotted columns, dtypes, stable column order.
+
+The frame is built once from all collected records (never a concat per page). Flattening only touches columns
+that actually hold dicts, so a flat endpoint costs no more than ``pd.DataFrame(records)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["to_frame"]
+
+
+def to_frame(
+    records: Sequence[Mapping[str, Any]],
+    columns: Mapping[str, str] | None = None,
+    *,
+    flatten: bool = True,
+) -> pd.DataFrame:
+    """Build a typed DataFrame from API records.
+
+    Args:
+        records: the rows, as dicts (as the API sends them).
+        columns: the registry's column -> kind map; these come first, in this order, even when absent.
+        flatten: expand nested objects into dotted columns (``brand.name``); lists stay lists.
+
+    Returns:
+        The DataFrame: registry columns first, then any extra fields in order of first appearance.
+    """
+    columns = dict(columns or {})
+    df = pd.DataFrame.from_records(list(records)) if len(records) else pd.DataFrame()
+    if flatten:
+        df = _flatten(df)
+    for name in columns:
+        if name not in df.columns:
+            df[name] = pd.Series([None] * len(df), dtype="object", index=df.index)
+    ordered = list(columns) + [c for c in df.columns if c not in columns]
+    df = df[ordered]
+    for name, kind in columns.items():
+        df[name] = _convert(df[name], kind)
+    for name in df.columns:
+        if name not in columns:
+            df[name] = _infer(df[name])
+    return df
+
+
+def _flatten(df: pd.DataFrame, prefix: str = "") -> pd.DataFrame:
+    """Replace every column that holds dicts by its dotted sub-columns, recursively."""
+    if df.empty:
+        return df
+    parts: list[pd.DataFrame | pd.Series] = []
+    changed = False
+    for name in df.columns:
+        col = df[name]
+        if col.dtype == object and _holds_dicts(col):
+            changed = True
+            expanded = pd.DataFrame.from_records(
+                [v if isinstance(v, dict) else {} for v in col.tolist()], index=df.index
+            )
+            if expanded.shape[1] == 0:
+                parts.append(col.where(col.map(lambda v: not isinstance(v, dict)), None).rename(name))
+                continue
+            expanded.columns = [f"{name}.{sub}" for sub in expanded.columns]
+            parts.append(_flatten(expanded))
+        else:
+            parts.append(col)
+    if not changed:
+        return df
+    return pd.concat(parts, axis=1)
+
+
+def _holds_dicts(col: pd.Series) -> bool:
+    """Whether an object column holds dicts, judged by its first non-null value (a column keeps one shape)."""
+    first = col.first_valid_index()
+    return first is not None and isinstance(col.at[first], dict)
+
+
+def _convert(col: pd.Series, kind: str) -> pd.Series:
+    """Coerce a column to the registry's kind; values that do not fit stay visible as strings, never dropped."""
+    if kind == "datetime":
+        # One unit for every page size and for empty frames, so results compare equal.
+        converted = pd.to_datetime(col, utc=True, format="ISO8601", errors="coerce").astype("datetime64[us, UTC]")
+        # A value that was present but did not parse must not silently become NaT: keep the column as text.
+        lost = converted.isna() & col.notna()
+        return _as_text(col) if bool(lost.any()) else converted
+    if kind == "bool":
+        values = col.tolist()
+        if all(v is None or isinstance(v, bool) or _isnan(v) for v in values):
+            return col.astype("boolean")
+        return _as_text(col)
+    if kind == "int":
+        try:
+            return col.astype("Int64")
+        except (TypeError, ValueError):
+            return _as_text(col)
+    if kind in ("string", "decimal"):
+        return _as_text(col)
+    return col.astype("object")  # "object": lists and anything else stay as they came
+
+
+def _as_text(col: pd.Series) -> pd.Series:
+    """Strings stay strings, missing stays missing, anything else becomes its JSON-ish text."""
+    if col.dtype == "str":  # pandas already inferred a string column: nothing to do
+        return col
+    values = [v if v is None or isinstance(v, str) or _isnan(v) else _text(v) for v in col.tolist()]
+    return pd.Series(values, index=col.index, dtype="str", name=col.name)
+
+
+def _text(value: Any) -> str:
+    """A readable text for a non-string value in a text column (a number, a list)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _isnan(value: Any) -> bool:
+    """True for float NaN (what pandas puts in for absent keys)."""
+    return isinstance(value, float) and value != value
+
+
+def _infer(col: pd.Series) -> pd.Series:
+    """Types for columns the registry does not name: booleans, nullable ints, text; lists stay objects."""
+    if col.dtype != object:
+        return col
+    values = [v for v in col.tolist() if v is not None and not _isnan(v)]
+    if not values:
+        return col
+    if all(isinstance(v, bool) for v in values):
+        return col.astype("boolean")
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return col.astype("Int64")
+    if all(isinstance(v, str) for v in values):
+        return col.astype("str")
+    return col

@@ -1,0 +1,373 @@
+"""Loaders (issue 4): drains that equal the sandbox's data exactly, with faults, drift, partial results and resume."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+import lucidframes as lf
+from lucidframes.endpoints import ASSET_TYPES, ENDPOINTS
+from lucidframes.frames import to_frame
+
+PRODUCTS = "/api/v1.5/products/"
+
+
+def expected(sb, name="products", **params):
+    """The sandbox's own rows for a list endpoint, typed the way the registry types them."""
+    return to_frame(sb.list_rows(name, **params), ENDPOINTS[name].columns)
+
+
+def pages_requested(sb, path=PRODUCTS):
+    """The page numbers requested from a list path, in order (1 for the bare URL)."""
+    out = []
+    for e in sb.log:
+        if e.path == path:
+            q = dict(p.split("=", 1) for p in e.query.split("&") if "=" in p)
+            out.append(int(q.get("page", 1)))
+    return out
+
+
+def assert_exact(df, sb, name="products", **params):
+    rows = sb.list_rows(name, **params)
+    pd.testing.assert_frame_equal(df, expected(sb, name, **params))
+    assert df[ENDPOINTS[name].key].tolist() == [r["uuid"] for r in rows]
+    assert df.attrs["lucidframes"]["rows"] == len(rows) == df.attrs["lucidframes"]["count"]
+
+
+# -- exact drains ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("products", "page_size"),
+    [(1203, 100), (1203, 7), (300, 100), (0, 100), (1, 100), (50, 50), (51, 50)],
+)
+def test_full_drain_equals_the_data(sandbox_client, products, page_size):
+    sb, client = sandbox_client(sizes={"products": products}, page_size=page_size)
+    df = client.load("products")
+    assert_exact(df, sb)
+    pages = max(1, -(-products // page_size))
+    assert sorted(pages_requested(sb)) == list(range(1, pages + 1))  # every page once, none twice
+    assert df.attrs["lucidframes"]["pages"] == list(range(1, pages + 1))
+
+
+def test_drain_types(sandbox, client):
+    df = client.load("products")
+    assert str(df["uuid"].dtype) == "str"
+    assert str(df["is_published"].dtype) == "boolean"
+    assert isinstance(df["published_on"].dtype, pd.DatetimeTZDtype)
+    assert list(df.columns[:6]) == ["uuid", "name", "sku", "product_type", "is_published", "brand_uuid"]
+    batches = client.load("batches")
+    assert isinstance(batches["produced_on"].dtype, pd.DatetimeTZDtype)
+    assert batches["digital_coa_uuids"].map(type).eq(list).all()  # lists stay lists
+
+
+def test_empty_result_has_the_columns(sandbox_client):
+    sb, client = sandbox_client(sizes={"products": 0})
+    df = client.load("products")
+    assert df.empty and list(df.columns[:6]) == ["uuid", "name", "sku", "product_type", "is_published", "brand_uuid"]
+    assert str(df["is_published"].dtype) == "boolean"
+
+
+@pytest.mark.parametrize("asset_type", ASSET_TYPES)
+def test_assets_of_every_type(sandbox, client, asset_type):
+    df = client.load("assets", asset_type=asset_type)
+    assert_exact(df, sandbox, "assets", asset_type=asset_type)
+
+
+def test_bare_array_list(sandbox, client):
+    df = client.load("brands")
+    assert df["uuid"].tolist() == [b["uuid"] for b in sandbox.data["brands"]]
+
+
+def test_one_page_and_some_pages(sandbox, client):
+    full = expected(sandbox)
+    one = client.load("products", page=3)
+    pd.testing.assert_frame_equal(one, full.iloc[200:300].reset_index(drop=True))
+    some = client.load("products", pages=range(2, 5))
+    pd.testing.assert_frame_equal(some, full.iloc[100:400].reset_index(drop=True))
+    assert some.attrs["lucidframes"]["pages"] == [2, 3, 4]
+
+
+def test_page_past_the_end_is_not_found(sandbox, client):
+    with pytest.raises(lf.NotFoundError, match="Invalid page"):
+        client.load("products", page=99)
+
+
+def test_unknown_endpoint_lists_close_matches(client):
+    with pytest.raises(lf.UnknownEndpointError) as info:
+        client.load("prodcuts")
+    assert "products" in info.value.suggestions
+    assert "products" in str(info.value)
+
+
+def test_path_parameter_checked(client):
+    with pytest.raises(lf.ConfigError, match="asset_type"):
+        client.load("assets")
+    with pytest.raises(lf.ConfigError, match="images"):
+        client.load("assets", asset_type="image")
+
+
+# -- faults mid-drain -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "waits"),
+    [
+        ({"status": 503, "times": 2}, [1, 2]),
+        ({"status": 502}, [1]),
+        ({"status": 429, "retry_after": 5}, [5]),
+        ({"status": 429, "retry_after": "date"}, None),
+        ({"kind": "drop"}, [1]),
+        ({"kind": "truncate"}, [1]),
+        ({"kind": "not_json"}, [1]),
+        ({"status": 401}, []),  # a refused token: renewed once, no wait
+    ],
+)
+def test_exact_with_faults_mid_drain(sandbox, client, recorder, fault, waits):
+    if fault.get("retry_after") == "date":
+        fault["retry_after"] = datetime.now(UTC) + timedelta(seconds=20)
+    sandbox.fault(PRODUCTS + "?page=5", **fault)
+    df = client.load("products")
+    assert_exact(df, sandbox)
+    if waits is not None:
+        assert recorder.waits == waits
+        assert df.attrs["lucidframes"]["retries"] == len(waits)
+        assert df.attrs["lucidframes"]["total_wait"] == sum(waits)
+    else:
+        assert len(recorder.waits) == 1 and 17 <= recorder.waits[0] <= 20
+
+
+def test_expired_tokens_mid_drain(sandbox, client):
+    client.load("products", page=1)
+    sandbox.expire_tokens()
+    df = client.load("products")
+    assert_exact(df, sandbox)
+    statuses = [e.status for e in sandbox.log if e.path == PRODUCTS]
+    assert statuses.count(401) >= 1
+
+
+def test_foreign_next_link_is_refused(client):
+    responses = pytest.importorskip("responses")
+    # The sandbox builds links from its own address, so a foreign `next` is a sequence only a fake can produce.
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.POST, client.base_url + "/o/token/",
+                 json={"access_token": "t", "token_type": "Bearer", "expires_in": 3600})  # fmt: skip
+        rsps.add(responses.GET, client.base_url + PRODUCTS,
+                 json={"count": 4, "next": "https://attacker.example/api/v1.5/products/?page=2", "previous": None,
+                       "results": [{"uuid": "a"}, {"uuid": "b"}]})  # fmt: skip
+        with pytest.raises(lf.PaginationError, match="another origin"):
+            client.load("products")
+        assert [c.request.url for c in rsps.calls if "attacker" in c.request.url] == []
+
+
+def test_malformed_page_is_a_decode_error(client):
+    responses = pytest.importorskip("responses")
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.POST, client.base_url + "/o/token/", json={"access_token": "t", "expires_in": 3600})
+        rsps.add(responses.GET, client.base_url + PRODUCTS, json={"count": 4, "results": "nope"})
+        with pytest.raises(lf.DecodeError, match="count, next, previous, results"):
+            client.load("products")
+
+
+# -- giving up, resuming, checkpoints ----------------------------------------------------------------------------
+
+
+def test_give_up_returns_partial_and_resume_completes_exactly(sandbox_client, recorder):
+    sb, client = sandbox_client(workers=1)
+    sb.fault(PRODUCTS + "?page=4", status=503, times=6)
+    with pytest.raises(lf.ServerError) as info:
+        client.load("products")
+    err = info.value
+    full = expected(sb)
+    pd.testing.assert_frame_equal(err.partial, full.iloc[:300].reset_index(drop=True))
+    assert err.partial.attrs["lucidframes"]["complete"] is False
+    assert recorder.waits == [1, 2, 4, 8, 16]
+    before = len(pages_requested(sb))
+    df = client.load("products", resume=err.resume)
+    assert_exact(df, sb)
+    again = pages_requested(sb)[before:]
+    assert sorted(again) == list(range(4, 14))  # pages 1-3 were not fetched again
+
+
+def test_resume_of_another_drain_is_refused(sandbox_client):
+    sb, client = sandbox_client(workers=1)
+    sb.fault(PRODUCTS + "?page=2", status=500, times=6)
+    with pytest.raises(lf.ServerError) as info:
+        client.load("products")
+    with pytest.raises(lf.ConfigError, match="resume"):
+        client.load("batches", resume=info.value.resume)
+
+
+def test_checkpoint_lets_a_rerun_continue(sandbox_client, tmp_path):
+    sb, client = sandbox_client(workers=2)
+    ckpt = tmp_path / "products.ckpt"
+    sb.fault(PRODUCTS + "?page=6", status=500, times=6)
+    with pytest.raises(lf.ServerError):
+        client.load("products", checkpoint=ckpt)
+    assert ckpt.exists()
+    saved = [json.loads(line) for line in ckpt.read_text(encoding="utf-8").splitlines()]
+    assert saved[0]["endpoint"] == "products"
+    fetched_before = {p["page"] for p in saved[1:]}
+    before = len(pages_requested(sb))
+    df = client.load("products", checkpoint=ckpt)
+    assert_exact(df, sb)
+    assert not set(pages_requested(sb)[before:]) & fetched_before
+    assert not ckpt.exists()  # a complete drain removes its checkpoint
+
+
+def test_stop_event_returns_partial(sandbox_client):
+    import threading
+
+    sb, client = sandbox_client(workers=1)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(lf.DrainStopped) as info:
+        client.load("products", stop=stop)
+    assert len(info.value.partial) == 100  # page 1 only
+    df = client.load("products", resume=info.value.resume)
+    assert_exact(df, sb)
+
+
+# -- drift ----------------------------------------------------------------------------------------------------
+
+
+def test_drift_is_refetched_by_default(sandbox_client):
+    sb, client = sandbox_client(workers=1)
+    sb.mutate_after(3, "products", insert=5, position="start")
+    df = client.load("products")
+    assert_exact(df, sb)  # the final data, exactly
+    drift = df.attrs["lucidframes"]["drift"]
+    assert drift["detected"] is True and drift["refetches"] == 1 and drift["unresolved"] is None
+
+
+def test_drift_warn_keeps_first_pass_without_duplicates(sandbox_client):
+    sb, client = sandbox_client(workers=1)
+    sb.mutate_after(3, "products", insert=5, position="start")
+    with pytest.warns(lf.DriftWarning, match="changed"):
+        df = client.load("products", on_drift="warn")
+    assert df["uuid"].is_unique
+    assert df.attrs["lucidframes"]["duplicates_dropped"] == 5
+
+
+def test_drift_raise(sandbox_client):
+    sb, client = sandbox_client(workers=1)
+    sb.mutate_after(2, "products", delete=3)
+    with pytest.raises(lf.PaginationError, match="changed") as info:
+        client.load("products", on_drift="raise")
+    assert info.value.partial is not None and len(info.value.partial) > 0
+
+
+def test_no_drift_no_warning(sandbox, client):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        df = client.load("products")
+    assert df.attrs["lucidframes"]["drift"]["detected"] is False
+
+
+# -- lookups and submissions ----------------------------------------------------------------------------------
+
+
+def test_lookup_every_single_resource_endpoint(sandbox, client):
+    data = sandbox.data
+    cases = {
+        "products": [r["uuid"] for r in data["products"][:3]],
+        "batches": [r["uuid"] for r in data["batches"][:3]],
+        "brands": [r["uuid"] for r in data["brands"][:3]],
+        "digital_coas": [r["uuid"] for r in data["digital_coas"][:3]],
+        "items": [r["uuid"] for r in data["items"][:3]],
+        "collections": [data["collections"][0]["uuid"], data["collections"][1]["identifier"]],
+        "retail_batches": [r["uuid"] for r in data["batches"][:2]],
+    }
+    for name, ids in cases.items():
+        df = client.lookup(name, ids)
+        assert df["_id"].tolist() == ids, name
+        assert (df["_status"] == "ok").all(), (name, df["_error"].tolist())
+
+
+def test_lookup_reports_not_found_per_id(sandbox, client):
+    ids = [sandbox.data["items"][0]["uuid"], "2" * 20, sandbox.data["items"][0]["uuid"]]
+    df = client.lookup("items", ids)
+    assert df["_status"].tolist() == ["ok", "not_found", "ok"]
+    assert len([e for e in sandbox.log if e.path.startswith("/api/v1.5/items/")]) == 2  # duplicates fetched once
+
+
+def test_lookup_guard_sends_nothing_for_a_bad_lucid_id(sandbox, client):
+    good = sandbox.data["items"][0]["uuid"]
+    with pytest.raises(lf.LucidIDValidationError) as info:
+        client.lookup("items", [good, "https://qr.lcdg.io/" + good, "O" * 20])
+    assert "O" * 20 in str(info.value)
+    assert [e for e in sandbox.log if e.path.startswith("/api/")] == []
+
+
+def test_submit_guard_and_unknown_ids(sandbox, client):
+    items = sandbox.data["items"]
+    with pytest.raises(lf.LucidIDValidationError):
+        client.submit("transactions_complete", {"items": ["bad id"], "order_id": "1", "performed_at": "x"})
+    assert [e for e in sandbox.log if e.path.startswith("/api/")] == []
+    unknown = "3" * 20
+    body = {"case_uuid": "A" * 22, "lucid_ids": [items[0]["uuid"], unknown]}
+    with pytest.raises(lf.UnknownLucidIDError) as info:
+        client.submit("caseids_import", body)
+    assert info.value.unknown_ids == [unknown]
+    posts = [e for e in sandbox.log if e.method == "POST" and e.path.startswith("/api/")]
+    assert len(posts) == 1  # the payload is never re-sent to find out
+
+
+# -- export ---------------------------------------------------------------------------------------------------
+
+
+def test_csv_round_trip(sandbox, client, tmp_path):
+    df = client.load("batches")
+    path = lf.export(df, tmp_path / "batches.csv")
+    raw = path.read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert list(back.columns) == list(df.columns)
+    assert back["uuid"].tolist() == df["uuid"].tolist()
+    produced = df["produced_on"].dropna().iloc[0]
+    assert produced.isoformat() in set(back["produced_on"])  # ISO-8601 with the offset
+    again = pd.to_datetime(back["produced_on"].replace("", None), utc=True, format="ISO8601")
+    pd.testing.assert_series_equal(again.astype("datetime64[us, UTC]"), df["produced_on"], check_names=False)
+    assert json.loads(back["digital_coa_uuids"].iloc[0]) == df["digital_coa_uuids"].iloc[0]
+
+
+def test_parquet_round_trip(sandbox, client, tmp_path):
+    pytest.importorskip("pyarrow")
+    df = client.load("products")
+    back = pd.read_parquet(lf.export(df, tmp_path / "products.parquet"))
+    pd.testing.assert_frame_equal(back, df, check_dtype=False)
+    assert str(back["is_published"].dtype) == "boolean"
+
+
+def test_jsonl_export(sandbox, client, tmp_path):
+    df = client.load("batches")
+    lines = (tmp_path / "b.jsonl")
+    lf.export(df, lines)
+    rows = [json.loads(x) for x in lines.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == len(df) and rows[0]["uuid"] == df["uuid"].iloc[0]
+    assert isinstance(rows[0]["digital_coa_uuids"], list)
+
+
+# -- progress -------------------------------------------------------------------------------------------------
+
+
+def test_progress_bar_knows_the_total(sandbox, recorder, capsys, monkeypatch):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    client = lf.Client(sandbox.url, sandbox.client_id, sandbox.client_secret, sleep=recorder, rate_limits=None)
+    client.load("products")
+    err = capsys.readouterr().err
+    assert "13/13" in err and "rows=1203" in err
+    assert sandbox.client_secret not in err and client.auth.token() not in err
+
+
+def test_progress_off(sandbox, recorder, capsys, monkeypatch):
+    client = lf.Client(sandbox.url, sandbox.client_id, sandbox.client_secret, sleep=recorder, rate_limits=None)
+    client.load("products", progress=False)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    client.load("products")
+    assert capsys.readouterr().err == ""
