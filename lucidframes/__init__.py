@@ -31,6 +31,7 @@ __all__ = [
     "RetryPolicy",
     "__version__",
     "check_same_origin",
+    "explore",
     "export",
     "get_endpoint",
     "load",
@@ -52,3 +53,18 @@ def load(name: str, page: int | None = None, pages: Iterable[int] | None = None,
     """
     with Client() as client:
         return client.load(name, page=page, pages=pages, **kwargs)
+
+
+def explore(client: Client | None = None, *, sandbox: bool = False) -> Any:
+    """Open the notebook Explorer widget on ``client``, or one configured from the environment.
+
+    Args:
+        client: the Client to explore with; from the ``LUCID_*`` environment when omitted.
+        sandbox: start the local sandbox and explore it instead (no credentials needed).
+
+    Returns:
+        The ``lucidframes.widgets.Explorer`` (display it as a cell's last value).
+    """
+    from lucidframes.widgets import explore as _explore  # ipywidgets only loads when asked for
+
+    return _explore(client, sandbox=sandbox)

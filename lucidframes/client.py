@@ -101,7 +101,7 @@ class Client:
         api_prefixes: version prefix per product, default ``{"source": "/api/v1.5/", "retail": "/api/v1.2/"}``.
         timeout: (connect, read) seconds for every request.
         retry: the RetryPolicy; the API guide's by default.
-        sleep: the single hook through which every wait passes (tests record waits instead of sleeping).
+        sleep: the single hook through which every wait passes (``time.sleep`` by default; tests record waits).
         rate_limits: (requests, window seconds) per product; the documented limits by default; None or False: off.
         workers: concurrent page fetches for a drain.
         progress: show tqdm progress bars by default.
@@ -118,7 +118,7 @@ class Client:
         api_prefixes: Mapping[str, str] | None = None,
         timeout: float | tuple[float, float] = config.DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         rate_limits: RateLimits | bool | None = True,
         workers: int = config.DEFAULT_WORKERS,
         progress: bool = True,
@@ -130,7 +130,8 @@ class Client:
         self.api_prefixes = {**config.DEFAULT_API_PREFIXES, **(api_prefixes or {})}
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self.sleep = sleep
+        # Looked up at construction (not bound as a default), so patching time.sleep reaches every client.
+        self.sleep: Callable[[float], None] = sleep or time.sleep
         if workers < 1:
             raise ConfigError("workers must be at least 1")
         self.workers = workers

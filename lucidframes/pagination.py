@@ -28,7 +28,7 @@ from lucidframes.client import check_same_origin
 from lucidframes.endpoints import Endpoint, get_endpoint
 from lucidframes.errors import APIError, ConfigError, DecodeError, NotFoundError, PaginationError
 from lucidframes.frames import to_frame
-from lucidframes.progress import DrainProgress
+from lucidframes.progress import DrainProgress, ProgressCallback
 
 if TYPE_CHECKING:  # pragma: no cover
     from lucidframes.client import Client
@@ -102,6 +102,7 @@ def load(
     checkpoint: str | os.PathLike[str] | None = None,
     flatten: bool = True,
     stop: threading.Event | None = None,
+    on_progress: ProgressCallback | None = None,
     **path_params: Any,
 ) -> pd.DataFrame:
     """Load a registered endpoint into one typed DataFrame (see ``Client.load``).
@@ -118,6 +119,7 @@ def load(
         checkpoint: a file where fetched pages are kept, so a re-run continues where a failed one stopped.
         flatten: expand nested objects into dotted columns.
         stop: an Event that stops the drain (it then raises DrainStopped with the partial result).
+        on_progress: called as ``(pages_done, pages_total, rows, seconds_waited)`` after each page.
         **path_params: the endpoint's path parameters (``asset_type="images"``).
 
     Returns:
@@ -133,7 +135,7 @@ def load(
         raise ConfigError("Pass page= or pages=, not both.")
     params = {k: str(v) for k, v in path_params.items()}
     list_url = client.url_for(ep.format_path(ep.list_path, params), ep.product)
-    drain = _Drain(client, ep, params, list_url, workers or client.workers, stop)
+    drain = _Drain(client, ep, params, list_url, workers or client.workers, stop, flatten)
     show = client.progress if progress is None else progress
 
     if ep.list_shape != "paginated":
@@ -149,7 +151,7 @@ def load(
         if any(not isinstance(p, int) or p < 1 for p in wanted):
             raise ConfigError(f"Pages are whole numbers from 1 (got {wanted!r}).")
         state = DrainState(name, params)
-        with DrainProgress(name, show, total=len(wanted), stats=drain.stats) as bar:
+        with DrainProgress(name, show, total=len(wanted), stats=drain.stats, callback=on_progress) as bar:
             drain.fetch_pages(state, wanted, bar, lambda n: drain.page_url(n, None))
         count = next(iter(state.counts.values()), None)
         return drain.finish(state.records(), complete=False, count=count, drift=None, pages=sorted(state.pages))
@@ -162,7 +164,7 @@ def load(
             "pass the .resume of the same load."
         )
     refetches = 0
-    with DrainProgress(name, show, total=None, stats=drain.stats) as bar:
+    with DrainProgress(name, show, total=None, stats=drain.stats, callback=on_progress) as bar:
         while True:
             drain.run(state, bar, store)
             drift = drain.drift(state)
@@ -201,8 +203,10 @@ class _Drain:
         list_url: str,
         workers: int,
         stop: threading.Event | None,
+        flatten: bool = True,
     ) -> None:
         self.client = client
+        self.flatten = flatten
         self.ep = ep
         self.params = params
         self.list_url = list_url
@@ -357,7 +361,7 @@ class _Drain:
         pages: list[int] | None = None,
     ) -> pd.DataFrame:
         """The typed frame with duplicates dropped by key and the drain's account in ``attrs``."""
-        df = to_frame(records, self.ep.columns)
+        df = to_frame(records, self.ep.columns, flatten=self.flatten)
         dropped = 0
         if self.ep.key is not None and self.ep.key in df.columns and len(df):
             dup = df.duplicated(subset=[self.ep.key], keep="first") & df[self.ep.key].notna()

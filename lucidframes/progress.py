@@ -8,11 +8,16 @@ turn it off. It names the endpoint only: no URL, token or parameter value reache
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from tqdm.auto import tqdm
 
-__all__ = ["DrainProgress"]
+__all__ = ["DrainProgress", "ProgressCallback"]
+
+# callback(done, total, rows, waited): pages (or ids) done, the total once known, rows so far, seconds waited.
+# Called from the thread that runs the drain; a widget uses it to move its own bar.
+ProgressCallback = Callable[[int, int | None, int, float], None]
 
 
 class _WaitStats(Protocol):
@@ -24,8 +29,18 @@ class _WaitStats(Protocol):
 class DrainProgress:
     """A context manager around one tqdm bar for one drain."""
 
-    def __init__(self, name: str, enabled: bool, *, total: int | None, stats: _WaitStats, unit: str = "page") -> None:
+    def __init__(
+        self,
+        name: str,
+        enabled: bool,
+        *,
+        total: int | None,
+        stats: _WaitStats,
+        unit: str = "page",
+        callback: ProgressCallback | None = None,
+    ) -> None:
         self.stats = stats
+        self.callback = callback
         self.rows = 0
         self.pages = 0
         kwargs: dict[str, Any] = {"desc": name, "unit": unit, "total": total, "leave": True}
@@ -53,6 +68,7 @@ class DrainProgress:
             self.bar.n = done
             self.pages = done
         self.bar.refresh()
+        self._notify()
 
     def page_done(self, rows: int) -> None:
         """One more page fetched, with ``rows`` rows."""
@@ -60,16 +76,23 @@ class DrainProgress:
         self.pages += 1
         self.bar.update(1)
         self._postfix()
+        self._notify()
 
     def refresh_waits(self) -> None:
         """Show the waits so far (called while workers are busy, so a long wait is visible as it happens)."""
         self._postfix()
+        self._notify()
 
     def restart(self) -> None:
         """Start over (a re-fetch after the data changed)."""
         self.rows = 0
         self.pages = 0
         self.bar.reset(total=None)
+        self._notify()
+
+    def _notify(self) -> None:
+        if self.callback is not None:
+            self.callback(self.pages, self.total, self.rows, self.stats.retry_wait + self.stats.throttle_wait)
 
     def _postfix(self) -> None:
         waited = self.stats.retry_wait + self.stats.throttle_wait
