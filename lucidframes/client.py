@@ -486,8 +486,8 @@ def _status_error(
             f"{method} {url} answered {status}: the request was rejected ({reasons or 'no reason given'}). "
             "Fix the request payload and resubmit."
         )
-        if any("Unknown LucidID" in m for msgs in err.reasons.values() for m in msgs):
-            unknown = _unknown_ids(body)
+        unknown = _unknown_ids(body)
+        if unknown or any("Unknown LucidID" in m for msgs in err.reasons.values() for m in msgs):
             return UnknownLucidIDError(text, unknown_ids=unknown, **kw)
         return BadRequestError(text, **kw)
     if status == 403:
@@ -522,6 +522,6 @@ def _unknown_ids(body: Any) -> list[str] | None:
     """The unknown LucidIDs a body names (transactions' ``items.unknown``), else None."""
     reason = body.get("reason") if isinstance(body, dict) else None
     items = reason.get("items") if isinstance(reason, dict) else None
-    if isinstance(items, dict) and isinstance(items.get("unknown"), list):
+    if isinstance(items, dict) and isinstance(items.get("unknown"), list) and items["unknown"]:
         return [str(x) for x in items["unknown"]]
     return None

@@ -181,4 +181,9 @@ def _diagnose_unknown(client: Client, err: UnknownLucidIDError, ids: list[str]) 
     if unknown:
         shown = ", ".join(err.unknown_ids[:10]) + (" ..." if len(unknown) > 10 else "")
         err.message += f" The server does not know {len(unknown)} of the {len(ids)} LucidIDs: {shown}."
-        err.args = (err.message,)
+    else:
+        err.message += (
+            f" All {len(ids)} LucidIDs exist: some are not in that case or collection, or belong to another "
+            "dispensary."
+        )
+    err.args = (err.message,)

@@ -66,7 +66,7 @@ def test_drain_types(sandbox, client):
 
 
 def test_empty_result_has_the_columns(sandbox_client):
-    sb, client = sandbox_client(sizes={"products": 0})
+    _sb, client = sandbox_client(sizes={"products": 0})
     df = client.load("products")
     assert df.empty and list(df.columns[:6]) == ["uuid", "name", "sku", "product_type", "is_published", "brand_uuid"]
     assert str(df["is_published"].dtype) == "boolean"
@@ -371,3 +371,55 @@ def test_progress_off(sandbox, recorder, capsys, monkeypatch):
     monkeypatch.setenv("TQDM_DISABLE", "1")
     client.load("products")
     assert capsys.readouterr().err == ""
+
+
+def test_submissions_through_the_guard(sandbox, client):
+    case = next(c for c in sandbox.data["collections"] if c["collection_type"] == "case" and c["items"])
+    ids = [i["lucid_id"] for i in case["items"] if i["removed_on"] is None][:3]
+    answer = client.submit("add_items", {"case_uuid": case["uuid"], "lucid_ids": ids}, dispensary_uuid="D" * 22)
+    assert answer["inventory_collection_identifier"]
+    looked = client.lookup("inventory_collection", ids)
+    assert (looked["_status"] == "ok").all()
+    assert client.submit("caseids_import", {"case_uuid": case["uuid"], "lucid_ids": ids})["status"] == "success"
+    sale = {"performed_at": "2026-01-01T10:00:00Z", "items": ids, "order_id": "42"}
+    assert client.submit("transactions_complete", sale)["status"] == "success"
+    assert client.submit("transactions_void", {"order_id": "42"})["status"] == "success"
+
+
+def test_transaction_with_unknown_ids_names_them_from_the_body(sandbox, client):
+    known = sandbox.data["items"][0]["uuid"]
+    unknown = "4" * 20
+    sale = {"performed_at": "2026-01-01T10:00:00Z", "items": [known, unknown], "order_id": "7"}
+    with pytest.raises(lf.UnknownLucidIDError) as info:
+        client.submit("transactions_complete", sale)
+    assert info.value.unknown_ids == [unknown]
+    assert [e.path for e in sandbox.log if e.path.startswith("/api/v1.5/items/")] == []  # the body said it all
+
+
+def test_ids_outside_the_case_are_explained(sandbox, client):
+    case = next(c for c in sandbox.data["collections"] if c["collection_type"] == "case" and c["items"])
+    members = {i["lucid_id"] for i in case["items"]}
+    stranger = next(i["uuid"] for i in sandbox.data["items"] if i["uuid"] not in members)
+    with pytest.raises(lf.UnknownLucidIDError) as info:
+        client.submit("add_items", {"case_uuid": case["uuid"], "lucid_ids": [stranger]}, dispensary_uuid="D" * 22)
+    assert info.value.unknown_ids == []
+    assert "not in that case" in str(info.value)
+
+
+def test_flattened_detail_columns(sandbox, client):
+    ids = [p["uuid"] for p in sandbox.data["products"][:2]]
+    df = client.lookup("products", ids)
+    assert "brand.name" in df.columns and "package_size.unit" in df.columns
+    assert df["brand.name"].tolist() == [p["brand"]["name"] for p in sandbox.data["products"][:2]]
+    nested = client.lookup("products", ids, flatten=False)
+    assert nested["brand"].tolist() == [p["brand"] for p in sandbox.data["products"][:2]]
+
+
+def test_progress_callback_and_module_level_load(sandbox, monkeypatch):
+    monkeypatch.setenv("LUCID_BASE_URL", sandbox.url)
+    monkeypatch.setenv("LUCID_CLIENT_ID", sandbox.client_id)
+    monkeypatch.setenv("LUCID_CLIENT_SECRET", sandbox.client_secret)
+    calls = []
+    df = lf.load("products", progress=False, on_progress=lambda *a: calls.append(a))
+    assert len(df) == 1203
+    assert calls[-1][:3] == (13, 13, 1203)
