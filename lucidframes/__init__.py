@@ -15,7 +15,15 @@ from lucidframes.endpoints import ENDPOINTS, Endpoint, get_endpoint
 from lucidframes.errors import *  # noqa: F403
 from lucidframes.errors import __all__ as _error_names
 from lucidframes.export import export
+from lucidframes.lucidid import (  # importing it registers the df.lucid / series.lucid accessor
+    Normalized,
+    ValidationReport,
+    check_ids_before_send,
+    normalize_lucid_ids,
+    validate_lucid_ids,
+)
 from lucidframes.pagination import DrainState, DrainStopped, DriftWarning
+from lucidframes.readers import EncodingFallbackWarning, read_table
 from lucidframes.retry import RetryPolicy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -27,14 +35,21 @@ __all__ = [
     "DrainState",
     "DrainStopped",
     "DriftWarning",
+    "EncodingFallbackWarning",
     "Endpoint",
+    "Normalized",
     "RetryPolicy",
+    "ValidationReport",
     "__version__",
+    "check_ids_before_send",
     "check_same_origin",
     "explore",
     "export",
     "get_endpoint",
     "load",
+    "normalize_lucid_ids",
+    "read_table",
+    "validate_lucid_ids",
     *_error_names,
 ]
 

@@ -6,6 +6,7 @@
     ├── ConfigError                     nothing (or something wrong) configured: says what to set
     ├── UnknownEndpointError            a name that is not in the registry: lists close matches
     ├── LucidIDValidationError          local LucidID check failed: carries the ValidationReport
+    ├── ReadError                       a file could not be read as a table (missing, undecodable, not CSV/Parquet)
     └── APIError                        a call to the API failed: carries history, partial, resume
         ├── TransportError              no HTTP answer at all
         │   ├── ConnectError            could not connect, or the connection dropped
@@ -50,6 +51,7 @@ __all__ = [
     "NotFoundError",
     "PaginationError",
     "RateLimitError",
+    "ReadError",
     "RequestTimeoutError",
     "ServerError",
     "TransportError",
@@ -94,6 +96,10 @@ class LucidIDValidationError(LucidError, ValueError):
     def __init__(self, message: str, report: Any = None) -> None:
         super().__init__(message)
         self.report = report
+
+
+class ReadError(LucidError, ValueError):
+    """A file could not be read as a table: missing, unreadable, undecodable, or not CSV/Parquet."""
 
 
 class APIError(LucidError):

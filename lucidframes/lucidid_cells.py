@@ -1,0 +1,417 @@
+"""LucidID rules for one cell at a time: the formats, normalising a value, and diagnosing a failing value.
+
+The vectorised column checks live in :mod:`lucidframes.lucidid`; this module only ever sees the few cells that
+failed them, so clarity wins over speed here. Hints name candidates; nothing here corrects a value silently.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ALPHABET",
+    "LUCID_ID_LENGTH",
+    "REASONS",
+    "UUID_LENGTH",
+    "UUID_MAX",
+    "Diagnosis",
+    "IdFormat",
+    "KnownIds",
+    "describe_char",
+    "diagnose",
+    "diagnose_well_formed",
+    "is_missing",
+    "normalize_value",
+    "quote",
+    "visible",
+]
+
+# shortuuid's base57: no 0 1 I O l (they look alike); sorted by code point, so fixed-length ids compare like numbers.
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+LUCID_ID_LENGTH = 20  # the specification's LucidID; LUCID_ID_LENGTH in the environment or length= override it
+UUID_LENGTH = 22  # shortuuid of a 128-bit uuid
+UUID_MAX = "oZEq7ovRbLq6UnGMPwc8B5"  # the encoding of 2**128 - 1: anything above cannot be decoded
+
+# Stable reason codes, in the order a cell is checked (a cell gets the first that applies).
+REASONS = (
+    "missing",
+    "not_a_string",
+    "url_wrapped",
+    "case_id",
+    "whitespace",
+    "wrong_length",
+    "bad_character",
+    "not_decodable",
+    "unknown",  # only with known_ids=: well-formed, but not among the known ids
+    "duplicate",
+)
+
+_ALPHABET_SET = frozenset(ALPHABET)
+_BAD_CHAR = re.compile(f"[^{ALPHABET}]")
+_DROP_ALPHABET = dict.fromkeys(map(ord, ALPHABET))  # str.translate table that deletes alphabet characters
+# Invisible format characters that copy-paste from web pages and Excel leaves behind; removed anywhere.
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
+# A scan URL: https://qr.lcdg.io/<id>, /case/<id>, /c/<id>, /collection/<id>, on qr. or dev-qr. (any *.lcdg.io).
+_SCAN_URL = re.compile(
+    r"(?i:(?:https?://)?(?:[a-z0-9-]+\.)*lcdg\.io(?::\d+)?)/(?:(?i:(case|c|collection))/)?([^/?#]+)/?(?:[?#].*)?",
+    re.DOTALL,
+)
+_OTHER_URL = re.compile(r"(?i)^[a-z][a-z0-9+.-]*://([^/?#]*)")
+_SHOW_CHARS = 5  # bad characters named in one detail
+
+# Characters outside the alphabet -> the alphabet characters they are usually mistaken for.
+_LOOKALIKES: dict[str, str] = {
+    "0": "o", "O": "o", "1": "iL", "l": "iL", "I": "iL", "|": "iL", "!": "i", "ı": "i",
+    # Cyrillic and Greek letters that render like Latin ones (a keyboard layout or a PDF copy brings them in)
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "o", "Р": "P", "С": "C", "Т": "T",
+    "Х": "X", "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "Ѕ": "S", "і": "i",
+    "ј": "j", "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "iL", "Κ": "K", "Μ": "M", "Ν": "N",
+    "Ο": "o", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o", "ν": "v", "κ": "k",
+}  # fmt: skip
+_SEPARATORS = frozenset(" -_.,;:/\\'\"`")
+
+
+@dataclass(frozen=True)
+class IdFormat:
+    """What a valid identifier looks like: its kind ("lucid_id" or "uuid") and its length."""
+
+    kind: str
+    length: int
+
+    @property
+    def max_value(self) -> str | None:
+        """The largest decodable value: set for 22-character shortuuids, whatever the kind."""
+        return UUID_MAX if self.length == UUID_LENGTH else None
+
+    @property
+    def pattern(self) -> str:
+        """The full-match regular expression (the same in Python's re and pyarrow's RE2)."""
+        return f"[{ALPHABET}]{{{self.length}}}"
+
+    @property
+    def label(self) -> str:
+        """How messages name the identifier."""
+        return "LucidID" if self.kind == "lucid_id" else "uuid"
+
+
+class Diagnosis(NamedTuple):
+    """Why one cell failed: a reason code, a detail for people, a hint (never applied), and its core length.
+
+    ``core_length`` is the length of the value once whitespace is removed, when what is left uses only alphabet
+    characters; the column check uses it to notice a column whose ids all have another consistent length.
+    """
+
+    reason: str
+    detail: str
+    hint: str
+    core_length: int | None = None
+
+
+def is_missing(value: Any) -> bool:
+    """True for None, NaN (float or numpy), pd.NA and NaT; never raises, whatever the value."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float | np.floating):
+        return bool(math.isnan(value))
+    return isinstance(value, np.datetime64 | np.timedelta64) and bool(np.isnat(value))
+
+
+def describe_char(ch: str) -> str:
+    """A character as people can read it: visible form and Unicode name, e.g. ``'0' (DIGIT ZERO)``."""
+    return f"'{visible(ch)}' ({unicodedata.name(ch, f'U+{ord(ch):04X}')})"
+
+
+def visible(text: str, limit: int | None = None) -> str:
+    """The text with invisible characters made visible: spaces as ·, others as ⟨U+200B⟩; cut at ``limit``."""
+    cut = text if limit is None or len(text) <= limit else text[:limit]
+    out = []
+    for ch in cut:
+        if ch == " ":
+            out.append("·")
+        elif unicodedata.category(ch)[0] in "CZM":  # control, format, separators, marks: not reliably visible
+            out.append(f"⟨U+{ord(ch):04X}⟩")
+        else:
+            out.append(ch)
+    if cut is not text:
+        out.append(f"…(+{len(text) - len(cut)} characters)")
+    return "".join(out)
+
+
+def quote(text: str, limit: int = 60) -> str:
+    """A string for a message: quoted, invisible characters shown, cut at ``limit`` characters."""
+    return f"'{visible(text, limit)}'"
+
+
+def normalize_value(value: str) -> tuple[str, list[str], str | None]:
+    """Remove invisible characters, strip whitespace and unwrap a scan URL.
+
+    Args:
+        value: one cell.
+
+    Returns:
+        ``(normalised, actions, url_kind)``: the actions taken, in words, and for a scan URL its kind
+        (``"item"``, ``"case"``, ``"c"`` or ``"collection"``), else None.
+    """
+    actions: list[str] = []
+    core = value
+    invisible = _INVISIBLE.findall(core)
+    if invisible:
+        core = _INVISIBLE.sub("", core)
+        names = sorted({describe_char(ch) for ch in invisible})
+        actions.append(f"removed {len(invisible)} invisible character(s): {', '.join(names)}")
+    stripped = core.strip()
+    if stripped != core:
+        actions.append("stripped surrounding whitespace")
+        core = stripped
+    url_kind = None
+    match = _SCAN_URL.fullmatch(core)
+    if match:
+        url_kind = (match.group(1) or "item").lower()
+        core = match.group(2)
+        actions.append("extracted the id from a scan URL" + ("" if url_kind == "item" else f" (/{url_kind}/)"))
+    return core, actions, url_kind
+
+
+@dataclass
+class KnownIds:
+    """Ids known to exist (say, from a load): membership, and the closest known ids to a bad value."""
+
+    ids: frozenset[str]
+    max_distance: int = 3
+    _blocks: dict[tuple[int, int, str], list[str]] | None = field(default=None, repr=False)
+    _folded: dict[str, list[str]] | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, values: Iterable[Any] | None) -> KnownIds | None:
+        """Build from any iterable of ids (non-strings and missing values are ignored); None stays None."""
+        if values is None:
+            return None
+        if isinstance(values, str):
+            values = [values]
+        return cls(frozenset(v for v in values if isinstance(v, str)))
+
+    def _spans(self, length: int) -> list[tuple[int, int]]:
+        # Pigeonhole: a string within d substitutions of another equals it exactly on one of d+1 blocks.
+        edges = np.linspace(0, length, self.max_distance + 2).round().astype(int)
+        return [(int(a), int(b)) for a, b in itertools.pairwise(edges.tolist())]
+
+    def closest(self, value: str, limit: int = 3) -> list[tuple[str, int]]:
+        """Known ids of the same length within ``max_distance`` substitutions, nearest first (Hamming)."""
+        if self._blocks is None:  # built on first use: only reports with failures pay for it
+            self._blocks = {}
+            for known in self.ids:
+                for i, (a, b) in enumerate(self._spans(len(known))):
+                    self._blocks.setdefault((len(known), i, known[a:b]), []).append(known)
+        candidates: set[str] = set()
+        for i, (a, b) in enumerate(self._spans(len(value))):
+            candidates.update(self._blocks.get((len(value), i, value[a:b]), ()))
+        scored = sorted((sum(x != y for x, y in zip(value, c, strict=True)), c) for c in candidates)
+        return [(c, d) for d, c in scored if d <= self.max_distance][:limit]
+
+    def same_but_case(self, value: str) -> list[str]:
+        """Known ids equal to the value except for letter case (LucidIDs are case-sensitive)."""
+        if self._folded is None:
+            self._folded = {}
+            for known in self.ids:
+                self._folded.setdefault(known.casefold(), []).append(known)
+        return sorted(k for k in self._folded.get(value.casefold(), []) if k != value)
+
+    def one_edit_away(self, value: str) -> list[str]:
+        """Known ids that one inserted or deleted character turns the value into."""
+        found = {value[:i] + value[i + 1 :] for i in range(len(value))} & self.ids
+        if len(value) <= 64:  # insertion tries every alphabet character at every position
+            found |= {value[:i] + ch + value[i:] for i in range(len(value) + 1) for ch in ALPHABET} & self.ids
+        return sorted(found)[:3]
+
+    def hint(self, value: str) -> str:
+        """A sentence naming the closest known ids, or saying there is none nearby."""
+        if value in self.ids:
+            return ""
+        cased = self.same_but_case(value)
+        if cased:
+            return f"known id {cased[0]!r} differs only in letter case (LucidIDs are case-sensitive)"
+        near = self.closest(value)
+        if near:
+            parts = []
+            for known, distance in near:
+                where = [str(i) for i, (x, y) in enumerate(zip(value, known, strict=True)) if x != y]
+                parts.append(f"{known!r} ({distance} differing: index {', '.join(where)})")
+            return "closest known id" + ("s" if len(parts) > 1 else "") + ": " + "; ".join(parts)
+        edits = self.one_edit_away(value)
+        if edits:
+            return "known id one inserted or deleted character away: " + ", ".join(repr(e) for e in edits)
+        return f"no known id within {self.max_distance} characters"
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def _bad_chars_text(core: str) -> tuple[str, str]:
+    """Detail and hint for the characters of ``core`` outside the alphabet ("" when there are none)."""
+    bad = []
+    for m in _BAD_CHAR.finditer(core):
+        bad.append((m.start(), m.group()))
+        if len(bad) > _SHOW_CHARS:
+            break
+    if not bad:
+        return "", ""
+    total = len(bad) if len(bad) <= _SHOW_CHARS else len(core.translate(_DROP_ALPHABET))  # C speed on 1 MB
+    shown = bad[:_SHOW_CHARS]
+    detail = ", ".join(f"{describe_char(ch)} at index {i}" for i, ch in shown)
+    if total > len(shown):
+        detail += f" and {total - len(shown)} more"
+    detail = f"{total} character(s) outside the base57 alphabet: {detail}"
+    hints = []
+    for ch in dict.fromkeys(ch for _, ch in shown):
+        options = _candidates(ch)
+        if options:
+            hints.append(f"'{visible(ch)}' is probably " + " or ".join(f"'{o}'" for o in options))
+        elif ch in _SEPARATORS or ch.isspace():
+            hints.append(f"'{visible(ch)}' does not belong in an id: remove it")
+    if any(ch in "01IOl" for _, ch in shown):
+        hints.append("LucidIDs never contain 0, 1, I, O or l")
+    return detail, _join(*hints)
+
+
+def _candidates(ch: str) -> list[str]:
+    """Alphabet characters that ``ch`` is likely a mistyped or lookalike form of."""
+    if ch in _LOOKALIKES:
+        return [c for c in _LOOKALIKES[ch] if c in _ALPHABET_SET]
+    folded = unicodedata.normalize("NFKC", ch)  # full-width and other compatibility forms: 'Ａ' -> 'A'
+    if len(folded) == 1 and folded != ch:
+        return [folded] if folded in _ALPHABET_SET else _candidates(folded)
+    return []
+
+
+def _length_hint(core: str, fmt: IdFormat) -> str:
+    if fmt.kind == "lucid_id" and len(core) == UUID_LENGTH:
+        return "22 characters is the shortuuid form (entity uuids, the vendor's example item ids): pass length=22"
+    if fmt.kind == "uuid" and len(core) == LUCID_ID_LENGTH:
+        return "20 characters is a LucidID: check with kind='lucid_id'"
+    return "look for a character that was dropped or added when the id was copied"
+
+
+def _check_core(core: str, fmt: IdFormat, known: KnownIds | None) -> Diagnosis | None:
+    """Length, alphabet and range of a value already free of whitespace; None when well-formed."""
+    bad_detail, bad_hint = _bad_chars_text(core)
+    core_length = None if bad_detail else len(core)
+    if len(core) != fmt.length:
+        detail = f"{len(core)} characters, expected {fmt.length}"
+        hint = _length_hint(core, fmt)
+        if known is not None:
+            hint = _join(hint, known.hint(core))
+        return Diagnosis("wrong_length", _join(detail, bad_detail), _join(hint, bad_hint), core_length)
+    if bad_detail:
+        hint = _join(bad_hint, known.hint(core) if known is not None else "")
+        return Diagnosis("bad_character", bad_detail, hint or "retype the id from the label", None)
+    if fmt.max_value is not None and core > fmt.max_value:
+        return diagnose_well_formed(core, fmt, known, reason="not_decodable")
+    return None
+
+
+def diagnose_well_formed(core: str, fmt: IdFormat, known: KnownIds | None, reason: str) -> Diagnosis:
+    """The diagnosis for a value of the right length and alphabet that is above the maximum or unknown."""
+    if reason == "not_decodable":
+        detail = f"above {UUID_MAX!r}, the largest 22-character shortuuid: it cannot be decoded to a uuid"
+        hint = "a character or the case of a letter was probably changed"
+    else:
+        detail = f"well-formed, but not among the {len(known.ids) if known else 0} known ids"
+        hint = "it may belong to another account, or be mistyped"
+    if known is not None:
+        hint = _join(known.hint(core), hint)
+    return Diagnosis(reason, detail, hint, len(core))
+
+
+def _whitespace_detail(value: str) -> str:
+    """Where the surrounding whitespace and invisible characters of ``value`` are."""
+    n = len(value)
+    start = 0
+    while start < n and (value[start].isspace() or _INVISIBLE.match(value[start])):
+        start += 1
+    end = n
+    while end > start and (value[end - 1].isspace() or _INVISIBLE.match(value[end - 1])):
+        end -= 1
+    parts = []
+    if start:
+        parts.append("leading " + ", ".join(sorted({describe_char(ch) for ch in value[:start]})))
+    if end < n:
+        parts.append("trailing " + ", ".join(sorted({describe_char(ch) for ch in value[end:]})))
+    inside = [(m.start(), m.group()) for m in _INVISIBLE.finditer(value, start, end)]
+    if inside:
+        parts.append(", ".join(f"{describe_char(ch)} at index {i}" for i, ch in inside[:_SHOW_CHARS]))
+    return _join(*parts)
+
+
+def diagnose(value: Any, fmt: IdFormat, known: KnownIds | None = None) -> Diagnosis | None:
+    """Why a single cell is not a valid id of ``fmt``; None when it is one. Never raises.
+
+    Args:
+        value: the cell, of any type.
+        fmt: the expected format.
+        known: ids known to exist, for hints.
+
+    Returns:
+        A Diagnosis with the first reason that applies (see ``REASONS``), or None.
+    """
+    if is_missing(value):
+        return Diagnosis("missing", "empty cell", "fill it in, or drop the row")
+    if not isinstance(value, str):
+        return _not_a_string(value)
+    if value == "":
+        return Diagnosis("missing", "empty string", "fill it in, or drop the row")
+    core, actions, url_kind = normalize_value(value)
+    if url_kind is not None:
+        if fmt.kind == "lucid_id" and url_kind != "item":
+            detail = f"a {url_kind} scan URL: {quote(core)} is a case or collection id, not a LucidID"
+            return Diagnosis("case_id", detail, "list the LucidIDs of that case or collection and check those")
+        inner = _check_core(core, fmt, known)
+        inner_text = f"; the id itself fails: {inner.reason}: {inner.detail}" if inner else ""
+        detail = f"a qr.lcdg.io scan URL; the id in it is {quote(core)}{inner_text}"
+        return Diagnosis("url_wrapped", detail, "normalize=True (or lf.normalize_lucid_ids) extracts the id")
+    if not core:
+        return Diagnosis("missing", "only whitespace or invisible characters: " + visible(value, 40), "fill it in")
+    if actions:
+        inner = _check_core(core, fmt, known)
+        detail = _whitespace_detail(value)
+        if inner is not None:
+            detail += f"; once removed, still {inner.reason}: {inner.detail}"
+        hint = "normalize=True (or lf.normalize_lucid_ids) removes them"
+        return Diagnosis("whitespace", detail, hint, inner.core_length if inner else len(core))
+    result = _check_core(core, fmt, known)
+    if result is not None and result.reason != "bad_character":
+        other = _OTHER_URL.match(core)
+        if other:  # a URL, but not one of ours: say so rather than only counting characters
+            hint = f"a URL from {other.group(1) or 'another host'}, not a qr.lcdg.io scan URL"
+            return result._replace(hint=_join(hint, result.hint))
+    return result
+
+
+def _not_a_string(value: Any) -> Diagnosis:
+    kind = type(value).__name__
+    if isinstance(value, bytes | bytearray):
+        return Diagnosis("not_a_string", f"{kind} of length {len(value)}", "decode it first: value.decode('utf-8')")
+    if isinstance(value, bool | np.bool_):
+        return Diagnosis("not_a_string", f"{kind} {value}", "expected text")
+    if isinstance(value, int | float | np.integer | np.floating):
+        text = repr(value)
+        return Diagnosis(
+            "not_a_string",
+            f"{kind} {text[:40]}",
+            "a number, not text: read the file with every column as text (lucidframes.read_table, or dtype=str), "
+            "or Excel may have converted the cell",
+        )
+    try:
+        text = repr(value)
+    except Exception:  # a hostile __repr__ must not break the report
+        text = "<unrepresentable>"
+    return Diagnosis("not_a_string", f"{kind} {visible(text, 40)}", "expected one id as text per cell")

@@ -1,0 +1,159 @@
+"""Read a sheet of ids for checking: CSV (plain or as Excel saves it) and Parquet, ids kept exactly as written.
+
+CSV cells are read as text, never guessed: ``007`` stays ``007`` and ``NA`` stays ``NA``; only empty cells become
+missing. The separator is detected (``,``, ``;``, tab or ``|``, and Excel's ``sep=;`` first line); a UTF-8
+byte-order mark is dropped, and UTF-16 (Excel's "Unicode text") is recognised by its byte-order mark.
+
+Encoding: with ``encoding=None`` (the default) a file that is not valid UTF-8 is decoded as cp1252 (Windows
+Western, the usual culprit), with an ``EncodingFallbackWarning`` saying so; bytes cp1252 leaves undefined fall
+back to latin-1, which decodes any byte. LucidIDs are ASCII, so they survive either way; other text columns may
+not. Pass ``encoding="utf-8"`` to refuse such files instead: the ReadError names the first undecodable byte.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from lucidframes.errors import ReadError
+
+__all__ = ["EncodingFallbackWarning", "ReadError", "read_table"]
+
+
+class EncodingFallbackWarning(UserWarning):
+    """A CSV file was not UTF-8 and was decoded with a fallback encoding."""
+
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+_SEPARATORS = (",", ";", "\t", "|")
+_SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
+
+
+def read_table(path: str | os.PathLike[str], *, sep: str | None = None, encoding: str | None = None) -> pd.DataFrame:
+    """Read a CSV or Parquet file into a DataFrame, keeping id columns exactly as written.
+
+    Args:
+        path: the file; ``.parquet`` / ``.pq`` is read as Parquet (needs ``pip install lucidframes[parquet]``),
+            anything else as CSV.
+        sep: the CSV separator; detected when None.
+        encoding: the CSV encoding; None means UTF-8 with the documented cp1252 fallback (see the module).
+
+    Returns:
+        The table; CSV columns are all strings (empty cells missing). ``df.attrs["source"]`` records the path,
+        and for CSV the separator and encoding used. Raises ReadError for anything that cannot be read.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise ReadError(f"{file}: no such file")
+    if file.is_dir():
+        raise ReadError(f"{file}: is a directory, not a file")
+    suffix = file.suffix.lower()
+    if suffix in _SPREADSHEETS:
+        raise ReadError(f"{file}: a spreadsheet; save it as CSV UTF-8 (File > Save As) or Parquet and try again")
+    if suffix in PARQUET_SUFFIXES:
+        return _read_parquet(file)
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ReadError(f"{file}: cannot read it ({exc.strerror or exc})") from exc
+    return _read_csv(file, raw, sep=sep, encoding=encoding)
+
+
+def _read_parquet(file: Path) -> pd.DataFrame:
+    try:
+        import pyarrow.parquet  # noqa: F401 - only to find out whether the extra is installed
+    except ImportError:
+        raise ReadError(
+            f"{file}: reading Parquet needs pyarrow: pip install lucidframes[parquet] (or save the sheet as CSV)"
+        ) from None
+    try:
+        frame = pd.read_parquet(file)
+    except Exception as exc:  # pyarrow raises its own errors (ArrowInvalid, OSError) for damaged files
+        raise ReadError(f"{file}: not a readable Parquet file ({type(exc).__name__}: {exc})") from exc
+    frame.attrs["source"] = {"path": str(file), "format": "parquet"}
+    return frame
+
+
+def _decode(file: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
+    """The text of the file and the encoding that decoded it."""
+    if encoding is not None:
+        try:
+            return raw.decode(encoding), encoding
+        except LookupError:
+            raise ReadError(f"{file}: unknown encoding {encoding!r}") from None
+        except UnicodeDecodeError as exc:
+            raise ReadError(f"{file}: not valid {encoding}: {_where(raw, exc)}") from None
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise ReadError(f"{file}: not valid UTF-16 despite its byte-order mark: {_where(raw, exc)}") from None
+    try:
+        return raw.decode("utf-8-sig"), "utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else "utf-8"
+    except UnicodeDecodeError as exc:
+        where = _where(raw, exc)
+    try:
+        text, used = raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        text, used = raw.decode("latin-1"), "latin-1"
+    warnings.warn(
+        f"{file}: not UTF-8 ({where}); decoded as {used}. Ids are unaffected; check other text, or save the "
+        "file as CSV UTF-8",
+        EncodingFallbackWarning,
+        stacklevel=3,
+    )
+    return text, used
+
+
+def _where(raw: bytes, exc: UnicodeDecodeError) -> str:
+    """Where decoding failed, as a person would look for it: line number and the bytes."""
+    line = raw.count(b"\n", 0, exc.start) + 1
+    return f"byte {raw[exc.start : exc.start + 1]!r} at offset {exc.start} (line {line})"
+
+
+def _detect_sep(text: str) -> tuple[str, str]:
+    """The separator, and the text without Excel's ``sep=X`` line when there is one."""
+    first, _, rest = text.partition("\n")
+    hint = first.strip("\r")
+    if hint.lower().startswith("sep=") and len(hint) == 5:
+        return hint[4], rest
+    # The header decides: ids and names rarely contain the separator, and a header never should.
+    counts = {s: _count_outside_quotes(first, s) for s in _SEPARATORS}
+    best = max(_SEPARATORS, key=lambda s: counts[s])
+    return (best if counts[best] else ","), text
+
+
+def _count_outside_quotes(line: str, sep: str) -> int:
+    count, quoted = 0, False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == sep and not quoted:
+            count += 1
+    return count
+
+
+def _read_csv(file: Path, raw: bytes, *, sep: str | None, encoding: str | None) -> pd.DataFrame:
+    text, used = _decode(file, raw, encoding)
+    if not text.strip():
+        raise ReadError(f"{file}: the file is empty")
+    if sep is None:
+        sep, text = _detect_sep(text)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,  # no guessing: leading zeros stay, long digit strings stay exact
+            keep_default_na=False,  # "NA", "null", "n/a" are text, not missing
+            na_values=[""],  # only an empty cell is missing
+            skipinitialspace=False,  # spaces around ids are reported by the validator, not hidden
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise ReadError(f"{file}: not a readable CSV file with separator {sep!r}: {exc}") from exc
+    frame.attrs["source"] = {"path": str(file), "format": "csv", "sep": sep, "encoding": used}
+    return frame
