@@ -149,13 +149,14 @@ class Client:
             for product, (n, window) in (rate_limits or {}).items()
         }
         self.auth: TokenProvider
-        if settings.token is not None and not (client_id and client_secret):
-            self.auth = StaticToken(settings.token)
-        else:
-            assert settings.client_id and settings.client_secret
+        # An explicit token= wins; otherwise client credentials (renewable) win over LUCID_TOKEN.
+        if token is None and settings.client_id and settings.client_secret:
             self.auth = ClientCredentials(
                 self.base_url + config.TOKEN_PATH, settings.client_id, settings.client_secret, self._post_token
             )
+        else:
+            assert settings.token is not None  # resolve_settings refuses a configuration with neither
+            self.auth = StaticToken(settings.token)
 
     def __repr__(self) -> str:
         kind = "client credentials" if self.auth.renewable else "fixed token"

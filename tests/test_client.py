@@ -356,3 +356,13 @@ def test_secret_refuses_pickling(sandbox, client):
 
     with pytest.raises(TypeError):
         pickle.dumps(client.auth._secret)  # type: ignore[attr-defined]
+
+
+def test_which_credentials_win(sandbox, monkeypatch):
+    monkeypatch.setenv("LUCID_TOKEN", "env-token")
+    monkeypatch.setenv("LUCID_CLIENT_ID", sandbox.client_id)
+    monkeypatch.setenv("LUCID_CLIENT_SECRET", sandbox.client_secret)
+    assert lf.Client(sandbox.url).auth.renewable  # renewable credentials beat a fixed token from the environment
+    assert not lf.Client(sandbox.url, token="arg-token").auth.renewable  # an explicit token= wins
+    monkeypatch.delenv("LUCID_CLIENT_SECRET")
+    assert lf.Client(sandbox.url).auth.token() == "env-token"
