@@ -423,3 +423,15 @@ def test_progress_callback_and_module_level_load(sandbox, monkeypatch):
     df = lf.load("products", progress=False, on_progress=lambda *a: calls.append(a))
     assert len(df) == 1203
     assert calls[-1][:3] == (13, 13, 1203)
+
+
+def test_a_429_pauses_every_worker(sandbox_client, recorder):
+    # Latency keeps the other workers busy while page 2 is throttled, so they ask the limiter after the pause.
+    sb, client = sandbox_client(latency=0.1, workers=4, rate_limits={"source": (1000, 60.0)})
+    sb.fault(PRODUCTS + "?page=2", status=429, retry_after=30)
+    df = client.load("products")
+    assert_exact(df, sb)
+    paused = [w for w in recorder.waits if 29 < w <= 30]
+    assert recorder.waits[0] == 30  # the worker that got the 429 waits exactly Retry-After
+    assert len(paused) >= 2, recorder.waits  # ...and at least one other worker was held back too
+    assert [e.status for e in sb.log].count(429) == 1
