@@ -25,6 +25,18 @@ EXPECTED = HERE / "submission_sheet_expected.csv"
 ROWS = 40
 QR = "https://qr.lcdg.io/"
 
+
+
+class _Typo:
+    """A lookalike typed for a character the id really has (so the hint's candidate gives back the real id)."""
+
+    def __init__(self, right: str, wrong: str) -> None:
+        self.right, self.wrong = right, wrong
+
+    def __call__(self, value: str, ctx: dict[str, str]) -> str:
+        return value.replace(self.right, self.wrong, 1)
+
+
 # (column, reason, what was done, how): applied to the lucid_id or product_uuid of the row it lands on.
 MISTAKES = [
     ("lucid_id", "url_wrapped", "scanned: the QR code's URL", lambda v, ctx: QR + v),
@@ -32,11 +44,11 @@ MISTAKES = [
     ("lucid_id", "case_id", "a CaseID URL in the LucidID column", lambda v, ctx: f"{QR}case/{ctx['case']}"),
     ("lucid_id", "whitespace", "surrounding spaces", lambda v, ctx: f"  {v} "),
     ("lucid_id", "whitespace", "a zero-width space pasted from a web page", lambda v, ctx: v + "\u200b"),
-    ("lucid_id", "bad_character", "o typed as 0", lambda v, ctx: _swap(v, 6, "0")),
-    ("lucid_id", "bad_character", "o typed as O", lambda v, ctx: _swap(v, 11, "O")),
-    ("lucid_id", "bad_character", "i typed as 1", lambda v, ctx: _swap(v, 3, "1")),
-    ("lucid_id", "bad_character", "L typed as l", lambda v, ctx: _swap(v, 15, "l")),
-    ("lucid_id", "bad_character", "i typed as I", lambda v, ctx: _swap(v, 0, "I")),
+    ("lucid_id", "bad_character", "o typed as 0", _Typo("o", "0")),
+    ("lucid_id", "bad_character", "o typed as O", _Typo("o", "O")),
+    ("lucid_id", "bad_character", "i typed as 1", _Typo("i", "1")),
+    ("lucid_id", "bad_character", "L typed as l", _Typo("L", "l")),
+    ("lucid_id", "bad_character", "i typed as I", _Typo("i", "I")),
     ("lucid_id", "wrong_length", "last character lost", lambda v, ctx: v[:-1]),
     ("lucid_id", "wrong_length", "a character typed twice", lambda v, ctx: v[:9] + v[8:]),
     ("lucid_id", "missing", "empty cell", lambda v, ctx: ""),
@@ -46,10 +58,6 @@ MISTAKES = [
     ("product_uuid", "wrong_length", "a LucidID in the product column", lambda v, ctx: ctx["item_id"]),
     ("product_uuid", "missing", "empty cell", lambda v, ctx: ""),
 ]  # fmt: skip
-
-
-def _swap(value: str, position: int, wrong: str) -> str:
-    return value[:position] + wrong + value[position + 1 :]
 
 
 def build(seed: int = 0) -> tuple[list[list[str]], list[list[str]]]:
@@ -64,6 +72,11 @@ def build(seed: int = 0) -> tuple[list[list[str]], list[list[str]]]:
     slots = dict(zip(range(2, 2 + 2 * len(MISTAKES), 2), MISTAKES, strict=True))
     sheet = [["order_id", "lucid_id", "product_uuid", "note"]]
     expected = [["row", "column", "reason", "mistake"]]
+    spare = iter([i for i in items if i not in picked])
+    for row, (_column, _reason, _mistake, spoil) in slots.items():
+        if isinstance(spoil, _Typo) and spoil.right not in picked[row]["uuid"]:
+            # The typo needs the character it mistypes: take the next unused item that has one.
+            picked[row] = next(i for i in spare if spoil.right in i["uuid"])
     for row, item in enumerate(picked):
         cells = {"lucid_id": item["uuid"], "product_uuid": item["product_uuid"]}
         if row in slots:

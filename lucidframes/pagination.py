@@ -66,6 +66,11 @@ class DrainState:
         self.counts[number] = count
         self.nexts[number] = next_url
 
+    @property
+    def page_size(self) -> int | None:
+        """The server's page size: the rows of any fetched page that has a ``next`` link (None if unknown)."""
+        return next((len(self.pages[n]) for n in sorted(self.pages) if self.nexts.get(n)), None)
+
     def records(self) -> list[dict[str, Any]]:
         """Every fetched record, in page order."""
         return [r for n in sorted(self.pages) for r in self.pages[n]]
@@ -154,7 +159,14 @@ def load(
         with DrainProgress(name, show, total=len(wanted), stats=drain.stats, callback=on_progress) as bar:
             drain.fetch_pages(state, wanted, bar, lambda n: drain.page_url(n, None))
         count = next(iter(state.counts.values()), None)
-        return drain.finish(state.records(), complete=False, count=count, drift=None, pages=sorted(state.pages))
+        return drain.finish(
+            state.records(),
+            complete=False,
+            count=count,
+            drift=None,
+            pages=sorted(state.pages),
+            page_size=state.page_size,
+        )
 
     store = _Checkpoint(Path(checkpoint), name, params) if checkpoint is not None else None
     state = resume if resume is not None else (store.read() if store else None) or DrainState(name, params)
@@ -189,7 +201,9 @@ def load(
         store.remove()
     count = state.counts.get(max(state.pages)) if state.pages else 0
     info = {"detected": drift is not None or refetches > 0, "refetches": refetches, "unresolved": drift}
-    return drain.finish(state.records(), complete=True, count=count, drift=info, pages=sorted(state.pages))
+    return drain.finish(
+        state.records(), complete=True, count=count, drift=info, pages=sorted(state.pages), page_size=state.page_size
+    )
 
 
 class _Drain:
@@ -359,6 +373,7 @@ class _Drain:
         count: int | None,
         drift: dict[str, Any] | None,
         pages: list[int] | None = None,
+        page_size: int | None = None,
     ) -> pd.DataFrame:
         """The typed frame with duplicates dropped by key and the drain's account in ``attrs``."""
         df = to_frame(records, self.ep.columns, flatten=self.flatten)
@@ -372,6 +387,7 @@ class _Drain:
             "endpoint": self.ep.name,
             "params": dict(self.params),
             "pages": pages if pages is not None else [1],
+            "page_size": page_size,
             "rows": len(df),
             "count": count,
             "complete": complete,
@@ -388,7 +404,14 @@ class _Drain:
     def attach(self, err: APIError, state: DrainState) -> APIError:
         """Give an error the rows fetched so far and the state to resume from."""
         pages = sorted(n for n in state.pages if state.counts.get(n) != -1)
-        err.partial = self.finish(state.records(), complete=False, count=state.counts.get(1), drift=None, pages=pages)
+        err.partial = self.finish(
+            state.records(),
+            complete=False,
+            count=state.counts.get(1),
+            drift=None,
+            pages=pages,
+            page_size=state.page_size,
+        )
         err.resume = state
         return err
 

@@ -52,6 +52,7 @@ def test_full_drain_equals_the_data(sandbox_client, products, page_size):
     pages = max(1, -(-products // page_size))
     assert sorted(pages_requested(sb)) == list(range(1, pages + 1))  # every page once, none twice
     assert df.attrs["lucidframes"]["pages"] == list(range(1, pages + 1))
+    assert df.attrs["lucidframes"]["page_size"] == (page_size if products > page_size else None)
 
 
 def test_drain_types(sandbox, client):

@@ -1,0 +1,209 @@
+"""The Explorer in a real browser: JupyterLab on 127.0.0.1, driven by Playwright in Debian's Chromium.
+
+It opens notebooks/explorer.ipynb (a copy, in a temporary root with data/), runs all cells, waits for the widget
+to render and fetch, checks that the preview rows and the progress bar are visible, clicks "Fetch all" in the
+page (a round trip browser -> kernel -> background thread -> browser), and saves a screenshot whose path it
+prints. Skipped, with the reason, when Chromium, Playwright or JupyterLab is missing.
+
+    apt-get install -y chromium && pip install jupyterlab playwright    # `playwright install` is not needed
+    python -m pytest -m browser -s tests/browser                      # or: python tests/browser/test_jupyterlab.py
+
+``LUCIDFRAMES_SCREENSHOT`` chooses where the screenshot goes (default: the temp dir).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START = 90.0  # seconds
+FETCHED = 120_000  # milliseconds: the notebook runs and the drain ends within this
+DEFAULT_SHOT = Path(tempfile.gettempdir()) / "lucidframes-browser-check" / "explorer.png"
+
+
+def missing() -> str | None:
+    """Why the check cannot run here, or None."""
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (apt-get install -y chromium)"
+    for module, package in (("playwright", "playwright"), ("jupyterlab", "jupyterlab"), ("ipykernel", "ipykernel")):
+        if importlib.util.find_spec(module) is None:
+            return f"{package} is not installed (pip install {package})"
+    return None
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_root(base: Path) -> Path:
+    """A JupyterLab root with copies of notebooks/ and data/, and quiet settings (no news, no update checks)."""
+    root = base / "root"
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    shutil.copytree(ROOT / "data", root / "data")
+    quiet = {
+        "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+        "notebook-extension/tracker": {"autoStartDefaultKernel": True},  # no "Select Kernel" dialog
+    }
+    for plugin, values in quiet.items():
+        path = base / "settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values), encoding="utf-8")
+    return root
+
+
+@contextlib.contextmanager
+def jupyterlab(base: Path, root: Path) -> Iterator[str]:
+    """Run JupyterLab on 127.0.0.1 (a free port, a token, no browser); yield its URL with the token."""
+    port, token = free_port(), secrets.token_hex(16)
+    env = {
+        **os.environ,
+        "JUPYTERLAB_SETTINGS_DIR": str(base / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+    }
+    command = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
+        "--allow-root",  # harmless when not root; CI containers often are
+    ]  # fmt: skip
+    log = (base / "jupyterlab.log").open("wb")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"JupyterLab did not start; see {base / 'jupyterlab.log'}")
+            time.sleep(0.25)
+        yield f"{url}/lab/tree/notebooks/explorer.ipynb?token={token}"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)  # the server and the kernels it started, by our own pid
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+        log.close()
+
+
+def check_explorer_in_jupyterlab(base: Path, screenshot: Path) -> dict[str, float]:
+    """Run explorer.ipynb in JupyterLab in Chromium, check the widget, save a screenshot; return timings."""
+    from playwright.sync_api import expect, sync_playwright
+
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    root = make_root(base)
+    with jupyterlab(base, root) as url, sync_playwright() as pw:
+        timings["server_start"] = time.monotonic() - started
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            console_errors: list[str] = []
+            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+            page.goto(url)
+            expect(page.locator(".jp-Notebook")).to_be_visible(timeout=60_000)
+            select_kernel = page.get_by_role("button", name="Select Kernel")
+            with contextlib.suppress(AssertionError):  # older settings or versions may still ask
+                expect(select_kernel).to_be_visible(timeout=3_000)
+                select_kernel.click()
+            expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=60_000)
+            timings["notebook_open"] = time.monotonic() - started
+
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+            explorer = page.locator(".lucidframes-explorer").first
+            expect(explorer).to_be_visible(timeout=FETCHED)
+            preview, status = explorer.locator(".lucidframes-preview"), explorer.locator(".lucidframes-status")
+            expect(preview).to_contain_text("1,203 rows × 14 columns", timeout=FETCHED)
+            expect(page.locator(".jp-RenderedText", has_text="products-from-explorer.csv")).to_be_visible(
+                timeout=FETCHED
+            )
+            timings["run_all"] = time.monotonic() - started
+
+            # Click in the page: the kernel runs the drain in its background thread and the widget follows.
+            explorer.locator("button", has_text="Fetch all").click()
+            expect(status).to_contain_text("Fetched products: 1,203 rows × 14 columns", timeout=FETCHED)
+            expect(preview.locator("table.dataframe tbody tr")).to_have_count(5)
+            expect(preview.locator("table.dataframe tbody tr").first).to_be_visible()
+            bar = explorer.locator(".lucidframes-progress .progress-bar")
+            expect(bar).to_be_visible()
+            expect(explorer.locator(".lucidframes-progress-label")).to_contain_text("13 / 13 pages · 1,203 rows")
+            width = bar.evaluate(
+                "el => el.getBoundingClientRect().width / el.parentElement.getBoundingClientRect().width"
+            )
+            assert width > 0.99, f"the progress bar is {width:.0%} full"
+            assert "Error" not in status.inner_text()
+            timings["browser_fetch"] = time.monotonic() - started
+
+            explorer.scroll_into_view_if_needed()
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot))
+            explorer.screenshot(path=str(screenshot.with_name(screenshot.stem + "-widget.png")))
+            widget_errors = [e for e in console_errors if "widget" in e.lower() or "lucidframes" in e.lower()]
+            assert not widget_errors, widget_errors
+        finally:
+            browser.close()
+    timings["total"] = time.monotonic() - started
+    return timings
+
+
+def test_explorer_in_jupyterlab(tmp_path):
+    reason = missing()
+    if reason:
+        pytest.skip(reason)
+    screenshot = Path(os.environ.get("LUCIDFRAMES_SCREENSHOT", DEFAULT_SHOT))
+    timings = check_explorer_in_jupyterlab(tmp_path, screenshot)
+    print(
+        f"\nscreenshot: {screenshot}\ntimings (s, cumulative): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items())
+    )
+
+
+if __name__ == "__main__":
+    why = missing()
+    if why:
+        raise SystemExit(f"skipped: {why}")
+    with tempfile.TemporaryDirectory() as workdir:
+        shot = Path(os.environ.get("LUCIDFRAMES_SCREENSHOT", DEFAULT_SHOT))
+        result = check_explorer_in_jupyterlab(Path(workdir), shot)
+        print(f"screenshot: {shot}")
+        print("timings (s, cumulative): " + ", ".join(f"{k} {v:.1f}" for k, v in result.items()))
