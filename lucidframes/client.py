@@ -278,7 +278,7 @@ class Client:
         delay = 0.0  # the retry wait owed before the next attempt
         retries = 0
         while True:
-            self._wait(delay, limiter, observer)
+            slot = self._wait(delay, limiter, observer)
             headers = {}
             token = None
             if authenticate:
@@ -290,6 +290,8 @@ class Client:
                 )
                 payload = _decode(response) if parse and response.status_code < 300 else None
             except (requests.exceptions.RequestException, _BadJSON) as exc:
+                if limiter is not None and slot is not None:
+                    limiter.settle(slot)
                 sent = _was_sent(exc)
                 decision = self.retry.decide(retries + 1, status=None, method=retry_method, sent=sent)
                 history.append(Attempt(None, _describe(exc), decision.wait if decision.retry else 0.0))
@@ -300,6 +302,12 @@ class Client:
                 delay = decision.wait
                 continue
             status = response.status_code
+            if limiter is not None and slot is not None:
+                # The server counts what it handled (by now), and nothing it throttled.
+                if status == 429:
+                    limiter.release(slot)
+                else:
+                    limiter.settle(slot)
             if status == 401 and authenticate:
                 if self.auth.renewable and not renewed and token is not None:
                     # The token expired or was revoked: fetch a new one once and rebuild the request.
@@ -323,16 +331,27 @@ class Client:
             retries += 1
             delay = decision.wait
 
-    def _wait(self, delay: float, limiter: SlidingWindowLimiter | None, observer: WaitObserver | None) -> None:
-        """Wait ``delay`` (a retry's) and for the rate limiter, through the sleep hook, and report both."""
-        waited = limiter.acquire(delay) if limiter is not None else delay
-        if limiter is None and delay > 0:
-            self.sleep(delay)
+    def _wait(
+        self, delay: float, limiter: SlidingWindowLimiter | None, observer: WaitObserver | None
+    ) -> float | None:
+        """Wait ``delay`` (a retry's) and for the rate limiter, through the sleep hook; report both.
+
+        Returns:
+            The rate-limit slot taken (None without a limiter).
+        """
+        slot = None
+        if limiter is not None:
+            waited, slot = limiter.acquire(delay)
+        else:
+            waited = delay
+            if delay > 0:
+                self.sleep(delay)
         if observer is not None:
             if delay > 0:
                 observer("retry", delay)
             if waited > delay:
                 observer("throttle", waited - delay)
+        return slot
 
     # -- loaders (implemented in pagination.py / lookups.py) --------------------------------------------------
 

@@ -34,13 +34,17 @@ def to_frame(
     df = pd.DataFrame.from_records(list(records)) if len(records) else pd.DataFrame()
     if flatten:
         df = _flatten(df)
-    for name in columns:
-        if name not in df.columns:
-            df[name] = pd.Series([None] * len(df), dtype="object", index=df.index)
+    present = set(df.columns)
+    # Columns the registry names but these records lack (list rows are a subset of the detail fields) are made
+    # empty in their final dtype at once: converting a column of Nones cell by cell cost more than the data.
+    missing = {name: _empty(kind, df.index) for name, kind in columns.items() if name not in present}
+    if missing:
+        df = pd.concat([df, pd.DataFrame(missing, index=df.index)], axis=1)
     ordered = list(columns) + [c for c in df.columns if c not in columns]
     df = df[ordered]
     for name, kind in columns.items():
-        df[name] = _convert(df[name], kind)
+        if name in present:
+            df[name] = _convert(df[name], kind)
     for name in df.columns:
         if name not in columns:
             df[name] = _infer(df[name])
@@ -76,6 +80,21 @@ def _holds_dicts(col: pd.Series) -> bool:
     """Whether an object column holds dicts, judged by its first non-null value (a column keeps one shape)."""
     first = col.first_valid_index()
     return first is not None and isinstance(col.at[first], dict)
+
+
+_EMPTY_DTYPES = {
+    "datetime": "datetime64[us, UTC]",
+    "bool": "boolean",
+    "int": "Int64",
+    "string": "str",
+    "decimal": "str",
+}
+
+
+def _empty(kind: str, index: pd.Index) -> pd.Series:
+    """An all-missing column of the dtype ``_convert`` would give ``kind``."""
+    dtype = _EMPTY_DTYPES.get(kind, "object")
+    return pd.Series(index=index, dtype=dtype)  # no data: pandas fills the dtype's missing value in bulk
 
 
 def _convert(col: pd.Series, kind: str) -> pd.Series:

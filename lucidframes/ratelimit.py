@@ -4,13 +4,18 @@ It mirrors the server's throttle (DRF's SimpleRateThrottle: at most N requests i
 to the limit goes out at once and only the request that would exceed the window waits. Each caller *reserves* a
 send time under a lock and then sleeps outside it; because the reservation is computed, not re-checked after the
 sleep, a recording sleep hook in tests (which returns at once) gives the same, exact waits.
+
+The server counts a request when it handles it, a little after we sent it, and does not count a request it
+throttled. So once the answer is in, the caller ``settle``s its slot at the arrival time (never earlier than the
+reservation), and ``release``s it after a 429: our window then never runs ahead of the server's, however slow
+the round trip, and a throttled attempt does not cost a slot.
 """
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 
 __all__ = ["SlidingWindowLimiter"]
@@ -38,44 +43,73 @@ class SlidingWindowLimiter:
         self._sleep = sleep
         self._clock = clock
         self._lock = threading.Lock()
-        self._sent: deque[float] = deque()  # reserved send times, ascending
+        self._sent: list[float] = []  # reserved (or settled) send times, ascending; at most about `limit` long
         self._paused_until = 0.0
 
-    def reserve(self, delay: float = 0.0) -> float:
+    def reserve(self, delay: float = 0.0) -> tuple[float, float]:
         """Reserve the earliest allowed send time at least ``delay`` seconds from now.
 
         Args:
             delay: a wait the caller needs anyway (a backoff step, a Retry-After).
 
         Returns:
-            Seconds to wait: exactly ``delay`` when the limit does not bind, more when it does.
+            (seconds to wait: exactly ``delay`` when the limit does not bind, more when it does; the slot's time).
         """
         with self._lock:
             now = self._clock()
             horizon = now - self.window - self.margin
-            while self._sent and self._sent[0] <= horizon:
-                self._sent.popleft()
+            expired = bisect.bisect_right(self._sent, horizon)
+            del self._sent[:expired]
             earliest = now + delay
             at = max(earliest, self._paused_until)
             if len(self._sent) >= self.limit:
                 at = max(at, self._sent[-self.limit] + self.window + self.margin)
-            self._sent.append(at)
+            bisect.insort(self._sent, at)
             # Return the caller's own delay untouched when nothing else binds, so recorded waits are exact.
-            return delay if at == earliest else at - now
+            return (delay if at == earliest else at - now), at
 
-    def acquire(self, delay: float = 0.0) -> float:
+    def acquire(self, delay: float = 0.0) -> tuple[float, float]:
         """Wait (through the sleep hook) at least ``delay`` seconds and until a request may be sent.
 
         Args:
             delay: a wait the caller needs anyway.
 
         Returns:
-            Seconds waited.
+            (seconds waited, the slot's time: pass it to ``settle`` or ``release``).
         """
-        wait = self.reserve(delay)
+        wait, slot = self.reserve(delay)
         if wait > 0:
             self._sleep(wait)
-        return wait
+        return wait, slot
+
+    def settle(self, slot: float) -> float:
+        """Move a slot to now, when the answer has arrived (the server counted the request by then).
+
+        Args:
+            slot: the time ``acquire`` returned.
+
+        Returns:
+            The slot's new time (never earlier than it was).
+        """
+        with self._lock:
+            now = self._clock()
+            if now <= slot or not self._remove(slot):
+                return slot
+            bisect.insort(self._sent, now)
+            return now
+
+    def release(self, slot: float) -> None:
+        """Give a slot back: the server throttled that attempt, and a throttled request does not count."""
+        with self._lock:
+            self._remove(slot)
+
+    def _remove(self, slot: float) -> bool:
+        """Drop one entry equal to ``slot`` (call with the lock held); False if it has already expired."""
+        i = bisect.bisect_left(self._sent, slot)
+        if i < len(self._sent) and self._sent[i] == slot:
+            del self._sent[i]
+            return True
+        return False
 
     def pause_until_after(self, seconds: float) -> None:
         """Hold every caller back for ``seconds`` from now (the server said Retry-After)."""

@@ -90,13 +90,13 @@ def test_limiter_lets_a_burst_through_then_spaces_by_the_window():
     t = FakeTime()
     limiter = SlidingWindowLimiter(3, 10.0, sleep=t.sleep, clock=t.clock, margin=0.0)
     for _ in range(3):
-        assert limiter.acquire() == 0
-    assert limiter.acquire() == 10  # the 4th waits until the 1st leaves the window
+        assert limiter.acquire()[0] == 0
+    assert limiter.acquire()[0] == 10  # the 4th waits until the 1st leaves the window
     assert t.waits == [10]
     t.now = 10.5  # the burst of three left the window at t=10
-    assert limiter.acquire() == 0
-    assert limiter.acquire() == 0
-    assert limiter.acquire() == 9.5  # three in (10, 20]: the next waits for the one sent at t=10
+    assert limiter.acquire()[0] == 0
+    assert limiter.acquire()[0] == 0
+    assert limiter.acquire()[0] == 9.5  # three in (10, 20]: the next waits for the one sent at t=10
 
 
 def test_limiter_never_allows_more_than_n_in_a_window():
@@ -115,8 +115,24 @@ def test_limiter_pause_holds_everyone_and_keeps_a_retry_wait_exact():
     t = FakeTime()
     limiter = SlidingWindowLimiter(100, 60.0, sleep=t.sleep, clock=t.clock)
     limiter.pause_until_after(7)
-    assert limiter.acquire(7) == 7  # the worker that got the 429 waits exactly Retry-After
+    assert limiter.acquire(7)[0] == 7  # the worker that got the 429 waits exactly Retry-After
     t2 = FakeTime()
     other = SlidingWindowLimiter(100, 60.0, sleep=t2.sleep, clock=t2.clock)
     other.pause_until_after(7)
-    assert other.acquire() == 7  # another worker is held back too
+    assert other.acquire()[0] == 7  # another worker is held back too
+
+
+def test_limiter_settles_slots_at_arrival_and_releases_throttled_ones():
+    t = FakeTime()
+    limiter = SlidingWindowLimiter(2, 10.0, sleep=t.sleep, clock=t.clock, margin=0.0)
+    _, first = limiter.acquire()
+    _, _second = limiter.acquire()
+    t.now = 3.0  # the first answer arrives late: the server counted it at about t=3, not t=0
+    assert limiter.settle(first) == 3.0
+    assert limiter.reserve()[0] == 7.0  # after `second` (t=0) leaves, at t=10: 7 s from now
+    assert limiter.reserve()[0] == 10.0  # after `first`, settled at t=3: at t=13, 10 s from now
+    limiter2 = SlidingWindowLimiter(1, 10.0, sleep=t.sleep, clock=t.clock, margin=0.0)
+    _, slot = limiter2.acquire()
+    limiter2.release(slot)  # throttled: the server did not count it
+    assert limiter2.reserve()[0] == 0
+    assert limiter.settle(999.0) == 999.0  # an unknown slot is left alone
