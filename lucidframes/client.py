@@ -495,7 +495,8 @@ def _status_error(
         body: Any = response.json() if response.content else None
     except ValueError:
         body = response.text[:500]
-    detail = body.get("detail") if isinstance(body, dict) else None
+    # DRF says {"detail": ...}; the Retail export endpoint says {"error": ...}.
+    detail = (body.get("detail") or body.get("error")) if isinstance(body, dict) else None
     said = f": {detail.rstrip('.')}" if isinstance(detail, str) else ""
     kw: dict[str, Any] = {"status_code": status, "body": body, "method": method, "url": url, "history": history}
     invalid_payload = isinstance(body, dict) and body.get("status") == "invalid payload"

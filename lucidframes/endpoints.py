@@ -37,6 +37,12 @@ class Endpoint:
     params: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # path parameter -> allowed values
     columns: Mapping[str, str] = field(default_factory=dict)  # column -> kind, in display order
     lucid_id_fields: tuple[str, ...] = ()  # fields of a submission that hold LucidIDs (checked before sending)
+    query: tuple[str, ...] = ()  # parameters sent in the query string (required), not the path
+
+    @property
+    def inputs(self) -> dict[str, tuple[str, ...]]:
+        """Every parameter a caller gives (path, then query) -> its allowed values (empty: free text)."""
+        return {**self.params, **{q: () for q in self.query}}
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -68,9 +74,12 @@ class Endpoint:
                 hint = f" Did you mean {close[0]!r}?" if close else ""
                 raise ConfigError(f"{name}={value!r} is not one of {', '.join(allowed)}.{hint}")
             values[name] = value
-        extra = set(params) - set(self.params)
+        extra = set(params) - set(self.params) - set(self.query)
         if extra:
             raise ConfigError(f"Endpoint {self.name!r} takes no parameter {', '.join(sorted(extra))}.")
+        missing = [q for q in self.query if q not in params]
+        if missing:
+            raise ConfigError(f"Endpoint {self.name!r} needs {', '.join(f'{q}=' for q in missing)}.")
         if id_ is not None:
             # Collection identifiers are free text (Metrc tags, names): encode everything, slashes included.
             values["id"] = quote(str(id_), safe="")
@@ -225,6 +234,24 @@ _REGISTRY: tuple[Endpoint, ...] = (
         submit_path="transactions/complete/",
         key=None,
         lucid_id_fields=("items",),
+    ),
+    Endpoint(
+        "caseids_remove",
+        "retail",
+        "LucidRetail: remove a CaseID (legacy: validation errors come as 403)",
+        submit_path="caseids/import/remove/",
+        key=None,
+        lucid_id_fields=("lucid_ids",),
+    ),
+    Endpoint(
+        "package_uids_export",
+        "retail",
+        "LucidRetail: the daily package UIDs export (export_date=YYYY-MM-DD); waits while the server prepares it",
+        list_path="package-uids-export/",
+        list_shape="object",
+        key=None,
+        query=("export_date",),
+        columns={"export_url": "string"},
     ),
     Endpoint(
         "transactions_void",

@@ -177,7 +177,8 @@ class HTTPStatusError(APIError):
         super().__init__(message, method=method, url=url, history=history)
         self.status_code = status_code
         self.body = body
-        self.detail: str | None = body.get("detail") if isinstance(body, dict) else None
+        detail = (body.get("detail") or body.get("error")) if isinstance(body, dict) else None
+        self.detail: str | None = detail if isinstance(detail, str) else None
 
 
 class BadRequestError(HTTPStatusError):

@@ -140,12 +140,17 @@ def load(
         raise ConfigError("Pass page= or pages=, not both.")
     params = {k: str(v) for k, v in path_params.items()}
     list_url = client.url_for(ep.format_path(ep.list_path, params), ep.product)
+    query = {k: params[k] for k in ep.query}
     drain = _Drain(client, ep, params, list_url, workers or client.workers, stop, flatten)
     show = client.progress if progress is None else progress
 
     if ep.list_shape != "paginated":
         if page not in (None, 1) or pages is not None:
             raise ConfigError(f"Endpoint {name!r} is not paginated: it has no pages to choose.")
+        if ep.list_shape == "object":
+            return drain.finish(
+                [_prepared(client, ep, list_url, query, drain.stats)], complete=True, count=1, drift=None
+            )
         payload = client.get_json(list_url, product=ep.product, observer=drain.stats)
         if not isinstance(payload, list) or not all(isinstance(r, dict) for r in payload):
             raise DecodeError(f"{list_url} should answer a JSON array of objects; got {_shape(payload)}.", url=list_url)
@@ -462,6 +467,32 @@ class _Checkpoint:
     def remove(self) -> None:
         """Delete the file once the drain is complete."""
         self.path.unlink(missing_ok=True)
+
+
+def _prepared(client: Client, ep: Endpoint, url: str, query: dict[str, str], stats: _Stats) -> dict[str, Any]:
+    """GET a resource the server prepares on request: 202 means "still processing", so wait and ask again.
+
+    The waits follow the retry policy's backoff (through the sleep hook), and give up after its retries.
+    """
+    for attempt in range(client.retry.max_retries + 1):
+        response = client.request("GET", url, product=ep.product, params=query, observer=stats)
+        try:
+            body = response.json()
+        except ValueError:
+            raise DecodeError(f"{url} answered {response.status_code} with a body that is not JSON.", url=url) from None
+        if response.status_code != 202:
+            if not isinstance(body, dict):
+                raise DecodeError(f"{url} should answer a JSON object; got {_shape(body)}.", url=url)
+            return body
+        if attempt < client.retry.max_retries:
+            wait = client.retry.backoff(attempt + 1)
+            stats("retry", wait)
+            client.sleep(wait)
+    raise APIError(
+        f"{url} is still preparing the {ep.name} export after {client.retry.max_retries} retries; try again later.",
+        method="GET",
+        url=url,
+    )
 
 
 def _page_number(url: str) -> int | None:

@@ -87,7 +87,7 @@ class Explorer:
         self.endpoint_info = widgets.HTML()
         self.params: dict[str, widgets.Widget] = {}
         for ep in listable_endpoints():
-            for name, allowed in ep.params.items():
+            for name, allowed in ep.inputs.items():
                 if name not in self.params:
                     self.params[name] = (
                         widgets.Dropdown(options=list(allowed), value=allowed[0], description=name, style=_WIDE)
@@ -173,15 +173,15 @@ class Explorer:
     # -- endpoint and parameters ------------------------------------------------------------------------------
 
     def _selected(self) -> tuple[Endpoint, dict[str, str]]:
-        """The chosen endpoint and the values of its path parameters."""
+        """The chosen endpoint and the values of its parameters."""
         ep = get_endpoint(self.endpoint.value)
-        return ep, {name: str(self.params[name].value) for name in ep.params}
+        return ep, {name: str(self.params[name].value) for name in ep.inputs}
 
     def _on_endpoint_change(self, change: Mapping[str, Any] | None = None) -> None:
         """Show the chosen endpoint's parameters; forget the page count and any stopped drain."""
         ep = get_endpoint(self.endpoint.value)
         for name, param in self.params.items():
-            param.layout.display = None if name in ep.params else "none"
+            param.layout.display = None if name in ep.inputs else "none"
         self.endpoint_info.value = f"<small>{html.escape(ep.description)}</small>"
         self.page_count = self.page_size = None
         self._resume = self._resume_key = None
@@ -193,7 +193,7 @@ class Explorer:
             "<small>page count and size: after the first fetch</small>" if paginated else "<small>one list</small>"
         )
         if self.export_name.value in ("", self._auto_export_name):
-            name = "-".join([ep.name, *(str(self.params[p].value) for p in ep.params)])
+            name = "-".join([ep.name, *(str(self.params[p].value) for p in ep.inputs)])
             self.export_name.value = self._auto_export_name = name
 
     # -- fetching ---------------------------------------------------------------------------------------------

@@ -35,6 +35,15 @@ def assert_exact(df, sb, name="products", **params):
     rows = sb.list_rows(name, **params)
     pd.testing.assert_frame_equal(df, expected(sb, name, **params))
     assert df[ENDPOINTS[name].key].tolist() == [r["uuid"] for r in rows]
+    # Values against the server's raw JSON too, so the check does not rest on to_frame alone.
+    for column in ("name", "sku", "is_published", "brand_uuid", "regulatory_id", "content"):
+        if rows and column in rows[0]:
+            got = [None if pd.isna(v) else v for v in df[column].tolist()]
+            assert got == [r[column] for r in rows], column
+    for column in ("produced_on", "updated_on"):
+        if rows and column in rows[0]:
+            raw = [None if r[column] is None else pd.Timestamp(r[column]) for r in rows]
+            assert [None if pd.isna(v) else v for v in df[column].tolist()] == raw, column
     assert df.attrs["lucidframes"]["rows"] == len(rows) == df.attrs["lucidframes"]["count"]
 
 
@@ -346,7 +355,7 @@ def test_parquet_round_trip(sandbox, client, tmp_path):
 
 def test_jsonl_export(sandbox, client, tmp_path):
     df = client.load("batches")
-    lines = (tmp_path / "b.jsonl")
+    lines = tmp_path / "b.jsonl"
     lf.export(df, lines)
     rows = [json.loads(x) for x in lines.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == len(df) and rows[0]["uuid"] == df["uuid"].iloc[0]
@@ -436,3 +445,28 @@ def test_a_429_pauses_every_worker(sandbox_client, recorder):
     assert recorder.waits[0] == 30  # the worker that got the 429 waits exactly Retry-After
     assert len(paused) >= 2, recorder.waits  # ...and at least one other worker was held back too
     assert [e.status for e in sb.log].count(429) == 1
+
+
+def test_package_export_waits_while_the_server_prepares_it(sandbox, client, recorder):
+    df = client.load("package_uids_export", export_date="2024-01-15")
+    assert df["export_url"].iloc[0].endswith("package-uids-2024-01-15.csv")
+    assert recorder.waits == [1]  # the first ask answered 202 "processing": one backoff step, then 200
+    with pytest.raises(lf.ConfigError, match="export_date"):
+        client.load("package_uids_export")
+    with pytest.raises(lf.BadRequestError, match="YYYY-MM-DD"):
+        client.load("package_uids_export", export_date="June")
+    with pytest.raises(lf.NotFoundError, match="No export exists for 1999-01-01"):
+        client.load("package_uids_export", export_date="1999-01-01")
+
+
+def test_asset_create_and_caseid_remove(sandbox, client):
+    created = client.submit(
+        "assets",
+        {"name": "Terpenes", "content": "Myrcene-forward.", "description": "d", "usage": "description"},
+        asset_type="texts",
+    )
+    assert created["name"] == "Terpenes"
+    assert client.lookup("assets", [created["uuid"]], asset_type="texts")["_status"].tolist() == ["ok"]
+    case = next(c for c in sandbox.data["collections"] if c["collection_type"] == "case" and c["items"])
+    ids = [i["lucid_id"] for i in case["items"] if i["removed_on"] is None][:2]
+    assert client.submit("caseids_remove", {"case_uuid": case["uuid"], "lucid_ids": ids})["status"] == "success"
