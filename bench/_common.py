@@ -255,3 +255,12 @@ def profile_all_threads(fn: Callable[[], Any], path: str | Path, top: int = 20) 
     print(f"profile written to {path} (pstats; all threads merged). Top {top} by own time:")
     stats.sort_stats("tottime").print_stats(top)
     return result
+
+
+def status_kb(field: str) -> int | None:
+    """A field of /proc/self/status in kB (VmRSS, VmHWM), or None where there is no such file."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+    except (OSError, StopIteration, ValueError):
+        return None

@@ -23,7 +23,17 @@ from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
-from _common import baseline_drain, header, interleaved, lf_client, parser, profile_all_threads, row, sandbox
+from _common import (
+    baseline_drain,
+    header,
+    interleaved,
+    lf_client,
+    parser,
+    profile_all_threads,
+    row,
+    sandbox,
+    status_kb,
+)
 
 VARIANTS = ("baseline", "lucidframes workers=1", "lucidframes workers=8")
 
@@ -37,14 +47,6 @@ def run_variant(variant: str, sb: Any) -> pd.DataFrame:
         return client.load("products")
 
 
-def _status_kb(field: str) -> int | None:
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
-    except (OSError, StopIteration, ValueError):
-        return None
-
-
 def memory_child(conn: Any, variant: str, address: tuple[str, str, str]) -> None:
     """In a fresh process: peak RSS growth and tracemalloc peak of one drain, and the frame's deep size."""
     sb = SimpleNamespace(url=address[0], client_id=address[1], client_secret=address[2])
@@ -53,13 +55,13 @@ def memory_child(conn: Any, variant: str, address: tuple[str, str, str]) -> None
     try:
         with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
             f.write("5")  # Linux: reset the peak resident set (VmHWM) to the current one
-        before = _status_kb("VmRSS")
+        before = status_kb("VmRSS")
     except OSError:
         before = None
-    if before is None or _status_kb("VmHWM") is None:
+    if before is None or status_kb("VmHWM") is None:
         method, before = "ru_maxrss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     df = run_variant(variant, sb)
-    after = _status_kb("VmHWM") if method == "VmHWM" else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = status_kb("VmHWM") if method == "VmHWM" else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     rss_growth = ((after or before) - before) * 1024
     frame = int(df.memory_usage(deep=True).sum())
     rows = len(df)

@@ -31,6 +31,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
+from _common import status_kb
+
 from lucidframes.lucidid import ALPHABET, format_mask, id_format, validate_lucid_ids
 
 
@@ -51,14 +53,6 @@ def make_ids(rows: int, bad_fraction: float, seed: int = 0) -> pd.Series:
             f"https://qr.lcdg.io/{value}",  # url_wrapped
         ][kind]
     return pd.Series(ids, dtype="str", name="lucid_id")
-
-
-def _status_kb(field: str) -> int | None:
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
-    except (OSError, StopIteration, ValueError):
-        return None
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -98,12 +92,12 @@ def _memory_step(step: str, rows: int, fraction: float) -> None:
     try:
         with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
             f.write("5")  # Linux: reset the peak resident set (VmHWM) to the current one
-        before = _status_kb("VmRSS")
+        before = status_kb("VmRSS")
     except OSError:
         before = None
-    if before is not None and _status_kb("VmHWM") is not None:
+    if before is not None and status_kb("VmHWM") is not None:
         steps[step]()
-        print(f"+{((_status_kb('VmHWM') or before) - before) / 1024:.0f} MB")
+        print(f"+{((status_kb('VmHWM') or before) - before) / 1024:.0f} MB")
     else:  # elsewhere: tracemalloc sees Python and numpy allocations, not pyarrow's
         tracemalloc.start()
         steps[step]()

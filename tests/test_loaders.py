@@ -8,27 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
+from helpers import PRODUCTS, expected, pages_requested
 
 import lucidframes as lf
 from lucidframes.endpoints import ASSET_TYPES, ENDPOINTS
-from lucidframes.frames import to_frame
-
-PRODUCTS = "/api/v1.5/products/"
-
-
-def expected(sb, name="products", **params):
-    """The sandbox's own rows for a list endpoint, typed the way the registry types them."""
-    return to_frame(sb.list_rows(name, **params), ENDPOINTS[name].columns)
-
-
-def pages_requested(sb, path=PRODUCTS):
-    """The page numbers requested from a list path, in order (1 for the bare URL)."""
-    out = []
-    for e in sb.log:
-        if e.path == path:
-            q = dict(p.split("=", 1) for p in e.query.split("&") if "=" in p)
-            out.append(int(q.get("page", 1)))
-    return out
 
 
 def assert_exact(df, sb, name="products", **params):

@@ -13,16 +13,15 @@ import ipywidgets as widgets
 import pandas as pd
 import pytest
 import requests
+from helpers import PRODUCTS, expected, pages_requested
 from ipywidgets.widgets.widget import CallbackDispatcher
 
 import lucidframes as lf
-from lucidframes.endpoints import ASSET_TYPES, ENDPOINTS
-from lucidframes.frames import to_frame
+from lucidframes.endpoints import ASSET_TYPES
 from lucidframes.widgets import Explorer, explore, listable_endpoints
 
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 
-PRODUCTS = "/api/v1.5/products/"
 WAIT = 60  # seconds: generous; a fetch against the local sandbox takes well under one
 
 
@@ -68,19 +67,6 @@ def run(ex: Explorer, button: widgets.Button) -> Explorer:
     return ex
 
 
-def expected(sb, name="products", **params):
-    """The sandbox's rows for a list endpoint, typed as the registry types them."""
-    return to_frame(sb.list_rows(name, **params), ENDPOINTS[name].columns)
-
-
-def pages_requested(sb, path=PRODUCTS):
-    """Page numbers requested from a list path, in order (1 for the bare URL)."""
-    out = []
-    for e in sb.log:
-        if e.path == path:
-            query = dict(p.split("=", 1) for p in e.query.split("&") if "=" in p)
-            out.append(int(query.get("page", 1)))
-    return out
 
 
 # -- the picker --------------------------------------------------------------------------------------------------
