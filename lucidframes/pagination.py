@@ -56,6 +56,7 @@ class DrainState:
     pages: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     counts: dict[int, int | None] = field(default_factory=dict)
     nexts: dict[int, str | None] = field(default_factory=dict)
+    vanished: set[int] = field(default_factory=set)  # pages that answered "Invalid page." mid-drain (data shrank)
 
     def __repr__(self) -> str:
         return f"DrainState(endpoint={self.endpoint!r}, params={self.params!r}, pages_fetched={sorted(self.pages)})"
@@ -204,7 +205,9 @@ def load(
             bar.restart()
     if store is not None:
         store.remove()
-    count = state.counts.get(max(state.pages)) if state.pages else 0
+    # The count the last fetched page reported.
+    counts = [c for n in sorted(state.pages) if (c := state.counts.get(n)) is not None]
+    count = counts[-1] if counts else None
     info = {"detected": drift is not None or refetches > 0, "refetches": refetches, "unresolved": drift}
     return drain.finish(
         state.records(), complete=True, count=count, drift=info, pages=sorted(state.pages), page_size=state.page_size
@@ -301,8 +304,7 @@ class _Drain:
                         results, count, next_url = fut.result()
                     except NotFoundError as exc:
                         if missing_ok and n > 1 and exc.detail == "Invalid page.":
-                            state.add(n, [], None, None)  # the data shrank under us: drift() will see it
-                            state.counts[n] = -1
+                            state.vanished.add(n)  # the data shrank under us: drift() will see it
                             continue
                         failure = failure or exc
                         continue
@@ -320,6 +322,13 @@ class _Drain:
                             break
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        # Pages that were in flight when another failed or a stop came in: keep what arrived (nothing lost).
+        for fut, n in futures.items():
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                results, count, next_url = fut.result()
+                state.add(n, results, count, next_url)
+                if self.on_page is not None:
+                    self.on_page(n, results, count, next_url)
         if failure is not None:
             if isinstance(failure, APIError):
                 raise self.attach(failure, state)
@@ -343,7 +352,7 @@ class _Drain:
             self.fetch_pages(state, list(range(2, total + 1)), bar, lambda n: self.page_url(n, None), missing_ok=True)
         # Follow `next` from the last page for whatever the count did not announce (or when it is unknown).
         last = max(state.pages)
-        while state.nexts.get(last) is not None and state.counts.get(last) != -1:
+        while state.nexts.get(last) is not None and not state.vanished:
             next_url = state.nexts[last]
             assert next_url is not None
             number = _page_number(next_url) or last + 1
@@ -355,9 +364,9 @@ class _Drain:
 
     def drift(self, state: DrainState) -> str | None:
         """Why the fetched pages are not one consistent snapshot, or None when they are."""
+        if state.vanished:
+            return f"pages {sorted(state.vanished)} disappeared (the count shrank)"
         counts = {c for c in state.counts.values() if c is not None}
-        if -1 in counts:
-            return "pages disappeared (the count shrank)"
         if len(counts) > 1:
             return f"count changed from {state.counts[1]} to {state.counts[max(state.pages)]}"
         rows = state.records()
@@ -408,7 +417,7 @@ class _Drain:
 
     def attach(self, err: APIError, state: DrainState) -> APIError:
         """Give an error the rows fetched so far and the state to resume from."""
-        pages = sorted(n for n in state.pages if state.counts.get(n) != -1)
+        pages = sorted(state.pages)
         err.partial = self.finish(
             state.records(),
             complete=False,

@@ -453,3 +453,24 @@ def test_asset_create_and_caseid_remove(sandbox, client):
     case = next(c for c in sandbox.data["collections"] if c["collection_type"] == "case" and c["items"])
     ids = [i["lucid_id"] for i in case["items"] if i["removed_on"] is None][:2]
     assert client.submit("caseids_remove", {"case_uuid": case["uuid"], "lucid_ids": ids})["status"] == "success"
+
+
+def test_drift_by_deletion_is_refetched(sandbox_client):
+    sb, client = sandbox_client(workers=4)
+    sb.mutate_after(3, "products", delete=150)
+    df = client.load("products")
+    assert_exact(df, sb)
+    assert df.attrs["lucidframes"]["drift"]["refetches"] >= 1
+
+
+def test_pages_in_flight_when_one_fails_are_kept(sandbox_client, recorder):
+    sb, client = sandbox_client(workers=4, latency=0.02)
+    sb.fault(PRODUCTS + "?page=3", status=500, times=6)
+    with pytest.raises(lf.ServerError) as info:
+        client.load("products")
+    kept = info.value.partial.attrs["lucidframes"]["pages"]
+    assert {1, 2, 4, 5} <= set(kept) and 3 not in kept  # the other workers' pages were not thrown away
+    before = len(pages_requested(sb))
+    df = client.load("products", resume=info.value.resume)
+    assert_exact(df, sb)
+    assert not set(pages_requested(sb)[before:]) & set(kept)
