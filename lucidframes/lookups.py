@@ -22,7 +22,7 @@ from lucidframes.errors import (
     UnknownLucidIDError,
 )
 from lucidframes.frames import to_frame
-from lucidframes.progress import DrainProgress
+from lucidframes.progress import DrainProgress, WaitStats
 
 if TYPE_CHECKING:  # pragma: no cover
     from lucidframes.client import Client
@@ -76,9 +76,7 @@ def lookup(
     params = {k: str(v) for k, v in path_params.items()}
     paths = {i: ep.format_path(ep.detail_path, params, id_=i) for i in unique}
     show = client.progress if progress is None else progress
-    from lucidframes.pagination import _Stats
-
-    stats = _Stats()
+    stats = WaitStats()
 
     def fetch(id_: str) -> dict[str, Any]:
         try:
@@ -183,7 +181,6 @@ def _diagnose_unknown(client: Client, err: UnknownLucidIDError, ids: list[str]) 
         err.message += f" The server does not know {len(unknown)} of the {len(ids)} LucidIDs: {shown}."
     else:
         err.message += (
-            f" All {len(ids)} LucidIDs exist: some are not in that case or collection, or belong to another "
-            "dispensary."
+            f" All {len(ids)} LucidIDs exist: some are not in that case or collection, or belong to another dispensary."
         )
     err.args = (err.message,)

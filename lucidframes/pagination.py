@@ -28,7 +28,7 @@ from lucidframes.client import check_same_origin
 from lucidframes.endpoints import Endpoint, get_endpoint
 from lucidframes.errors import APIError, ConfigError, DecodeError, NotFoundError, PaginationError
 from lucidframes.frames import to_frame
-from lucidframes.progress import DrainProgress, ProgressCallback
+from lucidframes.progress import DrainProgress, ProgressCallback, WaitStats
 
 if TYPE_CHECKING:  # pragma: no cover
     from lucidframes.client import Client
@@ -75,24 +75,6 @@ class DrainState:
     def records(self) -> list[dict[str, Any]]:
         """Every fetched record, in page order."""
         return [r for n in sorted(self.pages) for r in self.pages[n]]
-
-
-class _Stats:
-    """Retries and waits counted across worker threads (the observer the client reports waits to)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.retries = 0
-        self.retry_wait = 0.0
-        self.throttle_wait = 0.0
-
-    def __call__(self, kind: str, seconds: float) -> None:
-        with self._lock:
-            if kind == "retry":
-                self.retries += 1
-                self.retry_wait += seconds
-            else:
-                self.throttle_wait += seconds
 
 
 def load(
@@ -234,7 +216,7 @@ class _Drain:
         self.list_url = list_url
         self.workers = workers
         self.stop = stop
-        self.stats = _Stats()
+        self.stats = WaitStats()
         self.template: str | None = None  # a page URL the server itself produced, to number other pages from
         # Called in the main thread for each page fetched (the checkpoint writer); None when not checkpointing.
         self.on_page: Callable[[int, list[dict[str, Any]], int | None, str | None], None] | None = None
@@ -478,7 +460,7 @@ class _Checkpoint:
         self.path.unlink(missing_ok=True)
 
 
-def _prepared(client: Client, ep: Endpoint, url: str, query: dict[str, str], stats: _Stats) -> dict[str, Any]:
+def _prepared(client: Client, ep: Endpoint, url: str, query: dict[str, str], stats: WaitStats) -> dict[str, Any]:
     """GET a resource the server prepares on request: 202 means "still processing", so wait and ask again.
 
     The waits follow the retry policy's backoff (through the sleep hook), and give up after its retries.

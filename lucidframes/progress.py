@@ -8,22 +8,35 @@ turn it off. It names the endpoint only: no URL, token or parameter value reache
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from tqdm.auto import tqdm
 
-__all__ = ["DrainProgress", "ProgressCallback"]
+__all__ = ["DrainProgress", "ProgressCallback", "WaitStats"]
 
 # callback(done, total, rows, waited): pages (or ids) done, the total once known, rows so far, seconds waited.
 # Called from the thread that runs the drain; a widget uses it to move its own bar.
 ProgressCallback = Callable[[int, int | None, int, float], None]
 
 
-class _WaitStats(Protocol):
-    retry_wait: float
-    throttle_wait: float
-    retries: int
+class WaitStats:
+    """Retries and waits counted across worker threads: the observer the client reports each wait to."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.retries = 0
+        self.retry_wait = 0.0
+        self.throttle_wait = 0.0
+
+    def __call__(self, kind: str, seconds: float) -> None:
+        with self._lock:
+            if kind == "retry":
+                self.retries += 1
+                self.retry_wait += seconds
+            else:
+                self.throttle_wait += seconds
 
 
 class DrainProgress:
@@ -35,7 +48,7 @@ class DrainProgress:
         enabled: bool,
         *,
         total: int | None,
-        stats: _WaitStats,
+        stats: WaitStats,
         unit: str = "page",
         callback: ProgressCallback | None = None,
     ) -> None:
