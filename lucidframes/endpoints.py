@@ -35,9 +35,15 @@ class Endpoint:
     key: str | None = "uuid"  # the column that identifies a row (duplicates are dropped by it)
     id_kind: str = "uuid"  # what lookup ids are: "uuid", "lucid_id" or "identifier" (free text)
     params: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # path parameter -> allowed values
-    columns: Mapping[str, str] = field(default_factory=dict)  # column -> kind, in display order
+    columns: Mapping[str, str] = field(default_factory=dict)  # column -> kind, in display order (list rows)
+    detail_columns: Mapping[str, str] = field(default_factory=dict)  # what a detail (lookup) adds to a list row
     lucid_id_fields: tuple[str, ...] = ()  # fields of a submission that hold LucidIDs (checked before sending)
     query: tuple[str, ...] = ()  # parameters sent in the query string (required), not the path
+
+    @property
+    def lookup_columns(self) -> dict[str, str]:
+        """The columns of a detail answer: the list row's, then what the detail adds."""
+        return {**self.columns, **self.detail_columns}
 
     @property
     def inputs(self) -> dict[str, tuple[str, ...]]:
@@ -93,6 +99,8 @@ _PRODUCT_COLUMNS = {
     "product_type": "string",
     "is_published": "bool",
     "brand_uuid": "string",
+}
+_PRODUCT_DETAIL_COLUMNS = {
     "description": "string",
     "label_type": "string",
     "container_type": "string",
@@ -122,6 +130,7 @@ _REGISTRY: tuple[Endpoint, ...] = (
         detail_path="products/{id}/",
         paginated=True,
         columns=_PRODUCT_COLUMNS,
+        detail_columns=_PRODUCT_DETAIL_COLUMNS,
     ),
     Endpoint(
         "batches",
@@ -150,7 +159,8 @@ _REGISTRY: tuple[Endpoint, ...] = (
         list_path="brands/",
         detail_path="brands/{id}/",
         list_shape="array",
-        columns={"uuid": "string", "name": "string", "state": "string", "updated_on": "datetime"},
+        columns={"uuid": "string", "name": "string", "state": "string"},
+        detail_columns={"updated_on": "datetime"},
     ),
     Endpoint(
         "digital_coas",

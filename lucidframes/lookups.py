@@ -102,7 +102,7 @@ def lookup(
             found[id_] = row
             bar.page_done(1 if row["_status"] == "ok" else 0)
     records = [{"_id": i, **found[i]} for i in wanted]
-    columns = {"_id": "string", **ep.columns}
+    columns = {"_id": "string", **ep.lookup_columns}
     df = to_frame(records, columns, flatten=flatten)
     df = df[[c for c in df.columns if c not in STATUS_COLUMNS] + list(STATUS_COLUMNS)]
     df["_status"] = df["_status"].astype("str")

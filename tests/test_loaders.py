@@ -51,8 +51,10 @@ def test_drain_types(sandbox, client):
     df = client.load("products")
     assert str(df["uuid"].dtype) == "str"
     assert str(df["is_published"].dtype) == "boolean"
-    assert isinstance(df["published_on"].dtype, pd.DatetimeTZDtype)
-    assert list(df.columns[:6]) == ["uuid", "name", "sku", "product_type", "is_published", "brand_uuid"]
+    assert list(df.columns) == ["uuid", "name", "sku", "product_type", "is_published", "brand_uuid"]  # list rows
+    detail = client.lookup("products", df["uuid"].head(3))
+    assert isinstance(detail["published_on"].dtype, pd.DatetimeTZDtype)  # the detail's own columns, typed
+    assert str(detail["servings"].dtype) == "Int64"
     batches = client.load("batches")
     assert isinstance(batches["produced_on"].dtype, pd.DatetimeTZDtype)
     assert batches["digital_coa_uuids"].map(type).eq(list).all()  # lists stay lists

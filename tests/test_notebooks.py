@@ -25,7 +25,7 @@ CELL_TIMEOUT = 120  # seconds per cell
 # Something each notebook must have printed, so a notebook that silently does less fails.
 EXPECTED = {
     "quickstart.ipynb": ["wrote 18 rows to", "case-items.csv", "<ValidationReport ok: 18 rows"],
-    "explorer.ipynb": ["((100, 14), 13, 100)", "((1203, 14), [1, 2, 3", "products-from-explorer.csv"],
+    "explorer.ipynb": ["((100, 6), 13, 100)", "((1203, 6), [1, 2, 3", "products-from-explorer.csv"],
     "validate-before-submit.ipynb": ["14 failing cell(s) in 14 of 40 rows", "ready to submit", "Nothing was sent"],
 }
 
