@@ -264,3 +264,13 @@ def status_kb(field: str) -> int | None:
             return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
     except (OSError, StopIteration, ValueError):
         return None
+
+
+def reset_peak_rss() -> int | None:
+    """Reset the peak resident set (VmHWM) to the current one (Linux); the current VmRSS in kB, or None."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+    except OSError:
+        return None
+    return status_kb("VmRSS")

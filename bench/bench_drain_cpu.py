@@ -30,6 +30,7 @@ from _common import (
     lf_client,
     parser,
     profile_all_threads,
+    reset_peak_rss,
     row,
     sandbox,
     status_kb,
@@ -52,12 +53,7 @@ def memory_child(conn: Any, variant: str, address: tuple[str, str, str]) -> None
     sb = SimpleNamespace(url=address[0], client_id=address[1], client_secret=address[2])
     gc.collect()
     method = "VmHWM"
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
-            f.write("5")  # Linux: reset the peak resident set (VmHWM) to the current one
-        before = status_kb("VmRSS")
-    except OSError:
-        before = None
+    before = reset_peak_rss()
     if before is None or status_kb("VmHWM") is None:
         method, before = "ru_maxrss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     df = run_variant(variant, sb)

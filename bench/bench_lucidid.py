@@ -31,7 +31,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-from _common import status_kb
+from _common import reset_peak_rss, status_kb
 
 from lucidframes.lucidid import ALPHABET, format_mask, id_format, validate_lucid_ids
 
@@ -89,12 +89,7 @@ def _memory_step(step: str, rows: int, fraction: float) -> None:
     if check is not None:
         steps["pandera"] = check
     gc.collect()
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
-            f.write("5")  # Linux: reset the peak resident set (VmHWM) to the current one
-        before = status_kb("VmRSS")
-    except OSError:
-        before = None
+    before = reset_peak_rss()
     if before is not None and status_kb("VmHWM") is not None:
         steps[step]()
         print(f"+{((status_kb('VmHWM') or before) - before) / 1024:.0f} MB")
