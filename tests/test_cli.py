@@ -100,3 +100,12 @@ def test_console_script_and_module_run():
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
         assert result.returncode == 0, result.stderr
         assert result.stdout
+
+
+def test_importing_the_package_loads_neither_widgets_nor_the_sandbox():
+    code = (
+        "import sys, lucidframes; "
+        "print('ipywidgets' in sys.modules, any(m.startswith('lucidframes.sandbox') for m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.split() == ["False", "False"]
