@@ -22,6 +22,7 @@ from lucidframes.errors import (
     UnknownLucidIDError,
 )
 from lucidframes.frames import to_frame
+from lucidframes.lucidid import check_ids_before_send
 from lucidframes.progress import DrainProgress, WaitStats
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -30,13 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["lookup", "submit"]
 
 STATUS_COLUMNS = ("_status", "_error")
-
-
-def _check_lucid_ids(ids: list[str]) -> None:
-    """Raise LucidIDValidationError (sending nothing) when any id is not a well-formed LucidID."""
-    from lucidframes.lucidid import check_ids_before_send
-
-    check_ids_before_send(ids, kind="lucid_id")
 
 
 def lookup(
@@ -71,7 +65,7 @@ def lookup(
         raise ConfigError(f"Endpoint {name!r} has no single-resource look-up; use client.load({name!r}).")
     wanted = [str(i) if not isinstance(i, str) else i for i in ids]
     if validate and ep.id_kind == "lucid_id":
-        _check_lucid_ids(wanted)
+        check_ids_before_send(wanted, kind="lucid_id")
     unique = list(dict.fromkeys(wanted))
     params = {k: str(v) for k, v in path_params.items()}
     paths = {i: ep.format_path(ep.detail_path, params, id_=i) for i in unique}
@@ -142,7 +136,7 @@ def submit(client: Client, name: str, body: dict[str, Any], *, validate: bool = 
         raise ConfigError(f"Endpoint {name!r} takes no submissions; use client.load or client.lookup.")
     ids = _ids_in(ep, body)
     if validate and ids:
-        _check_lucid_ids(ids)
+        check_ids_before_send(ids, kind="lucid_id")
     path = ep.format_path(ep.submit_path, {k: str(v) for k, v in path_params.items()})
     try:
         return client.post_json(path, body, product=ep.product)
