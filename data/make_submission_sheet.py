@@ -26,7 +26,6 @@ ROWS = 40
 QR = "https://qr.lcdg.io/"
 
 
-
 class _Typo:
     """A lookalike typed for a character the id really has (so the hint's candidate gives back the real id)."""
 

@@ -331,9 +331,7 @@ class Client:
             retries += 1
             delay = decision.wait
 
-    def _wait(
-        self, delay: float, limiter: SlidingWindowLimiter | None, observer: WaitObserver | None
-    ) -> float | None:
+    def _wait(self, delay: float, limiter: SlidingWindowLimiter | None, observer: WaitObserver | None) -> float | None:
         """Wait ``delay`` (a retry's) and for the rate limiter, through the sleep hook; report both.
 
         Returns:

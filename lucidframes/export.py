@@ -101,7 +101,8 @@ def _iso(col: pd.Series) -> pd.Series:
     utc = col.dt.tz_convert("UTC") if col.dt.tz is not None else col.dt.tz_localize("UTC")
     micro = bool((utc.dt.microsecond.fillna(0) != 0).any())
     text = utc.dt.strftime("%Y-%m-%dT%H:%M:%S.%f" if micro else "%Y-%m-%dT%H:%M:%S") + "+00:00"
-    return text.where(col.notna(), None)
+    out: pd.Series = text.where(col.notna(), None)
+    return out
 
 
 def _plain(value: Any) -> Any:

@@ -67,8 +67,6 @@ def run(ex: Explorer, button: widgets.Button) -> Explorer:
     return ex
 
 
-
-
 # -- the picker --------------------------------------------------------------------------------------------------
 
 

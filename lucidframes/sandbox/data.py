@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from lucidframes.sandbox import records
+from lucidframes.sandbox.ids import lucid_id
 from lucidframes.sandbox.records import ASSET_TYPES, Record
 
 DEFAULT_SEED = 0
@@ -118,7 +119,7 @@ def _items(
         for _ in range(size):
             new = records.item(rng, owner, of_product["uuid"] if of_product else None, of_batch)
             while new["uuid"] in seen:  # astronomically unlikely, but ids must be unique
-                new["uuid"] = records.lucid_id(rng)
+                new["uuid"] = lucid_id(rng)
             seen.add(new["uuid"])
             run.append(new)
         items.extend(run)
