@@ -1,26 +1,38 @@
-"""CSV / Parquet / JSON Lines writers for loaded DataFrames.
+"""Write loaded DataFrames: CSV, Parquet, JSON Lines files (atomically) or a table in a DuckDB file.
 
 CSV is UTF-8 with ISO-8601 datetimes (UTC, ``+00:00``), no index column, and lists or objects as JSON text, so
-a reporting pipeline reads back exactly what was loaded. Parquet keeps the dtypes (it needs the ``parquet``
-extra). JSON Lines writes one object per row.
+a reporting pipeline reads back exactly what was loaded. Parquet keeps the dtypes (the ``parquet`` extra). JSON
+Lines writes one object per row. Files are written to a temp file in the same folder and renamed into place, so a
+crash never leaves half a file under the name. DuckDB (the ``duckdb`` extra) gets ``CREATE OR REPLACE TABLE`` in
+one transaction: the other tables of the file stay, and a crash leaves the previous table.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from lucidframes.atomic import check_folder
 from lucidframes.errors import ConfigError
+from lucidframes.writers import FILE_FORMATS, TableWriter, require_pyarrow, write_text
 
-__all__ = ["FORMATS", "export", "format_for"]
+__all__ = ["FORMATS", "check_writer", "export", "format_for", "replace_duckdb_tables", "require_duckdb"]
 
-FORMATS = ("csv", "parquet", "jsonl")
-_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+FORMATS = (*FILE_FORMATS, "duckdb")
+_SUFFIXES = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".duckdb": "duckdb",
+    ".ddb": "duckdb",
+}
 
 
 def format_for(path: str | os.PathLike[str], fmt: str | None = None) -> str:
@@ -28,7 +40,7 @@ def format_for(path: str | os.PathLike[str], fmt: str | None = None) -> str:
 
     Args:
         path: the destination.
-        fmt: an explicit format (csv, parquet, jsonl).
+        fmt: an explicit format (csv, parquet, jsonl, duckdb).
 
     Returns:
         The format name.
@@ -42,87 +54,130 @@ def format_for(path: str | os.PathLike[str], fmt: str | None = None) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in _SUFFIXES:
         raise ConfigError(
-            f"Cannot tell the format of {str(path)!r}: name it .csv, .parquet or .jsonl, or pass format=."
+            f"Cannot tell the format of {str(path)!r}: name it .csv, .parquet, .jsonl or .duckdb, or pass format=."
         )
     return _SUFFIXES[suffix]
 
 
-def export(df: pd.DataFrame, path: str | os.PathLike[str], format: str | None = None) -> Path | None:  # noqa: A002
-    """Write a DataFrame as CSV, Parquet or JSON Lines.
+def require_duckdb() -> Any:
+    """The duckdb module, or a ConfigError naming the extra that installs it.
+
+    Returns:
+        The ``duckdb`` module.
+    """
+    try:
+        import duckdb
+    except ImportError:
+        raise ConfigError("DuckDB output needs duckdb: pip install 'lucidframes[duckdb]'.") from None
+    return duckdb
+
+
+def check_writer(path: str | os.PathLike[str], fmt: str) -> None:
+    """Check, before anything is fetched, that ``fmt`` can be written to ``path``: library, folder, stdout.
+
+    Args:
+        path: the destination (``-`` for stdout).
+        fmt: the format (from ``format_for``).
+
+    Returns:
+        None.
+
+    Raises:
+        ConfigError: the writer's library is missing, the folder does not exist, or the format cannot go to stdout.
+    """
+    if fmt in ("parquet", "duckdb") and str(path) == "-":
+        raise ConfigError(f"{fmt.capitalize()} cannot go to stdout: name a file.")
+    if fmt == "parquet":
+        require_pyarrow()
+    elif fmt == "duckdb":
+        require_duckdb()
+        require_pyarrow("DuckDB output")
+    if str(path) != "-":
+        check_folder(path)
+
+
+def export(
+    df: pd.DataFrame,
+    path: str | os.PathLike[str],
+    format: str | None = None,  # noqa: A002
+    *,
+    table: str | None = None,
+) -> Path | None:
+    """Write a DataFrame as CSV, Parquet or JSON Lines (atomically), or as a table of a DuckDB file.
 
     Args:
         df: the data (as loaded).
         path: the file to write, or ``-`` for stdout (CSV or JSON Lines).
-        format: csv, parquet or jsonl; from the suffix when omitted.
+        format: csv, parquet, jsonl or duckdb; from the suffix when omitted.
+        table: the DuckDB table (default: the endpoint the frame was loaded from).
 
     Returns:
         The path written (None for stdout).
     """
     fmt = format_for(path, format)
-    if fmt == "parquet":
-        if str(path) == "-":
-            raise ConfigError("Parquet cannot go to stdout: name a .parquet file.")
-        return _write_parquet(df, Path(path))
-    text_df = _textual(df, lists_as_json=fmt == "csv")
+    check_writer(path, fmt)
+    if fmt == "duckdb":
+        name = table or _default_table(df)
+        pa = require_pyarrow("DuckDB output")
+        clean = df.copy(deep=False)
+        clean.attrs = {}
+        replace_duckdb_tables(path, {name: pa.Table.from_pandas(clean, preserve_index=False)})
+        return Path(path)
+    if table is not None:
+        raise ConfigError(f"table= names a DuckDB table; {str(path)!r} is a {fmt} file.")
     if str(path) == "-":
-        _write_text(text_df, fmt, sys.stdout)
+        write_text(df, fmt, sys.stdout)
         return None
-    target = Path(path)
-    if target.parent and not target.parent.exists():
-        raise ConfigError(f"The folder {str(target.parent)!r} does not exist.")
-    with target.open("w", encoding="utf-8", newline="") as fh:
-        _write_text(text_df, fmt, fh)
-    return target
+    with TableWriter(path, fmt) as writer:
+        writer.write(df)
+    return Path(path)
 
 
-def _write_text(df: pd.DataFrame, fmt: str, fh: Any) -> None:
-    """CSV or JSON Lines of an already textual frame."""
-    if fmt == "csv":
-        df.to_csv(fh, index=False, lineterminator="\n")
-    else:
-        for row in df.to_dict(orient="records"):
-            fh.write(json.dumps({k: _plain(v) for k, v in row.items()}, ensure_ascii=False) + "\n")
+def _default_table(df: pd.DataFrame) -> str:
+    """The endpoint a frame was loaded from (``assets`` with its type: ``assets_images``), as a table name."""
+    info = df.attrs.get("lucidframes") or {}
+    name = info.get("endpoint")
+    if not name:
+        raise ConfigError("Name the DuckDB table: export(df, 'out.duckdb', table='products').")
+    params = info.get("params") or {}
+    return "_".join([str(name), *(str(v) for v in params.values())])
 
 
-def _textual(df: pd.DataFrame, *, lists_as_json: bool) -> pd.DataFrame:
-    """A copy with datetimes as ISO-8601 text and (for CSV) lists/objects as JSON text; missing stays missing."""
-    out = df.copy()
-    for name in out.columns:
-        col = out[name]
-        if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(col):
-            out[name] = _iso(col)
-        elif lists_as_json and col.dtype == object:
-            out[name] = col.map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v)
-    return out
+def quote_identifier(name: str) -> str:
+    """A SQL identifier in double quotes (a table name from the user)."""
+    if not name or "\x00" in name:
+        raise ConfigError(f"{name!r} is not a table name.")
+    return '"' + name.replace('"', '""') + '"'
 
 
-def _iso(col: pd.Series) -> pd.Series:
-    """ISO-8601 text in UTC (``2025-03-01T20:00:00+00:00``), with microseconds only where a value has them."""
-    utc = col.dt.tz_convert("UTC") if col.dt.tz is not None else col.dt.tz_localize("UTC")
-    micro = bool((utc.dt.microsecond.fillna(0) != 0).any())
-    text = utc.dt.strftime("%Y-%m-%dT%H:%M:%S.%f" if micro else "%Y-%m-%dT%H:%M:%S") + "+00:00"
-    out: pd.Series = text.where(col.notna(), None)
-    return out
+def replace_duckdb_tables(path: str | os.PathLike[str], tables: Mapping[str, Any]) -> None:
+    """``CREATE OR REPLACE TABLE`` each of ``tables`` in the DuckDB file, all in one transaction.
 
+    Args:
+        path: the DuckDB file (created when missing; its folder must exist).
+        tables: table name -> a pyarrow Table, or the path of a Parquet file to read.
 
-def _plain(value: Any) -> Any:
-    """A JSON-ready value: missing becomes null, numpy scalars become Python ones."""
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
-def _write_parquet(df: pd.DataFrame, path: Path) -> Path:
-    """Parquet through pyarrow (the ``parquet`` extra)."""
+    Returns:
+        None.
+    """
+    duckdb = require_duckdb()
+    check_folder(path)
+    con = duckdb.connect(str(path))
     try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise ConfigError("Parquet needs pyarrow: pip install 'lucidframes[parquet]'.") from None
-    if not path.parent.exists():
-        raise ConfigError(f"The folder {str(path.parent)!r} does not exist.")
-    clean = df.copy()
-    clean.attrs = {}  # attrs hold Python objects pyarrow cannot always store; the data is what matters
-    clean.to_parquet(path, index=False)
-    return path
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for i, (name, source) in enumerate(tables.items()):
+                if isinstance(source, str | os.PathLike):
+                    select = "SELECT * FROM read_parquet(?)"
+                    con.execute(f"CREATE OR REPLACE TABLE {quote_identifier(name)} AS {select}", [str(source)])
+                else:
+                    view = f"_lucidframes_frame_{i}"
+                    con.register(view, source)
+                    con.execute(f"CREATE OR REPLACE TABLE {quote_identifier(name)} AS SELECT * FROM {view}")
+                    con.unregister(view)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.close()

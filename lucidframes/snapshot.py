@@ -1,0 +1,469 @@
+"""``lf.snapshot(client, DIR)``: every list endpoint into one folder, with what changed and a manifest written last.
+
+Each endpoint is drained page by page into a hidden temp file next to its final name (rows typed as ``load`` types
+them, duplicates dropped by the registry's key), so memory holds a batch, not the table. Nothing replaces the
+previous snapshot's files until every endpoint is fetched; then the files are renamed into place and
+``manifest.json`` is written. A run killed at any moment leaves the previous snapshot intact and no half file
+under a final name. A run that gives up writes what it fetched as ``NAME.partial`` and says in the manifest how
+to continue; with ``duckdb=FILE`` the tables go into one DuckDB file, replaced in one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from lucidframes import changes as changes_mod
+from lucidframes import pagesource
+from lucidframes._version import __version__
+from lucidframes.endpoints import ENDPOINTS, get_endpoint
+from lucidframes.errors import APIError, ConfigError
+from lucidframes.export import replace_duckdb_tables, require_duckdb
+from lucidframes.frames import to_frame
+from lucidframes.manifest import MANIFEST_VERSION, STATUSES, read_manifest, write_manifest
+from lucidframes.writers import FILE_FORMATS, TableWriter, require_pyarrow, sha256_of
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lucidframes.client import Client
+
+__all__ = ["BATCH_ROWS", "Target", "snapshot", "snapshot_targets"]
+
+BATCH_ROWS = 10_000  # rows typed and written at a time: a batch, not the whole table, is in memory
+SUFFIXES = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
+log = logging.getLogger("lucidframes.snapshot")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One table of a snapshot: an endpoint and its path parameters (``assets_images``: assets, images)."""
+
+    name: str
+    endpoint: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def snapshot_targets() -> dict[str, Target]:
+    """Every list endpoint that needs no value only the user can choose, one target per allowed parameter value.
+
+    Returns:
+        Target name -> Target (``products``, ``batches``, ``assets_texts``, ..., ``brands``).
+    """
+    out: dict[str, Target] = {}
+    for ep in ENDPOINTS.values():
+        if ep.list_path is None or ep.list_shape not in ("paginated", "array") or ep.query:
+            continue
+        if any(not allowed for allowed in ep.params.values()):
+            continue  # a free-text parameter (a dispensary, a date): only the user knows it
+        combos: list[dict[str, str]] = [{}]
+        for param, allowed in ep.params.items():
+            combos = [{**c, param: value} for c in combos for value in allowed]
+        for combo in combos:
+            name = "_".join([ep.name, *combo.values()])
+            out[name] = Target(name, ep.name, combo)
+    return out
+
+
+def _resolve(endpoints: Iterable[str] | None) -> list[Target]:
+    """The targets named (an endpoint name stands for all its targets: ``assets`` is the four asset types)."""
+    targets = snapshot_targets()
+    if endpoints is None:
+        return list(targets.values())
+    chosen: dict[str, Target] = {}
+    for name in endpoints:
+        matched = [t for t in targets.values() if name in (t.name, t.endpoint)]
+        if not matched:
+            get_endpoint(name)  # an unknown name: UnknownEndpointError with close matches
+            raise ConfigError(
+                f"{name!r} cannot be snapshotted (it needs a value only you can choose, or has no list); "
+                f"choose from {', '.join(targets)}."
+            )
+        chosen.update({t.name: t for t in matched})
+    return list(chosen.values())
+
+
+def snapshot(
+    client: Client,
+    directory: str | os.PathLike[str],
+    endpoints: Iterable[str] | None = None,
+    format: str = "parquet",  # noqa: A002
+    *,
+    duckdb: str | os.PathLike[str] | None = None,
+    progress: bool | None = None,
+) -> dict[str, Any]:
+    """Drain every list endpoint (or those named) into ``directory`` and write ``manifest.json`` last.
+
+    Args:
+        client: the Client to fetch with.
+        directory: the snapshot folder (created if its parent exists); a previous snapshot there is compared with.
+        endpoints: target or endpoint names (``assets`` means all four asset types); all by default.
+        format: parquet, csv or jsonl (one file per endpoint).
+        duckdb: write tables into this DuckDB file instead (``CREATE OR REPLACE``, one transaction).
+        progress: a bar per endpoint on stderr (default: the client's setting, and only when stderr is a terminal).
+
+    Returns:
+        The manifest. When the run gives up, the APIError is raised after the partial files and the manifest are
+        written (``err.manifest`` holds it); Ctrl-C likewise re-raises KeyboardInterrupt with ``.manifest``.
+    """
+    run = _Run(client, Path(directory), format, duckdb, progress)
+    targets = _resolve(endpoints)
+    for target in targets:
+        run.results[target.name] = _Result(target)
+    try:
+        for target in targets:
+            run.fetch(run.results[target.name])
+    except (APIError, KeyboardInterrupt) as exc:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "partial"
+        exc.manifest = run.finish(status)  # type: ignore[union-attr]
+        raise
+    except BaseException:
+        run.discard()
+        raise
+    return run.finish(None)
+
+
+@dataclass
+class _Result:
+    """What happened to one target."""
+
+    target: Target
+    status: str = "not_fetched"
+    writer: TableWriter | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    rows: int = 0
+    pages: int = 0
+    duplicates: int = 0
+    changes: pd.DataFrame | None = None
+    entry: dict[str, Any] = field(default_factory=dict)
+    batch: list[dict[str, Any]] = field(default_factory=list)  # rows fetched, not yet written
+
+
+def _checks(result: _Result) -> list[str]:
+    """The checks a fetched target's data failed (empty when it passed)."""
+    info = result.info
+    problems = []
+    unresolved = (info.get("drift") or {}).get("unresolved")
+    if unresolved:
+        problems.append(f"the data changed during the drain and did not settle: {unresolved}")
+    count = info.get("count")
+    if count is not None and result.rows != count:
+        problems.append(f"{result.rows} rows after dropping duplicates, but the server announced {count}")
+    return problems
+
+
+class _Run:
+    """One snapshot run: staging files, committing them, the manifest."""
+
+    def __init__(
+        self, client: Client, directory: Path, fmt: str, duckdb: str | os.PathLike[str] | None, progress: bool | None
+    ) -> None:
+        if fmt not in FILE_FORMATS:
+            raise ConfigError(f"Unknown snapshot format {fmt!r}: use --format parquet, csv or jsonl.")
+        self.duckdb = Path(duckdb) if duckdb is not None else None
+        if fmt == "parquet" or self.duckdb is not None:
+            require_pyarrow("Parquet" if self.duckdb is None else "DuckDB output")
+        if self.duckdb is not None:
+            require_duckdb()
+            fmt = "parquet"  # staged as Parquet next to the DuckDB file, then read into it in one transaction
+            if not self.duckdb.parent.is_dir():
+                raise ConfigError(f"The folder {str(self.duckdb.parent)!r} does not exist: create it first.")
+        if not directory.parent.is_dir():
+            raise ConfigError(f"The folder {str(directory.parent)!r} does not exist: create it first.")
+        directory.mkdir(exist_ok=True)
+        self.client = client
+        self.directory = directory
+        self.fmt = fmt
+        self.started = _now()
+        self.previous = read_manifest(directory)
+        show = client.progress if progress is None else progress
+        self.progress = bool(show) and sys.stderr.isatty()
+        self.results: dict[str, _Result] = {}
+        self.request_ids = _RequestIds()
+        logging.getLogger("lucidframes").addHandler(self.request_ids)
+
+    # -- per endpoint ----------------------------------------------------------------------------------------
+
+    def final_path(self, target: Target) -> Path:
+        """Where a target's file goes (the staging folder for DuckDB)."""
+        folder = self.duckdb.parent if self.duckdb is not None else self.directory
+        return folder / (target.name + SUFFIXES[self.fmt])
+
+    def fetch(self, result: _Result) -> None:
+        """Drain one target into a staged file; keep the counts; compute its changes against the previous one."""
+        target = result.target
+        ep = get_endpoint(target.endpoint)
+        log.info("snapshot of %s", target.name, extra={"event": "snapshot_start", "endpoint": target.name})
+        result.status = "partial"
+        source = pagesource.pages(self.client, target.endpoint, **target.params)
+        result.writer = TableWriter(self.final_path(target), self.fmt)
+        with _bar(target.name, self.progress) as bar:
+            try:
+                self._drain(result, source, bar)
+            except BaseException:
+                self._flush(result)  # a run that gives up or is interrupted keeps every row it fetched
+                raise
+        result.info = dict(source.info or {})
+        result.status = "failed_check" if _checks(result) else "complete"
+        result.changes = self._changes(result, ep.key)
+        log.info(
+            "%s: %d rows in %d pages", target.name, result.rows, result.pages,
+            extra={"event": "snapshot_endpoint", "endpoint": target.name},
+        )  # fmt: skip
+
+    def _flush(self, result: _Result) -> None:
+        """Write the rows still held in the batch (on the way out of a failed drain)."""
+        if result.writer is not None and result.batch:
+            with contextlib.suppress(Exception):
+                result.writer.write(to_frame(result.batch, get_endpoint(result.target.endpoint).columns))
+                result.rows += len(result.batch)
+            result.batch = []
+
+    def _drain(self, result: _Result, source: pagesource.PageIterator, bar: Any) -> None:
+        """Pages into the writer, a batch at a time; a new drain pass starts the file over."""
+        target = result.target
+        ep = get_endpoint(target.endpoint)
+        seen: set[Any] = set()
+        drain_pass = 1
+        assert result.writer is not None
+        for page in source:
+            if page.drain_pass != drain_pass:  # the data moved: what the earlier pass wrote is discarded
+                drain_pass = page.drain_pass
+                result.writer.discard()
+                result.writer = TableWriter(self.final_path(target), self.fmt)
+                seen.clear()
+                result.batch = []
+                result.rows = result.pages = result.duplicates = 0
+                bar.reset()
+            kept = _new_rows(page.rows, ep.key, seen)
+            result.duplicates += len(page.rows) - len(kept)
+            result.batch.extend(kept)
+            result.pages += 1
+            _advance(bar, page)
+            if len(result.batch) >= BATCH_ROWS:
+                result.writer.write(to_frame(result.batch, ep.columns))
+                result.rows += len(result.batch)
+                result.batch = []
+        if result.batch or result.writer.rows == 0:
+            result.writer.write(to_frame(result.batch, ep.columns))
+            result.rows += len(result.batch)
+            result.batch = []
+
+    def _previous_source(self, target: Target) -> Iterator[pd.DataFrame] | None:
+        """The previous snapshot's table for a target, batch by batch (None when there is none to compare)."""
+        prev = self.previous
+        if prev is None:
+            return None
+        if self.duckdb is not None:
+            if prev.get("format") != "duckdb" or not self.duckdb.exists():
+                return None
+            return changes_mod.duckdb_batches(self.duckdb, target.name)
+        path = self.directory / (target.name + SUFFIXES[self.fmt])
+        if prev.get("format") != self.fmt or not path.exists():
+            return None
+        return changes_mod.file_batches(path, self.fmt)
+
+    def _changes(self, result: _Result, key: str | None) -> pd.DataFrame | None:
+        before = self._previous_source(result.target)
+        if before is None or key is None or result.writer is None:
+            return None
+        result.writer.close()
+        if self.duckdb is not None:
+            after = changes_mod.duckdb_batches(self.duckdb, str(result.writer.temp), parquet=True)
+        else:
+            after = changes_mod.file_batches(result.writer.temp, self.fmt)
+        return changes_mod.diff(changes_mod.fingerprints(before, key), changes_mod.fingerprints(after, key))
+
+    # -- the end ---------------------------------------------------------------------------------------------
+
+    def discard(self) -> None:
+        """Remove every staged file (an unexpected error): the previous snapshot stays as it was."""
+        for result in self.results.values():
+            if result.writer is not None:
+                result.writer.discard()
+        logging.getLogger("lucidframes").removeHandler(self.request_ids)
+
+    def finish(self, stopped: str | None) -> dict[str, Any]:
+        """Put the staged files in place (what a stopped run fetched as ``.partial``), then write the manifest."""
+        try:
+            done = {n: r for n, r in self.results.items() if r.status in ("complete", "failed_check")}
+            for result in self.results.values():
+                if result.status == "partial" and stopped is not None:
+                    result.status = stopped
+            if self.duckdb is not None:
+                self._commit_duckdb(done)
+            for result in self.results.values():
+                self._commit_file(result)
+            manifest = self._manifest(stopped)
+            write_manifest(self.directory, manifest)
+        finally:
+            self.discard()
+        return manifest
+
+    def _commit_file(self, result: _Result) -> None:
+        target, writer = result.target, result.writer
+        complete = result.status in ("complete", "failed_check")
+        if complete and self.duckdb is not None:
+            return  # read into the DuckDB file already (the staged file is removed by discard())
+        entry = result.entry = _entry(result)
+        if writer is None or result.status == "not_fetched":
+            return
+        path = writer.commit(None if complete else Path(str(self.final_path(target)) + ".partial"))
+        entry.update(file=os.path.relpath(path, self.directory), sha256=sha256_of(path), bytes=path.stat().st_size)
+        self._commit_changes(result, entry)
+
+    def _commit_duckdb(self, done: dict[str, _Result]) -> None:
+        assert self.duckdb is not None
+        staged = {}
+        for name, result in done.items():
+            assert result.writer is not None
+            result.writer.close()
+            staged[name] = result.writer.temp
+        if staged:
+            replace_duckdb_tables(self.duckdb, staged)
+        for name, result in done.items():
+            result.entry = _entry(result)
+            result.entry["table"] = name
+            self._commit_changes(result, result.entry)
+
+    def _commit_changes(self, result: _Result, entry: dict[str, Any]) -> None:
+        if result.changes is None or result.status not in ("complete", "failed_check"):
+            return
+        key = get_endpoint(result.target.endpoint).key or "key"
+        table = result.changes.rename(columns={"key": key})
+        path = changes_mod.write_changes(table, self.directory / "changes" / f"{result.target.name}.parquet")
+        by = "updated_on" if "updated_on" in get_endpoint(result.target.endpoint).columns else "row_hash"
+        entry["changes"] = {"file": os.path.relpath(path, self.directory), "by": by,
+                            **changes_mod.count_changes(result.changes)}  # fmt: skip
+
+    def _manifest(self, stopped: str | None) -> dict[str, Any]:
+        entries = {name: r.entry or _entry(r) for name, r in self.results.items()}
+        statuses = [e["status"] for e in entries.values()]
+        status = stopped or ("failed_check" if "failed_check" in statuses else "complete")
+        left = [n for n, r in self.results.items() if r.status not in ("complete", "failed_check")]
+        resume = None
+        if left:
+            where = f" --duckdb {self.duckdb}" if self.duckdb is not None else f" --format {self.fmt}"
+            command = f"lucidframes snapshot -o {self.directory}{where} " + " ".join(f"--endpoint {n}" for n in left)
+            resume = {"endpoints": left, "command": command}
+        duck = None
+        if self.duckdb is not None and self.duckdb.exists():
+            duck = {"file": str(self.duckdb), "sha256": sha256_of(self.duckdb), "bytes": self.duckdb.stat().st_size}
+        return {
+            "lucidframes_manifest": MANIFEST_VERSION,
+            "tool": {"name": "lucidframes", "version": __version__},
+            "base_url": self.client.base_url,
+            "started_at": self.started,
+            "finished_at": _now(),
+            "status": status,
+            "exit_code": STATUSES[status],
+            "format": "duckdb" if self.duckdb is not None else self.fmt,
+            "directory": str(self.directory),
+            "duckdb": duck,
+            "endpoints": entries,
+            "request_ids": list(self.request_ids.ids),
+            "previous": None
+            if self.previous is None
+            else {"finished_at": self.previous.get("finished_at"), "format": self.previous.get("format")},
+            "resume": resume,
+        }
+
+
+def _entry(result: _Result) -> dict[str, Any]:
+    """A target's manifest entry (file, hash and changes filled in when committed)."""
+    info = result.info
+    drift = info.get("drift") or {}
+    checks = _checks(result) if result.status in ("complete", "failed_check") else []
+    return {
+        "endpoint": result.target.endpoint,
+        "params": dict(result.target.params),
+        "status": result.status,
+        "count": info.get("count"),
+        "rows": result.rows,
+        "pages": result.pages,
+        "duplicates_dropped": result.duplicates + int(info.get("duplicates_dropped") or 0),
+        "drift": {
+            "detected": bool(drift.get("detected")),
+            "refetches": int(drift.get("refetches") or 0),
+            "resolved": bool(drift.get("detected")) and not drift.get("unresolved"),
+            "unresolved": drift.get("unresolved"),
+        },
+        "retries": int(info.get("retries") or 0),
+        "wait_seconds": float(info.get("total_wait") or 0.0),
+        "fetched_at": info.get("fetched_at"),
+        "file": None,
+        "sha256": None,
+        "bytes": None,
+        "table": None,
+        "checks": checks,
+        "changes": None,
+    }
+
+
+def _new_rows(rows: list[dict[str, Any]], key: str | None, seen: set[Any]) -> list[dict[str, Any]]:
+    """The rows whose key has not been seen (all rows when the endpoint has no key); ``seen`` is updated."""
+    if key is None:
+        return rows
+    kept = []
+    for row in rows:
+        value = row.get(key)
+        if value is not None and value in seen:
+            continue
+        seen.add(value)
+        kept.append(row)
+    return kept
+
+
+class _RequestIds(logging.Handler):
+    """Collects the ``request_id`` of every log record that carries one (the transport logs them for submissions)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.NOTSET)
+        self.ids: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        value = getattr(record, "request_id", None)
+        if isinstance(value, str) and value not in self.ids:
+            self.ids.append(value)
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        """Nothing to show."""
+
+    def reset(self, total: int | None = None) -> None:
+        """Nothing to show."""
+
+
+@contextlib.contextmanager
+def _bar(name: str, enabled: bool) -> Iterator[Any]:
+    """A tqdm bar of pages on stderr when enabled (only on a terminal), else a stand-in."""
+    if not enabled:
+        yield _NoBar()
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(desc=name, unit="page", file=sys.stderr, leave=True)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def _advance(bar: Any, page: pagesource.Page) -> None:
+    if page.number == 1 and page.count and page.rows and hasattr(bar, "total"):
+        bar.total = math.ceil(page.count / len(page.rows))
+        bar.refresh()
+    bar.update(1)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
