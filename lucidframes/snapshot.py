@@ -36,7 +36,7 @@ from lucidframes.writers import FILE_FORMATS, TableWriter, require_pyarrow, sha2
 if TYPE_CHECKING:  # pragma: no cover
     from lucidframes.client import Client
 
-__all__ = ["BATCH_ROWS", "Target", "snapshot", "snapshot_targets"]
+__all__ = ["BATCH_ROWS", "Target", "preflight", "snapshot", "snapshot_targets"]
 
 BATCH_ROWS = 10_000  # rows typed and written at a time: a batch, not the whole table, is in memory
 SUFFIXES = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
@@ -91,6 +91,40 @@ def _resolve(endpoints: Iterable[str] | None) -> list[Target]:
     return list(chosen.values())
 
 
+def preflight(
+    directory: str | os.PathLike[str],
+    endpoints: Iterable[str] | None = None,
+    format: str = "parquet",  # noqa: A002
+    *,
+    duckdb: str | os.PathLike[str] | None = None,
+) -> list[Target]:
+    """Check what can be checked before the first request: names, format, writer libraries, folders.
+
+    Args:
+        directory: the snapshot folder (its parent must exist).
+        endpoints: target or endpoint names, or None for all.
+        format: parquet, csv or jsonl.
+        duckdb: the DuckDB file, if any (its folder must exist).
+
+    Returns:
+        The targets to fetch.
+    """
+    if format not in FILE_FORMATS:
+        raise ConfigError(f"Unknown snapshot format {format!r}: use --format parquet, csv or jsonl.")
+    if format == "parquet" or duckdb is not None:
+        require_pyarrow("Parquet" if duckdb is None else "DuckDB output")
+    if duckdb is not None:
+        require_duckdb()
+        if not Path(duckdb).parent.is_dir():
+            raise ConfigError(f"The folder {str(Path(duckdb).parent)!r} does not exist: create it first.")
+    folder = Path(directory)
+    if not folder.parent.is_dir():
+        raise ConfigError(f"The folder {str(folder.parent)!r} does not exist: create it first.")
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{str(folder)!r} is a file, not a folder.")
+    return _resolve(endpoints)
+
+
 def snapshot(
     client: Client,
     directory: str | os.PathLike[str],
@@ -114,8 +148,8 @@ def snapshot(
         The manifest. When the run gives up, the APIError is raised after the partial files and the manifest are
         written (``err.manifest`` holds it); Ctrl-C likewise re-raises KeyboardInterrupt with ``.manifest``.
     """
+    targets = preflight(directory, endpoints, format, duckdb=duckdb)
     run = _Run(client, Path(directory), format, duckdb, progress)
-    targets = _resolve(endpoints)
     for target in targets:
         run.results[target.name] = _Result(target)
     try:
@@ -166,18 +200,9 @@ class _Run:
     def __init__(
         self, client: Client, directory: Path, fmt: str, duckdb: str | os.PathLike[str] | None, progress: bool | None
     ) -> None:
-        if fmt not in FILE_FORMATS:
-            raise ConfigError(f"Unknown snapshot format {fmt!r}: use --format parquet, csv or jsonl.")
         self.duckdb = Path(duckdb) if duckdb is not None else None
-        if fmt == "parquet" or self.duckdb is not None:
-            require_pyarrow("Parquet" if self.duckdb is None else "DuckDB output")
         if self.duckdb is not None:
-            require_duckdb()
             fmt = "parquet"  # staged as Parquet next to the DuckDB file, then read into it in one transaction
-            if not self.duckdb.parent.is_dir():
-                raise ConfigError(f"The folder {str(self.duckdb.parent)!r} does not exist: create it first.")
-        if not directory.parent.is_dir():
-            raise ConfigError(f"The folder {str(directory.parent)!r} does not exist: create it first.")
         directory.mkdir(exist_ok=True)
         self.client = client
         self.directory = directory
@@ -201,7 +226,7 @@ class _Run:
         """Drain one target into a staged file; keep the counts; compute its changes against the previous one."""
         target = result.target
         ep = get_endpoint(target.endpoint)
-        log.info("snapshot of %s", target.name, extra={"event": "snapshot_start", "endpoint": target.name})
+        log.info("fetching %s", target.name, extra={"event": "snapshot_start", "endpoint": target.name})
         result.status = "partial"
         source = pagesource.pages(self.client, target.endpoint, **target.params)
         result.writer = TableWriter(self.final_path(target), self.fmt)
@@ -214,10 +239,6 @@ class _Run:
         result.info = dict(source.info or {})
         result.status = "failed_check" if _checks(result) else "complete"
         result.changes = self._changes(result, ep.key)
-        log.info(
-            "%s: %d rows in %d pages", target.name, result.rows, result.pages,
-            extra={"event": "snapshot_endpoint", "endpoint": target.name},
-        )  # fmt: skip
 
     def _flush(self, result: _Result) -> None:
         """Write the rows still held in the batch (on the way out of a failed drain)."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lucidframes.cli_validate import add_validate_arguments, run_validate
+from lucidframes.cli.validate import add_validate_arguments, run_validate
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SHEET = DATA / "submission_sheet.csv"

@@ -11,14 +11,26 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from lucidframes.cli.logs import stderr_stream
 from lucidframes.errors import LucidError
 from lucidframes.lucidid import KINDS, ValidationReport, validate_lucid_ids
 from lucidframes.lucidid_cells import is_missing, visible
 from lucidframes.readers import ReadError, read_table
 
-__all__ = ["add_validate_arguments", "run_validate"]
+__all__ = ["DESCRIPTION", "EXAMPLES", "EXIT_CODES", "add_validate_arguments", "run_validate"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DESCRIPTION = """Check the LucidID (or uuid) columns of a CSV or Parquet file before anything is submitted: length,
+alphabet, whitespace, scan URLs, duplicates. A summary goes to stderr; --report writes every failing cell."""
+EXAMPLES = [
+    "lucidframes validate data/submission_sheet.csv --column lucid_id",
+    "lucidframes validate sheet.csv -c lucid_id --normalize --report failures.csv",
+    "lucidframes validate batches.parquet -c uuid --kind uuid",
+]
+EXIT_CODES = """exit codes:
+  0    every cell passed
+  1    some cell failed the check
+  2    usage error, or a file that cannot be read"""
 _REPORT_SUFFIXES = (".csv", ".json")
 _SHOW = 10  # failures listed on stderr
 
@@ -88,7 +100,7 @@ def run_validate(args: argparse.Namespace) -> int:
     except (LucidError, ValueError, KeyError) as exc:  # a bad LUCID_ID_LENGTH, repeated column names
         return _usage(str(exc.args[0]) if exc.args else str(exc))
     from_csv = frame.attrs.get("source", {}).get("format") == "csv"
-    _summary(report, args.file, sys.stderr, from_csv=from_csv)
+    _summary(report, args.file, stderr_stream("validate_summary"), from_csv=from_csv)
     if out is not None:
         try:
             _write_report(report, out)
@@ -98,7 +110,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def _usage(message: str) -> int:
-    print(f"lucidframes validate: error: {message}", file=sys.stderr)
+    print(f"lucidframes validate: error: {message}", file=stderr_stream("usage_error"))
     return EXIT_USAGE
 
 
@@ -110,7 +122,7 @@ def _write_report(report: ValidationReport, out: str) -> None:
     else:  # errors="backslashreplace": a lone surrogate in a cell must not stop the report
         report.failures.to_csv(out, index=False, encoding="utf-8", errors="backslashreplace")
     if out != "-":
-        print(f"report: {out}", file=sys.stderr)
+        print(f"report: {out}", file=stderr_stream("validate_report"))
 
 
 def _summary(report: ValidationReport, file: str, stream: TextIO, *, from_csv: bool) -> None:
