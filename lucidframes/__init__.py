@@ -25,6 +25,7 @@ from lucidframes.lucidid import (  # importing it registers the df.lucid / serie
 from lucidframes.pagination import DrainState, DrainStopped, DriftWarning
 from lucidframes.readers import EncodingFallbackWarning, read_table
 from lucidframes.retry import RetryPolicy
+from lucidframes.snapshot import snapshot
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -49,6 +50,7 @@ __all__ = [
     "load",
     "normalize_lucid_ids",
     "read_table",
+    "snapshot",
     "validate_lucid_ids",
     *_error_names,
 ]

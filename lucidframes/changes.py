@@ -78,12 +78,11 @@ def duckdb_batches(database: str | os.PathLike[str], source: str, *, parquet: bo
         if parquet:
             relation = con.sql("SELECT * FROM read_parquet(?)", params=[str(source)])
         else:
-            known = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [source])
-            row = known.fetchone()
-            if not row or not row[0]:
+            known = con.execute("SELECT table_name FROM information_schema.tables WHERE table_name = ?", [source])
+            if not known.fetchall():
                 return
             relation = con.sql(f"SELECT * FROM {quote_identifier(source)}")
-        reader = relation.fetch_arrow_reader(BATCH_ROWS)
+        reader = (getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader)(BATCH_ROWS)
         for batch in reader:
             yield batch.to_pandas()
     finally:

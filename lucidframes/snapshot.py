@@ -26,11 +26,12 @@ import pandas as pd
 from lucidframes import changes as changes_mod
 from lucidframes import pagesource
 from lucidframes._version import __version__
-from lucidframes.endpoints import ENDPOINTS, get_endpoint
+from lucidframes.endpoints import get_endpoint
 from lucidframes.errors import APIError, ConfigError
 from lucidframes.export import replace_duckdb_tables, require_duckdb
 from lucidframes.frames import to_frame
 from lucidframes.manifest import MANIFEST_VERSION, STATUSES, read_manifest, write_manifest
+from lucidframes.targets import Target, resolve_targets, snapshot_targets
 from lucidframes.writers import FILE_FORMATS, TableWriter, require_pyarrow, sha256_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,54 +42,6 @@ __all__ = ["BATCH_ROWS", "Target", "preflight", "snapshot", "snapshot_targets"]
 BATCH_ROWS = 10_000  # rows typed and written at a time: a batch, not the whole table, is in memory
 SUFFIXES = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
 log = logging.getLogger("lucidframes.snapshot")
-
-
-@dataclass(frozen=True)
-class Target:
-    """One table of a snapshot: an endpoint and its path parameters (``assets_images``: assets, images)."""
-
-    name: str
-    endpoint: str
-    params: dict[str, str] = field(default_factory=dict)
-
-
-def snapshot_targets() -> dict[str, Target]:
-    """Every list endpoint that needs no value only the user can choose, one target per allowed parameter value.
-
-    Returns:
-        Target name -> Target (``products``, ``batches``, ``assets_texts``, ..., ``brands``).
-    """
-    out: dict[str, Target] = {}
-    for ep in ENDPOINTS.values():
-        if ep.list_path is None or ep.list_shape not in ("paginated", "array") or ep.query:
-            continue
-        if any(not allowed for allowed in ep.params.values()):
-            continue  # a free-text parameter (a dispensary, a date): only the user knows it
-        combos: list[dict[str, str]] = [{}]
-        for param, allowed in ep.params.items():
-            combos = [{**c, param: value} for c in combos for value in allowed]
-        for combo in combos:
-            name = "_".join([ep.name, *combo.values()])
-            out[name] = Target(name, ep.name, combo)
-    return out
-
-
-def _resolve(endpoints: Iterable[str] | None) -> list[Target]:
-    """The targets named (an endpoint name stands for all its targets: ``assets`` is the four asset types)."""
-    targets = snapshot_targets()
-    if endpoints is None:
-        return list(targets.values())
-    chosen: dict[str, Target] = {}
-    for name in endpoints:
-        matched = [t for t in targets.values() if name in (t.name, t.endpoint)]
-        if not matched:
-            get_endpoint(name)  # an unknown name: UnknownEndpointError with close matches
-            raise ConfigError(
-                f"{name!r} cannot be snapshotted (it needs a value only you can choose, or has no list); "
-                f"choose from {', '.join(targets)}."
-            )
-        chosen.update({t.name: t for t in matched})
-    return list(chosen.values())
 
 
 def preflight(
@@ -122,7 +75,7 @@ def preflight(
         raise ConfigError(f"The folder {str(folder.parent)!r} does not exist: create it first.")
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{str(folder)!r} is a file, not a folder.")
-    return _resolve(endpoints)
+    return resolve_targets(endpoints)
 
 
 def snapshot(
@@ -214,6 +167,7 @@ class _Run:
         self.results: dict[str, _Result] = {}
         self.request_ids = _RequestIds()
         logging.getLogger("lucidframes").addHandler(self.request_ids)
+        _remove_stale_temps(directory if self.duckdb is None else self.duckdb.parent)
 
     # -- per endpoint ----------------------------------------------------------------------------------------
 
@@ -427,6 +381,15 @@ def _entry(result: _Result) -> dict[str, Any]:
         "checks": checks,
         "changes": None,
     }
+
+
+def _remove_stale_temps(folder: Path) -> None:
+    """Remove the hidden temp files a killed run left (``.products.parquet.XXXX.tmp``); never anything else."""
+    names = [t.name + suffix for t in snapshot_targets().values() for suffix in SUFFIXES.values()]
+    for name in names:
+        for stale in folder.glob(f".{name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
 
 def _new_rows(rows: list[dict[str, Any]], key: str | None, seen: set[Any]) -> list[dict[str, Any]]:
