@@ -135,8 +135,8 @@ def _client(args: argparse.Namespace) -> Iterator[Any]:
 
 def _fetch(args: argparse.Namespace) -> int:
     """``lucidframes fetch``: load and export."""
-    from lucidframes.endpoints import get_endpoint
     from lucidframes.export import export, format_for
+    from lucidframes.loaders.endpoints import get_endpoint
 
     get_endpoint(args.endpoint)  # an unknown name fails before any connection is made
     fmt = format_for(args.output, args.format)
@@ -156,7 +156,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def _endpoints() -> int:
     """``lucidframes endpoints``: the registry as a table on stdout."""
-    from lucidframes.endpoints import ENDPOINTS
+    from lucidframes.loaders.endpoints import ENDPOINTS
 
     rows = [("NAME", "PRODUCT", "METHODS", "PAGINATED", "PATH", "DESCRIPTION")]
     for ep in ENDPOINTS.values():
