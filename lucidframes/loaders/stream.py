@@ -35,7 +35,8 @@ from lucidframes.loaders.result import account, build_frame
 __all__ = ["DrainOptions", "PageStream"]
 
 MAX_REFETCHES = 2
-E = TypeVar("E", bound=BaseException)
+# What a drain hands its partial result to: an API error, or an interrupt.
+E = TypeVar("E", APIError, DrainInterrupted)
 
 
 @dataclass(frozen=True)
@@ -323,8 +324,8 @@ class PageStream:
             duplicates=0,
         )
         partial = build_frame(self.ep, state.records(), info, flatten=self.options.flatten)
-        err.partial = partial  # type: ignore[attr-defined]
-        err.resume = state  # type: ignore[attr-defined]
+        err.partial = partial
+        err.resume = state
         return err
 
 
