@@ -442,7 +442,7 @@ def _read_body(response: requests.Response, deadline_at: float, read_timeout: fl
                 raise DeadlineExceeded("deadline")
             _set_timeout(raw, min(read_timeout, left))
             try:
-                chunk = raw.read1(_CHUNK)
+                chunk = raw.read1(_CHUNK, decode_content=True)
             except Exception:
                 if time.monotonic() >= deadline_at:
                     raise DeadlineExceeded("deadline") from None
