@@ -9,22 +9,49 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from lucidframes._http.events import WaitEvent
+from lucidframes._http.retry import RetryPolicy
 from lucidframes._version import __version__
-from lucidframes.client import Client, check_same_origin
-from lucidframes.endpoints import ENDPOINTS, Endpoint, get_endpoint
-from lucidframes.errors import *  # noqa: F403
-from lucidframes.errors import __all__ as _error_names
+from lucidframes.client import Client
+from lucidframes.errors import (
+    APIError,
+    Attempt,
+    AuthenticationError,
+    BadRequestError,
+    ConfigError,
+    ConfigWarning,
+    ConnectError,
+    DecodeError,
+    DrainInterrupted,
+    DrainStopped,
+    DriftWarning,
+    ForbiddenError,
+    HTTPStatusError,
+    LucidError,
+    LucidIDValidationError,
+    MethodNotAllowedError,
+    NotFoundError,
+    PaginationError,
+    RateLimitError,
+    ReadError,
+    RedirectError,
+    RequestTimeoutError,
+    ServerError,
+    TransportError,
+    UnknownEndpointError,
+    UnknownLucidIDError,
+)
 from lucidframes.export import export
+from lucidframes.loaders.endpoints import ENDPOINTS, Endpoint, get_endpoint
+from lucidframes.loaders.pages import DrainState, Page
+from lucidframes.loaders.stream import PageStream
 from lucidframes.lucidid import (  # importing it registers the df.lucid / series.lucid accessor
     Normalized,
     ValidationReport,
-    check_ids_before_send,
     normalize_lucid_ids,
     validate_lucid_ids,
 )
-from lucidframes.pagination import DrainState, DrainStopped, DriftWarning
 from lucidframes.readers import EncodingFallbackWarning, read_table
-from lucidframes.retry import RetryPolicy
 from lucidframes.snapshot import snapshot
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,18 +59,43 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "ENDPOINTS",
+    "APIError",
+    "Attempt",
+    "AuthenticationError",
+    "BadRequestError",
     "Client",
+    "ConfigError",
+    "ConfigWarning",
+    "ConnectError",
+    "DecodeError",
+    "DrainInterrupted",
     "DrainState",
     "DrainStopped",
     "DriftWarning",
     "EncodingFallbackWarning",
     "Endpoint",
+    "ForbiddenError",
+    "HTTPStatusError",
+    "LucidError",
+    "LucidIDValidationError",
+    "MethodNotAllowedError",
     "Normalized",
+    "NotFoundError",
+    "Page",
+    "PageStream",
+    "PaginationError",
+    "RateLimitError",
+    "ReadError",
+    "RedirectError",
+    "RequestTimeoutError",
     "RetryPolicy",
+    "ServerError",
+    "TransportError",
+    "UnknownEndpointError",
+    "UnknownLucidIDError",
     "ValidationReport",
+    "WaitEvent",
     "__version__",
-    "check_ids_before_send",
-    "check_same_origin",
     "explore",
     "export",
     "get_endpoint",
@@ -52,7 +104,6 @@ __all__ = [
     "read_table",
     "snapshot",
     "validate_lucid_ids",
-    *_error_names,
 ]
 
 

@@ -1,109 +1,63 @@
-"""Client: one pooled requests.Session with timeouts, auth, retries, rate limiting and a same-origin guard.
-
-Every request goes through ``Client._send``: the one loop that applies the retry table (``retry.py``), renews the
-token once on a 401, shares the rate limiter between workers, and passes every wait through the ``sleep`` hook.
+"""Client: the façade. It resolves settings once (arguments, then ``LUCID_*`` variables, then defaults), checks
+each call's options once, and hands both to the loaders, which talk to the network only through the transport.
 """
 
 from __future__ import annotations
 
-import logging
-import time
+import dataclasses
+import os
+import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from enum import Enum
+from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
 
 from lucidframes import config
-from lucidframes._version import __version__
-from lucidframes.auth import ClientCredentials, StaticToken, TokenProvider
-from lucidframes.errors import (
-    APIError,
-    Attempt,
-    AuthenticationError,
-    BadRequestError,
-    ConfigError,
-    ConnectError,
-    DecodeError,
-    ForbiddenError,
-    HTTPStatusError,
-    MethodNotAllowedError,
-    NotFoundError,
-    PaginationError,
-    RateLimitError,
-    RequestTimeoutError,
-    ServerError,
-    UnknownLucidIDError,
-)
-from lucidframes.ratelimit import SlidingWindowLimiter
-from lucidframes.retry import RetryPolicy, parse_retry_after
+from lucidframes._http.auth import Secret, TokenProvider
+from lucidframes._http.events import WaitHook
+from lucidframes._http.retry import RetryPolicy
+from lucidframes._http.transport import Reply, Transport
+from lucidframes.errors import ConfigError
+from lucidframes.loaders import drain, lookups
+from lucidframes.loaders.endpoints import Endpoint, get_endpoint
+from lucidframes.loaders.pages import DRIFT_POLICIES, DrainState
+from lucidframes.loaders.progress import ProgressCallback
+from lucidframes.loaders.stream import DrainOptions, PageStream
 
-if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
+__all__ = ["Client"]
 
-__all__ = ["Client", "WaitObserver", "check_same_origin"]
-
-log = logging.getLogger("lucidframes")
-
-# observer(kind, seconds): kind is "retry" (backoff or Retry-After) or "throttle" (client-side rate limit).
-WaitObserver = Callable[[str, float], None]
-
-USER_AGENT = (
-    f"lucidframes/{__version__} (+https://pypi.org/project/lucidframes/) python-requests/{requests.__version__}"
-)
 RateLimits = Mapping[str, tuple[int, float]]
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    """(scheme, host, port) of a URL, with the scheme's default port filled in."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port or {"http": 80, "https": 443}.get(scheme)
-    except ValueError:  # a port that is not a number
-        port = None
-    return scheme, (parts.hostname or "").lower(), port
+class _Unset(Enum):
+    """The "not given" sentinel: ``None``, ``0`` and ``False`` are values a caller may mean."""
+
+    UNSET = "unset"
 
 
-def check_same_origin(url: str, base_url: str) -> str:
-    """Accept a URL taken from a response only if its scheme, host and port are the base URL's.
-
-    Args:
-        url: the URL to follow (a ``next`` link, say).
-        base_url: the client's base URL.
-
-    Returns:
-        ``url`` unchanged.
-
-    Raises:
-        PaginationError: the URL points to another origin; credentials are never sent there.
-    """
-    if _origin(url) != _origin(base_url) or not urlsplit(url).hostname:
-        scheme, host, port = _origin(url)
-        raise PaginationError(
-            f"Refusing to follow a link to another origin ({scheme}://{host}:{port}); the API is at "
-            f"{base_url}. Credentials are only sent to the configured base URL.",
-            url=None,
-        )
-    return url
+UNSET = _Unset.UNSET
 
 
 class Client:
     """A connection to the Lucid Green API (or the sandbox).
 
     Args:
-        base_url: the API host, e.g. ``https://source.lucidgreen.io`` (env ``LUCID_BASE_URL``).
+        base_url: the API host only, e.g. ``https://source.lucidgreen.io`` (env ``LUCID_BASE_URL``).
         client_id: OAuth2 client id (env ``LUCID_CLIENT_ID``).
         client_secret: OAuth2 client secret (env ``LUCID_CLIENT_SECRET``).
         token: a fixed access token instead of client credentials (env ``LUCID_TOKEN``); never renewed.
         api_prefixes: version prefix per product, default ``{"source": "/api/v1.5/", "retail": "/api/v1.2/"}``.
-        timeout: (connect, read) seconds for every request.
+        timeout: (connect, read) seconds for each socket operation, or one number for both.
+        deadline: seconds one attempt may take from sending to the last byte of the body.
         retry: the RetryPolicy; the API guide's by default.
-        sleep: the single hook through which every wait passes (``time.sleep`` by default; tests record waits).
+        sleep: the single hook through which every wait passes (tests record waits); by default a wait that a
+            Stop or Ctrl-C ends at once.
         rate_limits: (requests, window seconds) per product; the documented limits by default; None or False: off.
-        workers: concurrent page fetches for a drain.
+        workers: concurrent page fetches for a drain (1 to 64).
         progress: show tqdm progress bars by default.
         session: a requests.Session to use (one is made otherwise).
     """
@@ -117,6 +71,7 @@ class Client:
         *,
         api_prefixes: Mapping[str, str] | None = None,
         timeout: float | tuple[float, float] = config.DEFAULT_TIMEOUT,
+        deadline: float = config.DEFAULT_DEADLINE,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] | None = None,
         rate_limits: RateLimits | bool | None = True,
@@ -127,36 +82,30 @@ class Client:
         settings = config.resolve_settings(base_url, client_id, client_secret, token)
         self.base_url = settings.base_url
         self.client_id = settings.client_id
-        self.api_prefixes = {**config.DEFAULT_API_PREFIXES, **(api_prefixes or {})}
-        self.timeout = timeout
-        self.retry = retry or RetryPolicy()
-        # Looked up at construction (not bound as a default), so patching time.sleep reaches every client.
-        self.sleep: Callable[[float], None] = sleep or time.sleep
-        if workers < 1:
-            raise ConfigError("workers must be at least 1")
-        self.workers = workers
-        self.progress = progress
-        self.session = session or requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(workers, 10), max_retries=0)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.headers["User-Agent"] = USER_AGENT
-        self.session.headers["Accept"] = "application/json"
-        if rate_limits is True:
-            rate_limits = config.DEFAULT_RATE_LIMITS
-        self.limiters: dict[str, SlidingWindowLimiter] = {
-            product: SlidingWindowLimiter(n, window, sleep=self.sleep)
-            for product, (n, window) in (rate_limits or {}).items()
-        }
-        self.auth: TokenProvider
-        # An explicit token= wins; otherwise client credentials (renewable) win over LUCID_TOKEN.
-        if token is None and settings.client_id and settings.client_secret:
-            self.auth = ClientCredentials(
-                self.base_url + config.TOKEN_PATH, settings.client_id, settings.client_secret, self._post_token
-            )
+        self.workers = config.check_workers(workers)
+        self.progress = bool(progress)
+        if sleep is not None and not callable(sleep):
+            raise ConfigError(f"sleep must be a callable taking seconds (got {type(sleep).__name__}).")
+        # Wrapped at once, so no frame local of ours shows them (traceback reporters capture locals).
+        credentials: tuple[str, Secret] | Secret
+        if settings.auth == "token":
+            assert settings.token is not None
+            credentials = Secret(settings.token)
         else:
-            assert settings.token is not None  # resolve_settings refuses a configuration with neither
-            self.auth = StaticToken(settings.token)
+            assert settings.client_id is not None and settings.client_secret is not None
+            credentials = (settings.client_id, Secret(settings.client_secret))
+        self.transport = Transport(
+            settings.base,
+            api_prefixes=_prefixes(api_prefixes),
+            credentials=credentials,
+            timeout=_timeout(timeout),
+            deadline=_positive(deadline, "deadline"),
+            retry=retry if retry is not None else RetryPolicy(),
+            sleep=sleep,
+            rate_limits=_rate_limits(rate_limits),
+            pool_size=max(self.workers, 10),
+            session=session,
+        )
 
     def __repr__(self) -> str:
         kind = "client credentials" if self.auth.renewable else "fixed token"
@@ -170,222 +119,225 @@ class Client:
 
     def close(self) -> None:
         """Close the pooled connections."""
-        self.session.close()
+        self.transport.close()
 
-    # -- URLs -------------------------------------------------------------------------------------------------
+    @property
+    def auth(self) -> TokenProvider:
+        """The token provider (client credentials or a fixed token)."""
+        return self.transport.auth
+
+    @property
+    def session(self) -> requests.Session:
+        """The pooled requests.Session."""
+        return self.transport.session
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        """(connect, read) seconds."""
+        return self.transport.timeout
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy."""
+        return self.transport.retry
+
+    # -- raw requests -------------------------------------------------------------------------------------
 
     def url_for(self, path: str, product: str = "source") -> str:
         """The absolute URL of an API path such as ``products/`` for a product ("source" or "retail").
 
         Args:
-            path: the path below the product's version prefix; an absolute URL is checked and returned as is.
+            path: the path below the product's version prefix.
             product: "source" or "retail".
 
         Returns:
-            The absolute URL.
+            The absolute URL on the configured base.
         """
-        if path.startswith(("http://", "https://")):
-            return check_same_origin(path, self.base_url)
-        try:
-            prefix = self.api_prefixes[product]
-        except KeyError:
-            raise ConfigError(f"Unknown product {product!r}: expected one of {sorted(self.api_prefixes)}") from None
-        return self.base_url + "/" + prefix.strip("/") + "/" + path.lstrip("/")
+        return self.transport.url(path, product)
 
-    # -- requests ---------------------------------------------------------------------------------------------
-
-    def get_json(
-        self,
-        path: str,
-        *,
-        product: str = "source",
-        params: Mapping[str, Any] | None = None,
-        observer: WaitObserver | None = None,
-    ) -> Any:
+    def get_json(self, path: str, *, product: str = "source", params: Mapping[str, Any] | None = None) -> Any:
         """GET an API path and return its parsed JSON body (retried per the policy).
 
         Args:
-            path: path below the product's prefix, or an absolute same-origin URL.
+            path: path below the product's prefix.
             product: "source" or "retail".
             params: query parameters.
-            observer: called with ("retry" | "throttle", seconds) for each wait.
 
         Returns:
             The decoded JSON.
         """
-        return self._send("GET", self.url_for(path, product), product=product, params=params, observer=observer)[1]
+        return self.transport.send("GET", path, product=product, params=params).payload
 
-    def post_json(
-        self,
-        path: str,
-        body: Any,
-        *,
-        product: str = "source",
-        observer: WaitObserver | None = None,
-    ) -> Any:
+    def post_json(self, path: str, body: Any, *, product: str = "source") -> Any:
         """POST a JSON body to an API path and return the parsed JSON answer (None for an empty one).
 
         Args:
             path: path below the product's prefix.
             body: the JSON-serialisable payload.
             product: "source" or "retail".
-            observer: called with ("retry" | "throttle", seconds) for each wait.
 
         Returns:
             The decoded JSON, or None for an empty body.
         """
-        url = self.url_for(path, product)
-        return self._send("POST", url, product=product, json=body, observer=observer)[1]
+        return self.transport.send("POST", path, product=product, json_body=body).payload
 
-    def request(self, method: str, path: str, *, product: str = "source", **kwargs: Any) -> requests.Response:
-        """Send any request with the client's auth, retries and rate limit; return the raw response.
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        product: str = "source",
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Reply:
+        """Send any request with the client's auth, retries and rate limit; return the Reply.
 
         Args:
             method: the HTTP method.
-            path: path below the product's prefix, or an absolute same-origin URL.
+            path: path below the product's prefix.
             product: "source" or "retail".
-            **kwargs: ``params``, ``json``, ``data`` or ``observer``.
+            params: query parameters.
+            json: a JSON payload.
 
         Returns:
-            The successful response.
+            The successful Reply (status, payload, headers, request_id, history).
         """
-        return self._send(method, self.url_for(path, product), product=product, parse=False, **kwargs)[0]
+        return self.transport.send(method, path, product=product, params=params, json_body=json)
 
-    def _post_token(self, url: str, form: dict[str, str]) -> requests.Response:
-        """POST the token form (no bearer header; safe to repeat, so retried like a GET)."""
-        return self._send("POST", url, product=None, data=form, authenticate=False, idempotent=True, parse=False)[0]
+    # -- loaders ------------------------------------------------------------------------------------------
 
-    def _send(
+    def iter_pages(
         self,
-        method: str,
-        url: str,
+        name: str,
+        page: int | None = None,
+        pages: Iterable[int] | str | None = None,
         *,
-        product: str | None,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Any = None,
-        observer: WaitObserver | None = None,
-        authenticate: bool = True,
-        idempotent: bool = False,
-        parse: bool = True,
-    ) -> tuple[requests.Response, Any]:
-        """The one request loop: rate limit, auth, send, classify, retry or raise."""
-        method = method.upper()
-        retry_method = "GET" if idempotent else method
-        limiter = self.limiters.get(product) if product else None
-        history: list[Attempt] = []
-        renewed = False
-        delay = 0.0  # the retry wait owed before the next attempt
-        retries = 0
-        while True:
-            slot = self._wait(delay, limiter, observer)
-            headers = {}
-            token = None
-            if authenticate:
-                token = self.auth.token()
-                headers["Authorization"] = f"Bearer {token}"
-            try:
-                response = self.session.request(
-                    method, url, params=params, json=json, data=data, headers=headers, timeout=self.timeout
-                )
-                payload = _decode(response) if parse and response.status_code < 300 else None
-            except (requests.exceptions.RequestException, _BadJSON) as exc:
-                if limiter is not None and slot is not None:
-                    limiter.settle(slot)
-                sent = _was_sent(exc)
-                decision = self.retry.decide(retries + 1, status=None, method=retry_method, sent=sent)
-                history.append(Attempt(None, _describe(exc), decision.wait if decision.retry else 0.0))
-                if not decision.retry:
-                    raise _transport_error(exc, method, url, history, decision.reason) from None
-                log.info("%s %s failed (%s); retrying in %.3gs", method, url, _describe(exc), decision.wait)
-                retries += 1
-                delay = decision.wait
-                continue
-            status = response.status_code
-            if limiter is not None and slot is not None:
-                # The server counts what it handled (by now), and nothing it throttled.
-                if status == 429:
-                    limiter.release(slot)
-                else:
-                    limiter.settle(slot)
-            if status == 401 and authenticate:
-                if self.auth.renewable and not renewed and token is not None:
-                    # The token expired or was revoked: fetch a new one once and rebuild the request.
-                    renewed = True
-                    history.append(Attempt(401, "token refused; renewing once", 0.0))
-                    self.auth.invalidate(token)
-                    delay = 0.0
-                    continue
-                history.append(Attempt(401, None, 0.0))
-                raise _auth_error(self.auth.renewable, method, url, history)
-            if status < 400:
-                return response, payload
-            retry_after = response.headers.get("Retry-After")
-            decision = self.retry.decide(retries + 1, status=status, retry_after=retry_after, method=retry_method)
-            history.append(Attempt(status, None, decision.wait if decision.retry else 0.0))
-            if not decision.retry:
-                raise _status_error(response, method, url, history, decision.reason)
-            log.info("%s %s answered %s; retrying in %.3gs", method, url, status, decision.wait)
-            if status == 429 and limiter is not None:
-                limiter.pause_until_after(decision.wait)  # everyone waits, not only this worker
-            retries += 1
-            delay = decision.wait
+        workers: int | _Unset = UNSET,
+        progress: bool | _Unset = UNSET,
+        on_drift: str = "refetch",
+        resume: DrainState | None = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        stop: threading.Event | None = None,
+        on_progress: ProgressCallback | None = None,
+        on_wait: WaitHook | None = None,
+        keep_rows: bool = True,
+        **params: Any,
+    ) -> PageStream:
+        """The pages of an endpoint as an iterator (the drain underneath ``load``); ``.info`` once it is done.
 
-    def _wait(self, delay: float, limiter: SlidingWindowLimiter | None, observer: WaitObserver | None) -> float | None:
-        """Wait ``delay`` (a retry's) and for the rate limiter, through the sleep hook; report both.
+        Args:
+            name: a registered list endpoint.
+            page: only this page (1-based).
+            pages: only these pages: a range, a list, or text such as ``"2-5"`` or ``"2,4,6"``.
+            workers: concurrent page fetches (the client's default otherwise).
+            progress: show a progress bar (the client's default otherwise).
+            on_drift: "refetch", "warn" or "raise" when the data changes during the drain.
+            resume: the ``.resume`` of an earlier failed, stopped or interrupted drain, to continue it.
+            checkpoint: a file where fetched pages are kept, so a re-run continues where a failed one stopped.
+            stop: an Event that stops the drain (it then raises DrainStopped with the partial result).
+            on_progress: called as ``(pages_done, pages_total, rows, seconds_waited)`` after each page.
+            on_wait: called with every WaitEvent as the wait starts.
+            keep_rows: False when the consumer keeps the rows itself (the drain then keeps only their keys).
+            **params: the endpoint's path and query parameters (``asset_type="images"``).
 
         Returns:
-            The rate-limit slot taken (None without a limiter).
+            The PageStream: iterate it for ``Page`` objects (number, count, rows, drain_pass).
         """
-        slot = None
-        if limiter is not None:
-            waited, slot = limiter.acquire(delay)
-        else:
-            waited = delay
-            if delay > 0:
-                self.sleep(delay)
-        if observer is not None:
-            if delay > 0:
-                observer("retry", delay)
-            if waited > delay:
-                observer("throttle", waited - delay)
-        return slot
-
-    # -- loaders (implemented in pagination.py / lookups.py) --------------------------------------------------
+        ep = get_endpoint(name)
+        if ep.list_path is None:
+            hint = f"use client.lookup({name!r}, ids)" if ep.detail_path else f"use client.submit({name!r}, ...)"
+            raise ConfigError(f"Endpoint {name!r} has no list to load: {hint}.")
+        if on_drift not in DRIFT_POLICIES:
+            raise ConfigError(f"on_drift must be one of {', '.join(DRIFT_POLICIES)} (got {on_drift!r})")
+        chosen = _chosen_pages(page, pages)
+        if chosen is not None and ep.list_shape != "paginated" and chosen != (1,):
+            raise ConfigError(f"Endpoint {name!r} is not paginated: it has no pages to choose.")
+        checked = _params(ep, params)
+        n = self._workers(workers)
+        options = DrainOptions(
+            workers=n,
+            progress=self.progress if progress is UNSET else bool(progress),
+            on_drift=on_drift,
+            flatten=True,
+            stop=stop,
+            on_progress=on_progress,
+            resume=resume,
+            checkpoint=Path(checkpoint) if checkpoint is not None else None,
+            hooks=(on_wait,) if on_wait is not None else (),
+            pages=chosen if ep.list_shape == "paginated" else None,
+            keep_rows=keep_rows,
+        )
+        return PageStream(self.transport, ep, checked, options)
 
     def load(
-        self, name: str, page: int | None = None, pages: Iterable[int] | None = None, **kwargs: Any
+        self,
+        name: str,
+        page: int | None = None,
+        pages: Iterable[int] | str | None = None,
+        *,
+        flatten: bool = True,
+        **kwargs: Any,
     ) -> pd.DataFrame:
         """Load an endpoint into a typed DataFrame: every page by default, or one page, or some pages.
 
         Args:
             name: a registered endpoint name (``lucidframes endpoints`` lists them).
             page: fetch only this page (1-based).
-            pages: fetch only these pages.
-            **kwargs: path parameters (``asset_type="images"``) and drain options (``workers``, ``progress``,
-                ``on_drift``, ``resume``, ``checkpoint``).
+            pages: fetch only these pages: a range, a list, or text such as ``"2-5"`` or ``"2,4,6"``.
+            flatten: expand nested objects into dotted columns.
+            **kwargs: path and query parameters (``asset_type="images"``) and the options of ``iter_pages``
+                (``workers``, ``progress``, ``on_drift``, ``resume``, ``checkpoint``, ``stop``, ``on_progress``).
 
         Returns:
             The DataFrame, with ``df.attrs["lucidframes"]`` describing the drain.
         """
-        from lucidframes.pagination import load
+        stream = self.iter_pages(name, page, pages, **kwargs)
+        options = dataclasses.replace(stream.options, flatten=bool(flatten))
+        return drain.load(self.transport, stream.ep, stream.params, options)
 
-        return load(self, name, page=page, pages=pages, **kwargs)
-
-    def lookup(self, name: str, ids: Iterable[str], **kwargs: Any) -> pd.DataFrame:
+    def lookup(
+        self,
+        name: str,
+        ids: Iterable[str],
+        *,
+        workers: int | _Unset = UNSET,
+        progress: bool | _Unset = UNSET,
+        validate: bool = True,
+        flatten: bool = True,
+        on_wait: WaitHook | None = None,
+        **params: Any,
+    ) -> pd.DataFrame:
         """Fetch a single-resource endpoint for many ids into one DataFrame (ids not found are reported, not fatal).
 
         Args:
             name: a registered single-resource endpoint (``items``, ``products``, ``batches``, ...).
-            ids: the ids to look up.
-            **kwargs: ``workers``, ``progress``, ``validate`` (check LucidIDs before sending, default True).
+            ids: the ids to look up (a list, a Series, any iterable of strings; not one string).
+            workers: concurrent requests (the client's default otherwise).
+            progress: show a progress bar (the client's default otherwise).
+            validate: check LucidIDs before sending (default True; nothing is sent if one is bad).
+            flatten: expand nested objects into dotted columns.
+            on_wait: called with every WaitEvent as the wait starts.
+            **params: the endpoint's path parameters (``asset_type="images"``).
 
         Returns:
             One row per id, with a ``_status`` column (``ok``, ``not_found``, ...).
         """
-        from lucidframes.lookups import lookup
-
-        return lookup(self, name, ids, **kwargs)
+        ep = get_endpoint(name)
+        if ep.detail_path is None:
+            raise ConfigError(f"Endpoint {name!r} has no single-resource look-up; use client.load({name!r}).")
+        if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
+            raise ConfigError(f"ids must be a list (or another iterable) of ids, not {type(ids).__name__}.")
+        return lookups.lookup(
+            self.transport,
+            ep,
+            list(ids),
+            workers=self._workers(workers),
+            progress=self.progress if progress is UNSET else bool(progress),
+            validate=validate,
+            flatten=flatten,
+            params=_params(ep, params),
+            hooks=(on_wait,) if on_wait is not None else (),
+        )
 
     def submit(self, name: str, body: dict[str, Any], *, validate: bool = True, **path_params: Any) -> Any:
         """POST a submission that carries LucidIDs, after checking them locally (nothing is sent if one is bad).
@@ -399,148 +351,93 @@ class Client:
         Returns:
             The server's JSON answer.
         """
-        from lucidframes.lookups import submit
+        ep = get_endpoint(name)
+        if ep.submit_path is None:
+            raise ConfigError(f"Endpoint {name!r} takes no submissions; use client.load or client.lookup.")
+        if not isinstance(body, dict):
+            raise ConfigError(f"body must be a dict (the JSON payload), not {type(body).__name__}.")
+        return lookups.submit(self.transport, ep, body, validate=validate, params=_params(ep, path_params))
 
-        return submit(self, name, body, validate=validate, **path_params)
+    def _workers(self, workers: int | _Unset) -> int:
+        """The worker count for a call, checked, with the pool grown to match."""
+        n = self.workers if workers is UNSET else config.check_workers(workers)
+        self.transport.ensure_pool(n)
+        return n
 
 
-class _BadJSON(ValueError):
-    """A 2xx body that is not JSON: treated like a server fault (retried for GETs)."""
+def _params(ep: Endpoint, params: Mapping[str, Any]) -> dict[str, str]:
+    """The endpoint's parameters as text, checked against the registry (unknown or missing ones refused)."""
+    checked = {k: str(v) for k, v in params.items()}
+    ep.format_path(ep.list_path or ep.detail_path or ep.submit_path or "", checked, id_="x")
+    return checked
 
 
-def _decode(response: requests.Response) -> Any:
-    """The JSON body of a success response (None when it is empty, as for 204)."""
-    if not response.content:
+def _chosen_pages(page: int | None, pages: Iterable[int] | str | None) -> tuple[int, ...] | None:
+    """The pages asked for, sorted and unique, or None for a whole drain."""
+    if page is not None and pages is not None:
+        raise ConfigError("Pass page= or pages=, not both.")
+    if page is not None:
+        wanted: list[Any] = [page]
+    elif pages is None:
         return None
-    try:
-        return response.json()
-    except ValueError:
-        raise _BadJSON(f"not JSON ({response.headers.get('Content-Type', 'no content type')})") from None
-
-
-def _describe(exc: Exception) -> str:
-    """A short, secret-free description of a transport failure."""
-    if isinstance(exc, _BadJSON):
-        return f"body {exc}"
-    return type(exc).__name__
-
-
-def _was_sent(exc: Exception) -> bool:
-    """Whether the request may have reached the server before it failed (so a POST must not be repeated)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return False
-    if isinstance(exc, requests.exceptions.ConnectionError) and not isinstance(
-        exc, requests.exceptions.ChunkedEncodingError
-    ):
-        reason = getattr(exc.args[0], "reason", None) if exc.args else None
-        # urllib3 wraps "could not open a connection" as MaxRetryError(reason=NewConnectionError).
-        return type(reason).__name__ not in {"NewConnectionError", "ConnectTimeoutError", "NameResolutionError"}
-    return True
-
-
-def _transport_error(exc: Exception, method: str, url: str, history: list[Attempt], reason: str) -> APIError:
-    """The typed error for a request that got no usable answer."""
-    tail = f" ({reason})" if reason else ""
-    host = urlsplit(url).netloc
-    if isinstance(exc, _BadJSON):
-        return DecodeError(
-            f"{method} {url} answered with a body that is {exc}{tail}. The server or a proxy in between sent "
-            "something other than the API's JSON; try again later.",
-            method=method,
-            url=url,
-            history=history,
-        )
-    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
-        return ConnectError(f"Invalid URL {url!r}: check LUCID_BASE_URL.", method=method, url=url, history=history)
-    # A timeout while reading the body reaches us as a ConnectionError wrapping urllib3's ReadTimeoutError.
-    if isinstance(exc, requests.exceptions.Timeout) or (exc.args and isinstance(exc.args[0], ReadTimeoutError)):
-        return RequestTimeoutError(
-            f"{method} {url}: {host} did not answer in time{tail}. Try again later, or raise the client's timeout.",
-            method=method,
-            url=url,
-            history=history,
-        )
-    return ConnectError(
-        f"{method} {url}: the connection to {host} failed ({_describe(exc)}){tail}. Check the base URL and your "
-        "network, then try again.",
-        method=method,
-        url=url,
-        history=history,
-    )
-
-
-def _auth_error(renewable: bool, method: str, url: str, history: list[Attempt]) -> AuthenticationError:
-    """The 401 error: after one renewal, or at once for a fixed token."""
-    if renewable:
-        text = (
-            f"{method} {url} answered 401 Unauthorized even with a freshly fetched token. Check that the client "
-            "credentials are valid for this API (LucidSource or LucidRetail) and host."
-        )
+    elif isinstance(pages, str):
+        wanted = _pages_text(pages)
+    elif isinstance(pages, Iterable):
+        wanted = list(pages)
     else:
-        text = (
-            f"{method} {url} answered 401 Unauthorized: the fixed token (LUCID_TOKEN) has expired or is invalid. "
-            "Set LUCID_CLIENT_ID and LUCID_CLIENT_SECRET instead, so lucidframes can renew tokens itself."
-        )
-    return AuthenticationError(text, status_code=401, method=method, url=url, history=history)
+        raise ConfigError(f"pages= takes a range, a list or text like '2-5' (got {type(pages).__name__}).")
+    if not wanted or any(isinstance(p, bool) or not isinstance(p, int) or p < 1 for p in wanted):
+        raise ConfigError(f"Pages are whole numbers from 1 (got {wanted!r}).")
+    return tuple(sorted(set(wanted)))
 
 
-def _status_error(
-    response: requests.Response, method: str, url: str, history: list[Attempt], reason: str
-) -> HTTPStatusError:
-    """The typed error for an HTTP error answer, with the parsed body and the guide's action."""
-    status = response.status_code
-    try:
-        body: Any = response.json() if response.content else None
-    except ValueError:
-        body = response.text[:500]
-    # DRF says {"detail": ...}; the Retail export endpoint says {"error": ...}.
-    detail = (body.get("detail") or body.get("error")) if isinstance(body, dict) else None
-    said = f": {detail.rstrip('.')}" if isinstance(detail, str) else ""
-    kw: dict[str, Any] = {"status_code": status, "body": body, "method": method, "url": url, "history": history}
-    invalid_payload = isinstance(body, dict) and body.get("status") == "invalid payload"
-    if status == 400 or (status == 403 and invalid_payload):
-        err = BadRequestError(f"{method} {url} answered {status} Bad Request{said}.", **kw)
-        reasons = "; ".join(f"{k}: {', '.join(v)}" for k, v in err.reasons.items())
-        text = (
-            f"{method} {url} answered {status}: the request was rejected ({reasons or 'no reason given'}). "
-            "Fix the request payload and resubmit."
-        )
-        unknown = _unknown_ids(body)
-        if unknown or any("Unknown LucidID" in m for msgs in err.reasons.values() for m in msgs):
-            return UnknownLucidIDError(text, unknown_ids=unknown, **kw)
-        return BadRequestError(text, **kw)
-    if status == 403:
-        return ForbiddenError(
-            f"{method} {url} answered 403 Forbidden{said}. Check your API credentials and permissions: the resource "
-            "may belong to another Brand or Company.",
-            **kw,
-        )
-    if status == 404:
-        return NotFoundError(
-            f"{method} {url} answered 404 Not Found{said}. Verify the resource UUID or endpoint URL.", **kw
-        )
-    if status == 405:
-        return MethodNotAllowedError(
-            f"{method} {url} answered 405 Method Not Allowed{said}. Use the correct HTTP method.", **kw
-        )
-    if status == 429:
-        header = response.headers.get("Retry-After")
-        seconds = parse_retry_after(header) if header else None
-        return RateLimitError(
-            f"{method} {url} answered 429 Too Many Requests{said} ({reason}). Wait and try again later, or lower "
-            "the request rate.",
-            retry_after=seconds,
-            **kw,
-        )
-    if status >= 500:
-        return ServerError(f"{method} {url} answered {status} ({reason}). The API is failing; try again later.", **kw)
-    return HTTPStatusError(f"{method} {url} answered {status}{said}.", **kw)
+def _pages_text(text: str) -> list[int]:
+    """``"2-5"``, ``"2,4,6"`` or ``"3"`` (and mixes such as ``"1,3-4"``) as page numbers."""
+    out: list[int] = []
+    for part in text.split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        if match is None or (match[2] is not None and int(match[2]) < int(match[1])):
+            raise ConfigError(f"pages= text looks like '2-5', '2,4,6' or '3' (got {text!r}).")
+        first, last = int(match[1]), int(match[2] or match[1])
+        out.extend(range(first, last + 1))
+    return out
 
 
-def _unknown_ids(body: Any) -> list[str] | None:
-    """The unknown LucidIDs a body names (transactions' ``items.unknown``), else None."""
-    reason = body.get("reason") if isinstance(body, dict) else None
-    items = reason.get("items") if isinstance(reason, dict) else None
-    if isinstance(items, dict) and isinstance(items.get("unknown"), list) and items["unknown"]:
-        return [str(x) for x in items["unknown"]]
-    return None
+def _timeout(value: object) -> tuple[float, float]:
+    """(connect, read) from one number or a pair."""
+    pair = (value, value) if isinstance(value, int | float) else value
+    if not isinstance(pair, tuple) or len(pair) != 2:
+        raise ConfigError(f"timeout is seconds or (connect, read) seconds (got {value!r}).")
+    return _positive(pair[0], "timeout"), _positive(pair[1], "timeout")
+
+
+def _positive(value: object, what: str) -> float:
+    """A positive number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+        raise ConfigError(f"{what} must be a positive number of seconds (got {value!r}).")
+    return float(value)
+
+
+def _prefixes(value: Mapping[str, str] | None) -> dict[str, str]:
+    """The version prefix per product: the defaults, overridden by what is given."""
+    prefixes = {**config.DEFAULT_API_PREFIXES, **(value or {})}
+    for product, prefix in prefixes.items():
+        if not isinstance(prefix, str) or not re.fullmatch(r"/?[A-Za-z0-9._/-]*", prefix):
+            raise ConfigError(f"api_prefixes[{product!r}] must be a path such as '/api/v1.5/' (got {prefix!r}).")
+    return prefixes
+
+
+def _rate_limits(value: RateLimits | bool | None) -> dict[str, tuple[int, float]]:
+    """The client-side limits: the documented ones (True), none (None or False), or the mapping given."""
+    if value is True:
+        return dict(config.DEFAULT_RATE_LIMITS)
+    if value is None or value is False:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"rate_limits takes {{product: (requests, seconds)}}, True or None (got {value!r}).")
+    out: dict[str, tuple[int, float]] = {}
+    for product, limit in value.items():
+        if not (isinstance(limit, tuple) and len(limit) == 2 and isinstance(limit[0], int) and limit[0] >= 1):
+            raise ConfigError(f"rate_limits[{product!r}] must be (requests, seconds), got {limit!r}.")
+        out[product] = (limit[0], _positive(limit[1], f"rate_limits[{product!r}] window"))
+    return out

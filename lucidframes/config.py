@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lucidframes.errors import ConfigError
+from lucidframes._http.urls import BaseURL, parse_base_url
+from lucidframes.errors import ConfigError, ConfigWarning
 
 __all__ = [
     "DEFAULT_API_PREFIXES",
+    "DEFAULT_DEADLINE",
+    "DEFAULT_LUCID_ID_LENGTH",
     "DEFAULT_RATE_LIMITS",
     "DEFAULT_TIMEOUT",
     "DEFAULT_WORKERS",
     "ENV_BASE_URL",
     "ENV_CLIENT_ID",
     "ENV_CLIENT_SECRET",
+    "ENV_LUCID_ID_LENGTH",
     "ENV_TOKEN",
+    "MAX_BODY_BYTES",
+    "MAX_WORKERS",
     "Settings",
+    "check_workers",
+    "lucid_id_length",
     "resolve_settings",
 ]
 
@@ -25,6 +35,7 @@ ENV_BASE_URL = "LUCID_BASE_URL"
 ENV_CLIENT_ID = "LUCID_CLIENT_ID"
 ENV_CLIENT_SECRET = "LUCID_CLIENT_SECRET"
 ENV_TOKEN = "LUCID_TOKEN"
+ENV_LUCID_ID_LENGTH = "LUCID_ID_LENGTH"
 
 # The production LucidSource host: the product most analysts start with.
 DEFAULT_BASE_URL = "https://source.lucidgreen.io"
@@ -34,26 +45,64 @@ DEFAULT_API_PREFIXES: Mapping[str, str] = {"source": "/api/v1.5/", "retail": "/a
 DEFAULT_RATE_LIMITS: Mapping[str, tuple[int, float]] = {"source": (60, 60.0), "retail": (1000, 60.0)}
 # (connect, read) seconds: every request has a timeout.
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
-# Concurrent page fetches once the total is known.
+# Seconds one attempt may take from sending to the last byte of the body (a dripping server cannot hold a drain).
+DEFAULT_DEADLINE = 120.0
+# Concurrent page fetches once the total is known, and the most a caller may ask for (the pool grows to match).
 DEFAULT_WORKERS = 8
+MAX_WORKERS = 64
+# A body larger than this is refused (a page is kilobytes; this only stops a hostile or broken server).
+MAX_BODY_BYTES = 256 * 2**20
+# The LucidID length of the specification (20); some public examples show 22-character ids.
+DEFAULT_LUCID_ID_LENGTH = 20
 TOKEN_PATH = "/o/token/"
+# Values people paste from documentation instead of their own: refused before any request is made.
+_PLACEHOLDER = re.compile(
+    r"[\s.*_<>-]*|x+|<.*>|\{.*\}|(your|my)[-_ ].*|changeme|placeholder|secret|token|none|null", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Where to connect and how to authenticate, after resolution."""
+    """Where to connect and how to authenticate, after resolution (``auth``: "client_credentials" or "token")."""
 
-    base_url: str
+    base: BaseURL
     client_id: str | None
     client_secret: str | None
     token: str | None
+    auth: str
+
+    @property
+    def base_url(self) -> str:
+        """The base URL as text (``https://host[:port]``)."""
+        return self.base.origin
 
     def __repr__(self) -> str:
         # Secrets never appear in a repr.
         return (
             f"Settings(base_url={self.base_url!r}, client_id={self.client_id!r}, "
-            f"client_secret={'***' if self.client_secret else None}, token={'***' if self.token else None})"
+            f"client_secret={'***' if self.client_secret else None}, token={'***' if self.token else None}, "
+            f"auth={self.auth!r})"
         )
+
+
+def _pick(value: str | None, env: Mapping[str, str], variable: str, argument: str) -> tuple[str | None, str]:
+    """(the value, where it came from) for one setting: the argument, else the variable."""
+    if value is not None and value != "":
+        return value, argument
+    found = env.get(variable) or None
+    return found, variable
+
+
+def _checked(value: str | None, where: str) -> str | None:
+    """A credential as given, or ConfigError when it is a placeholder or holds whitespace (never shown)."""
+    if value is None:
+        return None
+    if _PLACEHOLDER.fullmatch(value.strip()) or any(c.isspace() for c in value):
+        raise ConfigError(
+            f"{where} looks like a placeholder or holds whitespace ({len(value)} characters): set it to the value "
+            "Lucid Green issued (nothing was sent)."
+        )
+    return value
 
 
 def resolve_settings(
@@ -63,7 +112,10 @@ def resolve_settings(
     token: str | None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Fill unset arguments from the environment, check that some way to authenticate is configured.
+    """Fill unset arguments from the environment and check that one complete way to authenticate is configured.
+
+    An explicit ``token=`` wins; otherwise client credentials (renewable) win over ``LUCID_TOKEN``; whichever is
+    ignored is said once, as a ConfigWarning.
 
     Args:
         base_url: the API host (scheme, host, optional port); the production LucidSource host when unset.
@@ -76,17 +128,60 @@ def resolve_settings(
         The resolved Settings.
     """
     env = os.environ if environ is None else environ
-    base = (base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).strip().rstrip("/")
-    if not base.startswith(("http://", "https://")):
-        raise ConfigError(f"The base URL must start with http:// or https:// (got {base!r}); set {ENV_BASE_URL}.")
-    cid = client_id or env.get(ENV_CLIENT_ID) or None
-    secret = client_secret or env.get(ENV_CLIENT_SECRET) or None
-    tok = token or env.get(ENV_TOKEN) or None
-    if tok is None and not (cid and secret):
-        missing = ENV_CLIENT_SECRET if cid else ENV_CLIENT_ID if secret else f"{ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}"
+    base_text, base_from = _pick(base_url, env, ENV_BASE_URL, "base_url=")
+    base = parse_base_url(base_text or DEFAULT_BASE_URL, setting=base_from)
+    cid, cid_from = _pick(client_id, env, ENV_CLIENT_ID, "client_id=")
+    secret, secret_from = _pick(client_secret, env, ENV_CLIENT_SECRET, "client_secret=")
+    tok, tok_from = _pick(token, env, ENV_TOKEN, "token=")
+    cid, secret, tok = _checked(cid, cid_from), _checked(secret, secret_from), _checked(tok, tok_from)
+    if bool(cid) != bool(secret) and tok is None:
+        have, need = (cid_from, secret_from) if cid else (secret_from, cid_from)
         raise ConfigError(
-            f"No credentials configured: set {missing} (OAuth2 client credentials issued by Lucid Green), "
-            f"or {ENV_TOKEN} for a fixed access token, or pass them to lf.Client(...). "
+            f"{have} is set but {need} is not: client credentials need both (or set {ENV_TOKEN} for a fixed token)."
+        )
+    if tok is None and not cid:
+        raise ConfigError(
+            f"No credentials configured: set {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET} (OAuth2 client credentials "
+            f"issued by Lucid Green), or {ENV_TOKEN} for a fixed access token, or pass them to lf.Client(...). "
             "To try lucidframes without credentials, use the local sandbox: `lucidframes sandbox`."
         )
-    return Settings(base_url=base, client_id=cid, client_secret=secret, token=tok)
+    use_token = tok is not None and (tok_from == "token=" or not (cid and secret))
+    if tok is not None and cid and secret:
+        ignored = f"client credentials ({cid_from}, {secret_from})" if use_token else tok_from
+        used = tok_from if use_token else "the client credentials (they can be renewed)"
+        warnings.warn(f"{ignored} ignored: {used} win.", ConfigWarning, stacklevel=3)
+    elif tok is not None and (cid or secret):
+        warnings.warn(f"{cid_from if cid else secret_from} ignored: it needs its pair.", ConfigWarning, stacklevel=3)
+    return Settings(base, cid, secret, tok, "token" if use_token else "client_credentials")
+
+
+def check_workers(workers: object, where: str = "workers") -> int:
+    """A worker count from 1 to MAX_WORKERS, or ConfigError saying what is allowed.
+
+    Args:
+        workers: the value given.
+        where: how the caller named it, for the message.
+
+    Returns:
+        The count.
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise ConfigError(f"{where} must be a whole number from 1 to {MAX_WORKERS} (got {workers!r}).")
+    return workers
+
+
+def lucid_id_length(environ: Mapping[str, str] | None = None) -> int:
+    """The LucidID length: ``LUCID_ID_LENGTH`` when set (a whole number from 1 to 64), else 20.
+
+    Args:
+        environ: the environment to read (defaults to ``os.environ``).
+
+    Returns:
+        The length.
+    """
+    text = (os.environ if environ is None else environ).get(ENV_LUCID_ID_LENGTH, "").strip()
+    if not text:
+        return DEFAULT_LUCID_ID_LENGTH
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise ConfigError(f"{ENV_LUCID_ID_LENGTH} must be a whole number from 1 to 64 (got {text!r}).")
+    return int(text)

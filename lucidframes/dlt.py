@@ -22,8 +22,8 @@ from typing import Any
 
 from lucidframes import pagesource
 from lucidframes.client import Client
-from lucidframes.endpoints import get_endpoint
 from lucidframes.errors import ConfigError
+from lucidframes.loaders.endpoints import get_endpoint
 from lucidframes.targets import Target, resolve_targets
 
 __all__ = ["DRAIN_PASS_COLUMN", "lucid_source"]
@@ -64,7 +64,7 @@ def _columns(target: Target) -> dict[str, dict[str, Any]]:
 
 def _pages(client: Client, target: Target) -> Iterator[list[dict[str, Any]]]:
     """The pages of one target, each a list of records tagged with its drain pass."""
-    for page in pagesource.pages(client, target.endpoint, **target.params):
+    for page in pagesource.pages(client, target.endpoint, target.params):
         yield [{**row, DRAIN_PASS_COLUMN: page.drain_pass} for row in page.rows]
 
 

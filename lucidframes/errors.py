@@ -19,12 +19,23 @@
         │   ├── NotFoundError           404
         │   ├── MethodNotAllowedError   405
         │   ├── RateLimitError          429 (Retry-After above the ceiling, or retries used up)
+        │   ├── RedirectError           3xx: never followed (the API documents none); names the Location host
         │   └── ServerError             500-599
         ├── DecodeError                 the body is not JSON, or not of the expected shape
         └── PaginationError             pages that do not add up (foreign next link, count mismatch, drift)
+            └── DrainStopped            a Stop was asked for: carries partial and resume
+
+    KeyboardInterrupt
+    └── DrainInterrupted                Ctrl-C (or a kernel interrupt) during a drain: carries partial and resume;
+                                        not a LucidError, so ``except Exception`` never swallows an interrupt
+
+    UserWarning
+    ├── ConfigWarning                   a setting is ignored (a fixed token beside client credentials)
+    └── DriftWarning                    the data changed during a drain and re-fetching did not settle it
 
 Messages say what happened and what to do, after the "Action" column of the API's retry guide.
-No message ever contains a token or a client secret.
+No message ever contains a token or a client secret. Every error pickles with its fields (a worker process's error
+reaches the parent whole); none of them holds a credential.
 """
 
 from __future__ import annotations
@@ -41,8 +52,12 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigError",
+    "ConfigWarning",
     "ConnectError",
     "DecodeError",
+    "DrainInterrupted",
+    "DrainStopped",
+    "DriftWarning",
     "ForbiddenError",
     "HTTPStatusError",
     "LucidError",
@@ -52,6 +67,7 @@ __all__ = [
     "PaginationError",
     "RateLimitError",
     "ReadError",
+    "RedirectError",
     "RequestTimeoutError",
     "ServerError",
     "TransportError",
@@ -67,10 +83,34 @@ class Attempt:
     status: int | None  # None when there was no HTTP answer
     error: str | None  # a short description (exception class or reason), never secrets
     wait: float  # seconds slept before the next attempt (0.0 for the last one)
+    request_id: str | None = None  # the request_id a 2xx body carried, where it did
 
 
-class LucidError(Exception):
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
+    """Unpickle an error without calling its ``__init__`` (whose keyword-only arguments pickle cannot pass)."""
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
+
+class _Picklable(BaseException):
+    """Pickle an exception as (class, args, fields), so keyword-only constructors round-trip."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
+
+
+class LucidError(_Picklable, Exception):
     """Base of every lucidframes error."""
+
+
+class ConfigWarning(UserWarning):
+    """A setting was given but is ignored (a fixed token beside client credentials, say)."""
+
+
+class DriftWarning(UserWarning):
+    """The data changed while it was being drained; the result may not be a consistent snapshot."""
 
 
 class ConfigError(LucidError):
@@ -223,6 +263,31 @@ class RateLimitError(HTTPStatusError):
 
 class ServerError(HTTPStatusError):
     """500-599: the server failed; retried with backoff before this is raised."""
+
+
+class RedirectError(HTTPStatusError):
+    """3xx: the API documents no redirects, so none is followed; ``location`` is where it pointed."""
+
+    def __init__(self, message: str, *, location: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.location = location
+
+
+class DrainStopped(PaginationError):
+    """The drain was stopped on request (a Stop button); ``.partial`` and ``.resume`` hold what was fetched."""
+
+
+class DrainInterrupted(_Picklable, KeyboardInterrupt):
+    """Ctrl-C during a drain: ``.partial`` (the rows so far) and ``.resume`` (pass it as ``resume=``) keep them."""
+
+    def __init__(self, message: str, *, partial: pd.DataFrame | None = None, resume: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.partial = partial
+        self.resume = resume
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def _field_reasons(body: Any) -> dict[str, list[str]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -26,10 +25,10 @@ import pandas as pd
 from lucidframes import changes as changes_mod
 from lucidframes import pagesource
 from lucidframes._version import __version__
-from lucidframes.endpoints import get_endpoint
 from lucidframes.errors import APIError, ConfigError
 from lucidframes.export import replace_duckdb_tables, require_duckdb
-from lucidframes.frames import to_frame
+from lucidframes.loaders.endpoints import get_endpoint
+from lucidframes.loaders.frames import to_frame
 from lucidframes.manifest import MANIFEST_VERSION, STATUSES, read_manifest, write_manifest
 from lucidframes.targets import Target, resolve_targets, snapshot_targets
 from lucidframes.writers import FILE_FORMATS, TableWriter, require_pyarrow, sha256_of
@@ -182,14 +181,13 @@ class _Run:
         ep = get_endpoint(target.endpoint)
         log.info("fetching %s", target.name, extra={"event": "snapshot_start", "endpoint": target.name})
         result.status = "partial"
-        source = pagesource.pages(self.client, target.endpoint, **target.params)
+        source = pagesource.pages(self.client, target.endpoint, target.params, progress=self.progress)
         result.writer = TableWriter(self.final_path(target), self.fmt)
-        with _bar(target.name, self.progress) as bar:
-            try:
-                self._drain(result, source, bar)
-            except BaseException:
-                self._flush(result)  # a run that gives up or is interrupted keeps every row it fetched
-                raise
+        try:
+            self._drain(result, source)
+        except BaseException:
+            self._flush(result)  # a run that gives up or is interrupted keeps every row it fetched
+            raise
         result.info = dict(source.info or {})
         result.status = "failed_check" if _checks(result) else "complete"
         result.changes = self._changes(result, ep.key)
@@ -202,7 +200,7 @@ class _Run:
                 result.rows += len(result.batch)
             result.batch = []
 
-    def _drain(self, result: _Result, source: pagesource.PageIterator, bar: Any) -> None:
+    def _drain(self, result: _Result, source: pagesource.PageStream) -> None:
         """Pages into the writer, a batch at a time; a new drain pass starts the file over."""
         target = result.target
         ep = get_endpoint(target.endpoint)
@@ -217,12 +215,10 @@ class _Run:
                 seen.clear()
                 result.batch = []
                 result.rows = result.pages = result.duplicates = 0
-                bar.reset()
             kept = _new_rows(page.rows, ep.key, seen)
             result.duplicates += len(page.rows) - len(kept)
             result.batch.extend(kept)
             result.pages += 1
-            _advance(bar, page)
             if len(result.batch) >= BATCH_ROWS:
                 result.writer.write(to_frame(result.batch, ep.columns))
                 result.rows += len(result.batch)
@@ -364,7 +360,8 @@ def _entry(result: _Result) -> dict[str, Any]:
         "count": info.get("count"),
         "rows": result.rows,
         "pages": result.pages,
-        "duplicates_dropped": result.duplicates + int(info.get("duplicates_dropped") or 0),
+        # the drain counts duplicates by key too; both see the same pages, so the larger count is the honest one
+        "duplicates_dropped": max(result.duplicates, int(info.get("duplicates_dropped") or 0)),
         "drift": {
             "detected": bool(drift.get("detected")),
             "refetches": int(drift.get("refetches") or 0),
@@ -417,36 +414,6 @@ class _RequestIds(logging.Handler):
         value = getattr(record, "request_id", None)
         if isinstance(value, str) and value not in self.ids:
             self.ids.append(value)
-
-
-class _NoBar:
-    def update(self, n: int = 1) -> None:
-        """Nothing to show."""
-
-    def reset(self, total: int | None = None) -> None:
-        """Nothing to show."""
-
-
-@contextlib.contextmanager
-def _bar(name: str, enabled: bool) -> Iterator[Any]:
-    """A tqdm bar of pages on stderr when enabled (only on a terminal), else a stand-in."""
-    if not enabled:
-        yield _NoBar()
-        return
-    from tqdm import tqdm
-
-    bar = tqdm(desc=name, unit="page", file=sys.stderr, leave=True)
-    try:
-        yield bar
-    finally:
-        bar.close()
-
-
-def _advance(bar: Any, page: pagesource.Page) -> None:
-    if page.number == 1 and page.count and page.rows and hasattr(bar, "total"):
-        bar.total = math.ceil(page.count / len(page.rows))
-        bar.refresh()
-    bar.update(1)
 
 
 def _now() -> str:

@@ -30,11 +30,11 @@ import ipywidgets as widgets
 import pandas as pd
 
 from lucidframes.client import Client
-from lucidframes.endpoints import ENDPOINTS, Endpoint, get_endpoint
-from lucidframes.errors import APIError, ConfigError, LucidError
+from lucidframes.errors import APIError, ConfigError, DrainStopped, LucidError
 from lucidframes.export import export
+from lucidframes.loaders.endpoints import ENDPOINTS, Endpoint, get_endpoint
+from lucidframes.loaders.pages import DrainState
 from lucidframes.lucidid import KINDS, validate_lucid_ids
-from lucidframes.pagination import DrainState, DrainStopped
 
 if TYPE_CHECKING:  # pragma: no cover
     from lucidframes.sandbox import Sandbox

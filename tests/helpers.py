@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lucidframes.endpoints import ENDPOINTS
-from lucidframes.frames import to_frame
+from lucidframes.loaders.endpoints import ENDPOINTS
+from lucidframes.loaders.frames import to_frame
 
 PRODUCTS = "/api/v1.5/products/"
 

@@ -8,8 +8,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from lucidframes.ratelimit import SlidingWindowLimiter
-from lucidframes.retry import RetryPolicy, parse_retry_after
+from lucidframes._http.ratelimit import SlidingWindowLimiter
+from lucidframes._http.retry import RetryPolicy, parse_retry_after
 
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -86,9 +86,23 @@ class FakeTime:
         self.now += s
 
 
+class Limiter(SlidingWindowLimiter):
+    """The limiter with the transport's part: reserve a slot, then wait through the (fake) sleep."""
+
+    def __init__(self, *args, sleep, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sleep = sleep
+
+    def acquire(self, delay=0.0):
+        wait, slot = self.reserve(delay)
+        if wait > 0:
+            self.sleep(wait)
+        return wait, slot
+
+
 def test_limiter_lets_a_burst_through_then_spaces_by_the_window():
     t = FakeTime()
-    limiter = SlidingWindowLimiter(3, 10.0, sleep=t.sleep, clock=t.clock, margin=0.0)
+    limiter = Limiter(3, 10.0, sleep=t.sleep, clock=t.clock, margin=0.0)
     for _ in range(3):
         assert limiter.acquire()[0] == 0
     assert limiter.acquire()[0] == 10  # the 4th waits until the 1st leaves the window
@@ -101,7 +115,7 @@ def test_limiter_lets_a_burst_through_then_spaces_by_the_window():
 
 def test_limiter_never_allows_more_than_n_in_a_window():
     t = FakeTime()
-    limiter = SlidingWindowLimiter(5, 60.0, sleep=t.sleep, clock=t.clock, margin=0.0)
+    limiter = Limiter(5, 60.0, sleep=t.sleep, clock=t.clock, margin=0.0)
     sends = []
     for _ in range(23):
         limiter.acquire()
@@ -113,25 +127,25 @@ def test_limiter_never_allows_more_than_n_in_a_window():
 
 def test_limiter_pause_holds_everyone_and_keeps_a_retry_wait_exact():
     t = FakeTime()
-    limiter = SlidingWindowLimiter(100, 60.0, sleep=t.sleep, clock=t.clock)
+    limiter = Limiter(100, 60.0, sleep=t.sleep, clock=t.clock)
     limiter.pause_until_after(7)
     assert limiter.acquire(7)[0] == 7  # the worker that got the 429 waits exactly Retry-After
     t2 = FakeTime()
-    other = SlidingWindowLimiter(100, 60.0, sleep=t2.sleep, clock=t2.clock)
+    other = Limiter(100, 60.0, sleep=t2.sleep, clock=t2.clock)
     other.pause_until_after(7)
     assert other.acquire()[0] == 7  # another worker is held back too
 
 
 def test_limiter_settles_slots_at_arrival_and_releases_throttled_ones():
     t = FakeTime()
-    limiter = SlidingWindowLimiter(2, 10.0, sleep=t.sleep, clock=t.clock, margin=0.0)
+    limiter = Limiter(2, 10.0, sleep=t.sleep, clock=t.clock, margin=0.0)
     _, first = limiter.acquire()
     _, _second = limiter.acquire()
     t.now = 3.0  # the first answer arrives late: the server counted it at about t=3, not t=0
     assert limiter.settle(first) == 3.0
     assert limiter.reserve()[0] == 7.0  # after `second` (t=0) leaves, at t=10: 7 s from now
     assert limiter.reserve()[0] == 10.0  # after `first`, settled at t=3: at t=13, 10 s from now
-    limiter2 = SlidingWindowLimiter(1, 10.0, sleep=t.sleep, clock=t.clock, margin=0.0)
+    limiter2 = Limiter(1, 10.0, sleep=t.sleep, clock=t.clock, margin=0.0)
     _, slot = limiter2.acquire()
     limiter2.release(slot)  # throttled: the server did not count it
     assert limiter2.reserve()[0] == 0

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     Returns:
         0.
     """
-    from lucidframes.endpoints import ENDPOINTS
+    from lucidframes.loaders.endpoints import ENDPOINTS
 
     rows = [("NAME", "PRODUCT", "METHODS", "PAGINATED", "PATH", "DESCRIPTION")]
     for ep in ENDPOINTS.values():

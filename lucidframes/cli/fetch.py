@@ -10,9 +10,9 @@ from typing import Any
 import pandas as pd
 
 from lucidframes.cli import common, logs
-from lucidframes.endpoints import Endpoint, get_endpoint
 from lucidframes.errors import APIError, ConfigError, NotFoundError
 from lucidframes.export import check_writer, export, format_for
+from lucidframes.loaders.endpoints import Endpoint, get_endpoint
 
 __all__ = ["add_parser", "run"]
 

@@ -6,9 +6,9 @@ import argparse
 from typing import Any
 
 from lucidframes.cli import common, logs
-from lucidframes.endpoints import get_endpoint
 from lucidframes.errors import ConfigError
 from lucidframes.export import check_writer, export, format_for
+from lucidframes.loaders.endpoints import get_endpoint
 
 __all__ = ["add_parser", "run"]
 

@@ -6,27 +6,26 @@ format before any call), and a bad id raises ``LucidIDValidationError`` listing 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from lucidframes.endpoints import Endpoint, get_endpoint
+from lucidframes._http.events import WaitHook, WaitStats
+from lucidframes._http.transport import Cancelled, Transport
 from lucidframes.errors import (
     APIError,
     AuthenticationError,
-    ConfigError,
     ForbiddenError,
     NotFoundError,
     UnknownLucidIDError,
 )
-from lucidframes.frames import to_frame
+from lucidframes.loaders.endpoints import Endpoint, get_endpoint
+from lucidframes.loaders.frames import to_frame
+from lucidframes.loaders.progress import DrainProgress
 from lucidframes.lucidid import check_ids_before_send
-from lucidframes.progress import DrainProgress, WaitStats
-
-if TYPE_CHECKING:  # pragma: no cover
-    from lucidframes.client import Client
 
 __all__ = ["lookup", "submit"]
 
@@ -34,67 +33,92 @@ STATUS_COLUMNS = ("_status", "_error")
 
 
 def lookup(
-    client: Client,
-    name: str,
-    ids: Iterable[str],
+    transport: Transport,
+    ep: Endpoint,
+    ids: Sequence[str],
     *,
-    workers: int | None = None,
-    progress: bool | None = None,
+    workers: int,
+    progress: bool,
     validate: bool = True,
     flatten: bool = True,
-    **path_params: Any,
+    params: dict[str, str] | None = None,
+    hooks: Sequence[WaitHook] = (),
 ) -> pd.DataFrame:
-    """Fetch ``name``'s detail endpoint for every id, concurrently, into one DataFrame (see ``Client.lookup``).
+    """Fetch ``ep``'s detail endpoint for every id, concurrently, into one DataFrame (see ``Client.lookup``).
 
     Args:
-        client: the Client.
-        name: a registered endpoint with a detail path.
+        transport: the transport.
+        ep: a registered endpoint with a detail path.
         ids: the ids (duplicates are fetched once and keep their rows).
-        workers: concurrent requests (the client's default otherwise).
+        workers: concurrent requests.
         progress: show a progress bar.
         validate: check LucidIDs locally first (for endpoints looked up by LucidID).
         flatten: expand nested objects into dotted columns.
-        **path_params: the endpoint's path parameters (``asset_type=``).
+        params: the endpoint's path parameters (``asset_type=``).
+        hooks: called with every wait event.
 
     Returns:
         One row per id in the order given: ``_id``, the resource's columns, ``_status`` (ok, not_found,
         forbidden, error) and ``_error`` (the reason, for rows that failed).
     """
-    ep = get_endpoint(name)
-    if ep.detail_path is None:
-        raise ConfigError(f"Endpoint {name!r} has no single-resource look-up; use client.load({name!r}).")
     wanted = [str(i) if not isinstance(i, str) else i for i in ids]
     if validate and ep.id_kind == "lucid_id":
         check_ids_before_send(wanted, kind="lucid_id")
     unique = list(dict.fromkeys(wanted))
-    params = {k: str(v) for k, v in path_params.items()}
+    params = params or {}
+    assert ep.detail_path is not None
     paths = {i: ep.format_path(ep.detail_path, params, id_=i) for i in unique}
-    show = client.progress if progress is None else progress
     stats = WaitStats()
-
-    def fetch(id_: str) -> dict[str, Any]:
-        try:
-            body = client.get_json(paths[id_], product=ep.product, observer=stats)
-        except NotFoundError as exc:
-            return {"_status": "not_found", "_error": exc.detail or "Not found."}
-        except ForbiddenError as exc:
-            return {"_status": "forbidden", "_error": exc.detail or "Forbidden."}
-        except AuthenticationError:
-            raise  # the credentials are wrong for every id: no point in going on
-        except APIError as exc:
-            return {"_status": "error", "_error": str(exc)}
-        if not isinstance(body, dict):
-            return {"_status": "error", "_error": f"expected a JSON object, got {type(body).__name__}"}
-        return {**body, "_status": "ok", "_error": None}
-
+    cancel = threading.Event()
     found: dict[str, dict[str, Any]] = {}
-    with (
-        DrainProgress(name, show, total=len(unique), stats=stats, unit="id") as bar,
-        ThreadPoolExecutor(max_workers=max(1, min(workers or client.workers, len(unique) or 1))) as pool,
-    ):
-        for id_, row in zip(unique, pool.map(fetch, unique), strict=True):
-            found[id_] = row
-            bar.page_done(1 if row["_status"] == "ok" else 0)
+    with DrainProgress(ep.name, progress, total=len(unique), stats=stats, unit="id") as bar:
+        every: tuple[WaitHook, ...] = (stats, bar, *hooks)
+
+        def fetch(id_: str) -> dict[str, Any]:
+            return _fetch_one(transport, ep, paths[id_], every, cancel)
+
+        pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(unique) or 1)))
+        try:
+            for id_, row in zip(unique, pool.map(fetch, unique), strict=True):
+                found[id_] = row
+                bar.page_done(1 if row["_status"] == "ok" else 0)
+        except BaseException:
+            cancel.set()  # every worker's wait ends at once
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+    return _frame(ep, wanted, found, params, stats, flatten=flatten)
+
+
+def _fetch_one(
+    transport: Transport, ep: Endpoint, path: str, hooks: Sequence[WaitHook], cancel: threading.Event
+) -> dict[str, Any]:
+    """One look-up, as a row: the body with ``_status`` ok, or the reason it failed."""
+    try:
+        body = transport.send("GET", path, product=ep.product, hooks=hooks, cancel=cancel, endpoint=ep.name).payload
+    except NotFoundError as exc:
+        return {"_status": "not_found", "_error": exc.detail or "Not found."}
+    except ForbiddenError as exc:
+        return {"_status": "forbidden", "_error": exc.detail or "Forbidden."}
+    except (AuthenticationError, Cancelled):
+        raise  # the credentials are wrong for every id, or the caller stopped: no point in going on
+    except APIError as exc:
+        return {"_status": "error", "_error": str(exc)}
+    if not isinstance(body, dict):
+        return {"_status": "error", "_error": f"expected a JSON object, got {type(body).__name__}"}
+    return {**body, "_status": "ok", "_error": None}
+
+
+def _frame(
+    ep: Endpoint,
+    wanted: list[str],
+    found: dict[str, dict[str, Any]],
+    params: dict[str, str],
+    stats: WaitStats,
+    *,
+    flatten: bool,
+) -> pd.DataFrame:
+    """One row per id asked for, typed, the status columns last, the look-up's account in ``attrs``."""
     records = [{"_id": i, **found[i]} for i in wanted]
     columns = {"_id": "string", **ep.lookup_columns}
     df = to_frame(records, columns, flatten=flatten)
@@ -102,26 +126,26 @@ def lookup(
     df["_status"] = df["_status"].astype("str")
     statuses = df["_status"].value_counts().to_dict()
     df.attrs["lucidframes"] = {
-        "endpoint": name,
+        "endpoint": ep.name,
         "params": params,
         "ids": len(wanted),
-        "requests": len(unique),
+        "requests": len(found),
         "statuses": {str(k): int(v) for k, v in statuses.items()},
         "retries": stats.retries,
-        "total_wait": stats.retry_wait + stats.throttle_wait,
+        "total_wait": stats.total_wait,
     }
     return df
 
 
-def submit(client: Client, name: str, body: dict[str, Any], *, validate: bool = True, **path_params: Any) -> Any:
+def submit(transport: Transport, ep: Endpoint, body: dict[str, Any], *, validate: bool, params: dict[str, str]) -> Any:
     """POST a submission (add items to inventory, a transaction, ...) after checking the LucidIDs it carries.
 
     Args:
-        client: the Client.
-        name: a registered endpoint with a submission path.
+        transport: the transport.
+        ep: a registered endpoint with a submission path.
         body: the JSON payload.
         validate: check the LucidIDs in the payload locally first (``False`` opts out).
-        **path_params: the endpoint's path parameters (``dispensary_uuid=``).
+        params: the endpoint's path parameters (``dispensary_uuid=``).
 
     Returns:
         The server's JSON answer (None for an empty one).
@@ -131,18 +155,16 @@ def submit(client: Client, name: str, body: dict[str, Any], *, validate: bool = 
         UnknownLucidIDError: the server did not know some ids; ``unknown_ids`` names them where it could be found
             out with read-only look-ups (the payload itself is never re-sent).
     """
-    ep = get_endpoint(name)
-    if ep.submit_path is None:
-        raise ConfigError(f"Endpoint {name!r} takes no submissions; use client.load or client.lookup.")
     ids = _ids_in(ep, body)
     if validate and ids:
         check_ids_before_send(ids, kind="lucid_id")
-    path = ep.format_path(ep.submit_path, {k: str(v) for k, v in path_params.items()})
+    assert ep.submit_path is not None
+    path = ep.format_path(ep.submit_path, params)
     try:
-        return client.post_json(path, body, product=ep.product)
+        return transport.send("POST", path, product=ep.product, json_body=body, endpoint=ep.name).payload
     except UnknownLucidIDError as err:
         if err.unknown_ids is None and ids:
-            _diagnose_unknown(client, err, ids)
+            _diagnose_unknown(transport, err, ids)
         raise
 
 
@@ -158,14 +180,14 @@ def _ids_in(ep: Endpoint, body: dict[str, Any]) -> list[str]:
     return ids
 
 
-def _diagnose_unknown(client: Client, err: UnknownLucidIDError, ids: list[str]) -> None:
+def _diagnose_unknown(transport: Transport, err: UnknownLucidIDError, ids: list[str]) -> None:
     """Find which submitted LucidIDs the server does not know, by looking each up (GET items/<id>/, no side effects).
 
     Re-posting halves of the payload would find out too, but a POST may act (record a sale, add to inventory),
     so only read-only look-ups are used. If the look-ups themselves fail, ``unknown_ids`` stays None.
     """
     try:
-        found = lookup(client, "items", ids, progress=False, validate=False)
+        found = lookup(transport, get_endpoint("items"), ids, workers=4, progress=False, validate=False)
     except APIError:
         return
     unknown = found.loc[found["_status"] == "not_found", "_id"].tolist()

@@ -1,42 +1,26 @@
 """The drain's progress bar: tqdm.auto (a widget in Jupyter, text on stderr in a terminal), total from ``count``.
 
-The bar shows pages (its total once page 1 has told us the count), rows in the postfix, and the time spent
-waiting on backoff or the rate limit, refreshed live while workers wait. ``progress=False`` or ``TQDM_DISABLE=1``
-turn it off. It names the endpoint only: no URL, token or parameter value reaches it.
+The bar shows pages (its total once page 1 has told us the count), rows in the postfix, and the wait going on
+right now ("rate limited · next in 28 s", "503 · retry 2/5 in 2 s"): the bar is a wait hook, so the postfix
+changes the moment a wait starts. ``progress=False`` or ``TQDM_DISABLE=1`` turn it off. It names the endpoint
+only: no URL, token or parameter value reaches it.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from tqdm.auto import tqdm
 
-__all__ = ["DrainProgress", "ProgressCallback", "WaitStats"]
+from lucidframes._http.events import WaitEvent, WaitStats, describe
+
+__all__ = ["DrainProgress", "ProgressCallback"]
 
 # callback(done, total, rows, waited): pages (or ids) done, the total once known, rows so far, seconds waited.
 # Called from the thread that runs the drain; a widget uses it to move its own bar.
 ProgressCallback = Callable[[int, int | None, int, float], None]
-
-
-class WaitStats:
-    """Retries and waits counted across worker threads: the observer the client reports each wait to."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.retries = 0
-        self.retry_wait = 0.0
-        self.throttle_wait = 0.0
-
-    def __call__(self, kind: str, seconds: float) -> None:
-        with self._lock:
-            if kind == "retry":
-                self.retries += 1
-                self.retry_wait += seconds
-            else:
-                self.throttle_wait += seconds
 
 
 class DrainProgress:
@@ -103,15 +87,23 @@ class DrainProgress:
         self.bar.reset(total=None)
         self._notify()
 
+    def __call__(self, event: WaitEvent) -> None:
+        """A wait starts (the hook interface): show it now, not after it ends."""
+        self._postfix(event)
+        self.bar.refresh()
+        self._notify()
+
     def _notify(self) -> None:
         if self.callback is not None:
-            self.callback(self.pages, self.total, self.rows, self.stats.retry_wait + self.stats.throttle_wait)
+            self.callback(self.pages, self.total, self.rows, self.stats.total_wait)
 
-    def _postfix(self) -> None:
-        waited = self.stats.retry_wait + self.stats.throttle_wait
-        postfix = {"rows": self.rows}
-        if waited:
-            postfix["waited"] = f"{waited:.1f}s"  # type: ignore[assignment]
+    def _postfix(self, event: WaitEvent | None = None) -> None:
+        postfix: dict[str, Any] = {"rows": self.rows}
         if self.stats.retries:
             postfix["retries"] = self.stats.retries
+        current = event or self.stats.current()
+        if current is not None:
+            postfix["wait"] = describe(current).replace(", ", " · ")
+        elif self.stats.total_wait:
+            postfix["waited"] = f"{self.stats.total_wait:.1f}s"
         self.bar.set_postfix(postfix, refresh=False)

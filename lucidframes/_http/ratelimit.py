@@ -2,8 +2,9 @@
 
 It mirrors the server's throttle (DRF's SimpleRateThrottle: at most N requests in any W seconds), so a burst up
 to the limit goes out at once and only the request that would exceed the window waits. Each caller *reserves* a
-send time under a lock and then sleeps outside it; because the reservation is computed, not re-checked after the
-sleep, a recording sleep hook in tests (which returns at once) gives the same, exact waits.
+send time under a lock and the transport waits outside it (through its one, interruptible wait); because the
+reservation is computed, not re-checked after the wait, a recording sleep hook in tests gives the same, exact
+waits. Nothing here sleeps.
 
 The server counts a request when it handles it, a little after we sent it, and does not count a request it
 throttled. So once the answer is in, the caller ``settle``s its slot at the arrival time (never earlier than the
@@ -29,7 +30,6 @@ class SlidingWindowLimiter:
         limit: int,
         window: float,
         *,
-        sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         margin: float = 0.05,
     ) -> None:
@@ -40,7 +40,6 @@ class SlidingWindowLimiter:
         # Extra seconds added to each window so our clock and the server's (which sees requests a little later)
         # never disagree at the boundary.
         self.margin = margin
-        self._sleep = sleep
         self._clock = clock
         self._lock = threading.Lock()
         self._sent: list[float] = []  # reserved (or settled) send times, ascending; at most about `limit` long
@@ -68,25 +67,11 @@ class SlidingWindowLimiter:
             # Return the caller's own delay untouched when nothing else binds, so recorded waits are exact.
             return (delay if at == earliest else at - now), at
 
-    def acquire(self, delay: float = 0.0) -> tuple[float, float]:
-        """Wait (through the sleep hook) at least ``delay`` seconds and until a request may be sent.
-
-        Args:
-            delay: a wait the caller needs anyway.
-
-        Returns:
-            (seconds waited, the slot's time: pass it to ``settle`` or ``release``).
-        """
-        wait, slot = self.reserve(delay)
-        if wait > 0:
-            self._sleep(wait)
-        return wait, slot
-
     def settle(self, slot: float) -> float:
         """Move a slot to now, when the answer has arrived (the server counted the request by then).
 
         Args:
-            slot: the time ``acquire`` returned.
+            slot: the time ``reserve`` returned.
 
         Returns:
             The slot's new time (never earlier than it was).

@@ -1,0 +1,468 @@
+"""The one way out to the network: a pooled session on the configured base URL, and THE send loop.
+
+Every request goes through ``Transport.send``: rate limit (per product), auth (a ``BearerAuth`` hook), send
+without following redirects, a total deadline per attempt enforced while the body streams, decode and the caller's
+shape check, classify, retry per ``RetryPolicy``, one token renewal on a 401, and the 202 "still preparing" wait.
+Every wait is announced as a ``WaitEvent`` to the hooks first, then made through ``pause``: the ``sleep`` hook
+when one is given (tests record waits), otherwise a wait on the caller's cancel event, which a Stop or a Ctrl-C
+ends at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from lucidframes import config
+from lucidframes._http.auth import BearerAuth, ClientCredentials, Secret, SecretForm, StaticToken, TokenProvider
+from lucidframes._http.classify import (
+    BadBody,
+    DeadlineExceeded,
+    Failure,
+    classify_exception,
+    redirect_error,
+    status_error,
+    transport_error,
+)
+from lucidframes._http.events import WaitEvent, WaitHook, WaitKind, emit, log_wait
+from lucidframes._http.ratelimit import SlidingWindowLimiter
+from lucidframes._http.retry import Decision, RetryPolicy, parse_retry_after
+from lucidframes._http.urls import BaseURL
+from lucidframes._version import __version__
+from lucidframes.errors import APIError, Attempt, AuthenticationError, ConfigError
+
+__all__ = ["USER_AGENT", "Cancelled", "Check", "Reply", "Transport"]
+
+log = logging.getLogger("lucidframes")
+
+USER_AGENT = (
+    f"lucidframes/{__version__} (+https://pypi.org/project/lucidframes/) python-requests/{requests.__version__}"
+)
+_REAL_SLEEP = time.sleep
+_CHUNK = 65536
+
+# check(payload) raises BadBody when a 2xx body is not of the shape the caller expects.
+Check = Callable[[Any], None]
+
+
+class Cancelled(Exception):
+    """The caller's cancel event was set during a wait (a Stop, or a Ctrl-C seen by another thread)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A successful answer: status, decoded JSON (None when empty or not asked for), headers, request_id."""
+
+    status: int
+    payload: Any
+    headers: Mapping[str, str]
+    request_id: str | None
+    history: tuple[Attempt, ...]
+    content: bytes = b""
+
+
+@dataclass
+class _Try:
+    """Where one request's loop stands: attempts so far, retries used, the wait owed before the next one."""
+
+    method: str
+    url: str
+    retry_method: str
+    history: list[Attempt] = field(default_factory=list)
+    retries: int = 0
+    renewed: bool = False
+    delay: float = 0.0
+    delay_kind: WaitKind = "backoff"
+    delay_status: int | None = None
+    delay_cause: str = ""
+
+
+class _Bearer(BearerAuth):
+    """The bearer hook, remembering per thread which token generation it put on the request."""
+
+    def __init__(self, provider: TokenProvider) -> None:
+        super().__init__(provider)
+        self._local = threading.local()
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Authorization"] = self.provider.header()
+        self._local.generation = self.provider.generation
+        return r
+
+    def sent_generation(self) -> int:
+        """The generation of the token this thread sent last."""
+        return int(getattr(self._local, "generation", -1))
+
+
+class Transport:
+    """The session, the base URL, the limiters and the send loop (one per Client)."""
+
+    def __init__(
+        self,
+        base: BaseURL,
+        *,
+        api_prefixes: Mapping[str, str],
+        credentials: tuple[str, Secret] | Secret,
+        timeout: tuple[float, float],
+        deadline: float,
+        retry: RetryPolicy,
+        sleep: Callable[[float], None] | None,
+        rate_limits: Mapping[str, tuple[int, float]],
+        pool_size: int,
+        session: requests.Session | None,
+    ) -> None:
+        self.base = base
+        self.prefixes = {k: "/" + v.strip("/") + "/" for k, v in api_prefixes.items()}
+        self.timeout = timeout
+        self.deadline = deadline
+        self.retry = retry
+        # Looked up at construction (not bound as a default), so patching time.sleep reaches every client.
+        hook = sleep if sleep is not None else time.sleep
+        self._sleep: Callable[[float], None] | None = None if hook is _REAL_SLEEP else hook
+        self.limiters = {p: SlidingWindowLimiter(n, window) for p, (n, window) in rate_limits.items()}
+        self.session = session if session is not None else requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.session.headers["Accept"] = "application/json"
+        self._pool_size = 0
+        self._pool_lock = threading.Lock()
+        self.ensure_pool(pool_size)
+        self.auth: TokenProvider
+        if isinstance(credentials, Secret):
+            self.auth = StaticToken(credentials)
+        else:
+            self.auth = ClientCredentials(
+                self.base.join(config.TOKEN_PATH), credentials[0], credentials[1], self._token
+            )
+        self._bearer = _Bearer(self.auth)
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.session.close()
+
+    def ensure_pool(self, size: int) -> None:
+        """Keep at least ``size`` pooled connections per host, so that many workers never discard connections."""
+        with self._pool_lock:
+            if size <= self._pool_size:
+                return
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=size, max_retries=0)
+            self.session.mount("http://", adapter)
+            self.session.mount("https://", adapter)
+            self._pool_size = size
+
+    def url(self, path: str, product: str) -> str:
+        """The absolute URL of a path below a product's version prefix.
+
+        Args:
+            path: e.g. ``products/``.
+            product: ``source`` or ``retail``.
+
+        Returns:
+            The URL on the configured base.
+        """
+        return self.base.join(self.path(path, product))
+
+    def path(self, path: str, product: str) -> str:
+        """The absolute path of ``path`` below a product's prefix (``/api/v1.5/products/``)."""
+        try:
+            prefix = self.prefixes[product]
+        except KeyError:
+            raise ConfigError(f"Unknown product {product!r}: expected one of {sorted(self.prefixes)}") from None
+        return prefix + path.lstrip("/")
+
+    # -- waiting --------------------------------------------------------------------------------------------
+
+    def pause(self, seconds: float, cancel: threading.Event | None) -> None:
+        """Wait ``seconds`` through the sleep hook, or on ``cancel`` (a Stop ends it at once; so does Ctrl-C)."""
+        if seconds > 0:
+            if self._sleep is not None:
+                self._sleep(seconds)
+            elif (cancel or threading.Event()).wait(seconds):
+                raise Cancelled
+        if cancel is not None and cancel.is_set():
+            raise Cancelled
+
+    def _wait_before(
+        self,
+        t: _Try,
+        limiter: SlidingWindowLimiter | None,
+        hooks: Sequence[WaitHook],
+        cancel: threading.Event | None,
+        where: dict[str, Any],
+    ) -> float | None:
+        """Make the wait owed (a retry's, then the rate limiter's), announced first; return the limiter slot."""
+        hooks = (log_wait, *hooks)
+        delay, slot = t.delay, None
+        wait = delay
+        if limiter is not None:
+            wait, slot = limiter.reserve(delay)
+        if delay > 0:
+            emit(
+                hooks,
+                WaitEvent(
+                    t.delay_kind, delay, t.retries, t.delay_status, t.delay_cause, self.retry.max_retries, **where
+                ),
+            )
+        if limiter is not None and wait > delay:
+            cause = f"rate limit {limiter.limit}/{limiter.window:g}s"
+            emit(hooks, WaitEvent("throttle", wait - delay, 0, None, cause, 0, **where))
+        try:
+            self.pause(wait, cancel)
+        except BaseException:
+            if limiter is not None and slot is not None:
+                limiter.release(slot)  # the request is not going to be sent
+            raise
+        return slot
+
+    # -- sending --------------------------------------------------------------------------------------------
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        product: str | None,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        form: SecretForm | None = None,
+        check: Check | None = None,
+        authenticate: bool = True,
+        idempotent: bool | None = None,
+        accept_202: bool = False,
+        hooks: Sequence[WaitHook] = (),
+        cancel: threading.Event | None = None,
+        endpoint: str | None = None,
+        page: int | None = None,
+    ) -> Reply:
+        """Send one request through the loop; return the successful reply or raise the typed error.
+
+        Args:
+            method: the HTTP method.
+            path: below the product's prefix (or an absolute path when ``product`` is None).
+            product: ``source``/``retail`` (picks the prefix and the rate limiter), None for the token endpoint.
+            params: query parameters.
+            json_body: a JSON payload.
+            form: a form payload (the token request), revealed only as it is handed to requests.
+            check: raises BadBody when a 2xx body is not of the expected shape (retried like a 5xx for GETs).
+            authenticate: send the bearer header (renewing it once on a 401).
+            idempotent: whether a lost answer may be repeated (default: by method).
+            accept_202: a 202 means "still preparing": wait with backoff and ask again.
+            hooks: called with every WaitEvent before the wait starts.
+            cancel: an event that ends every wait at once (raises Cancelled).
+            endpoint: the endpoint name, for logs and events.
+            page: the page number, for logs and events.
+
+        Returns:
+            The Reply.
+        """
+        method = method.upper()
+        url = self.url(path, product) if product is not None else self.base.join(path)
+        # The retry policy only asks whether the method may be repeated: name one that says so.
+        retry_method = method if idempotent is None else "GET" if idempotent else "POST"
+        t = _Try(method, url, retry_method)
+        limiter = self.limiters.get(product) if product is not None else None
+        where = {"endpoint": endpoint, "page": page}
+        while True:
+            slot = self._wait_before(t, limiter, hooks, cancel, where)
+            try:
+                response, payload = self._attempt(t, params, json_body, form, check, authenticate)
+            except BaseException as exc:
+                if limiter is not None and slot is not None:
+                    limiter.settle(slot)
+                failure = classify_exception(exc)
+                if failure is None:
+                    raise
+                self._after_failure(t, failure, exc)
+                continue
+            if limiter is not None and slot is not None:
+                # The server counts what it handled (by now), and nothing it throttled.
+                limiter.release(slot) if response.status_code == 429 else limiter.settle(slot)
+            reply = self._judge(t, response, payload, authenticate, accept_202, limiter)
+            if reply is not None:
+                return reply
+
+    def _attempt(
+        self,
+        t: _Try,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        form: SecretForm | None,
+        check: Check | None,
+        authenticate: bool,
+    ) -> tuple[requests.Response, Any]:
+        """One try: send (no redirects), read the body within the deadline, decode and check a 2xx."""
+        deadline_at = time.monotonic() + self.deadline
+        connect, read = self.timeout
+        response = self.session.request(
+            t.method,
+            t.url,
+            params=params,
+            json=json_body,
+            data=form.reveal() if form is not None else None,
+            auth=self._bearer if authenticate else None,
+            timeout=(connect, min(read, self.deadline)),
+            allow_redirects=False,
+            stream=True,
+            verify=True,
+        )
+        _read_body(response, deadline_at, read)
+        status = response.status_code
+        if not 200 <= status < 300 or status == 204 or not response.content:
+            return response, None
+        try:
+            payload = json.loads(response.content)
+        except ValueError:
+            kind = response.headers.get("Content-Type", "no content type")
+            raise BadBody(f"not JSON ({kind[:60]})") from None
+        if check is not None and status != 202:  # a 202 body says "preparing", not what was asked for
+            check(payload)
+        return response, payload
+
+    def _after_failure(self, t: _Try, failure: Failure, exc: BaseException) -> None:
+        """Record a transport failure; owe the backoff before the next try, or raise the typed error."""
+        decision = self.retry.decide(t.retries + 1, status=None, method=t.retry_method, sent=failure.sent)
+        if not failure.retry:
+            decision = Decision(False, reason=failure.text)
+        text = f"{type(exc).__name__}: {exc}" if isinstance(exc, BadBody) else type(exc).__name__
+        t.history.append(Attempt(None, text, decision.wait if decision.retry else 0.0))
+        if not decision.retry:
+            raise transport_error(failure, exc, t.method, t.url, t.history, decision.reason) from None
+        self._owe(t, decision, "backoff", None, failure.text)
+
+    def _owe(self, t: _Try, decision: Decision, kind: WaitKind, status: int | None, cause: str) -> None:
+        """Count a retry and owe its wait (announced and made before the next attempt)."""
+        t.retries += 1
+        t.delay, t.delay_kind, t.delay_status, t.delay_cause = decision.wait, kind, status, cause
+
+    def _judge(
+        self,
+        t: _Try,
+        response: requests.Response,
+        payload: Any,
+        authenticate: bool,
+        accept_202: bool,
+        limiter: SlidingWindowLimiter | None,
+    ) -> Reply | None:
+        """Turn an answer into a Reply, or owe a retry (None), or raise its typed error."""
+        status = response.status_code
+        if status == 401 and authenticate:
+            self._renew_once(t)
+            return None
+        if 300 <= status < 400:
+            t.history.append(Attempt(status, "redirect (not followed)", 0.0))
+            raise redirect_error(status, response.headers.get("Location"), t.method, t.url, t.history)
+        if status == 202 and accept_202:
+            decision = self.retry.decide(t.retries + 1, status=503, method="GET")
+            t.history.append(Attempt(202, "still preparing", decision.wait if decision.retry else 0.0))
+            if not decision.retry:
+                raise APIError(
+                    f"{t.method} {t.url} is still being prepared after {self.retry.max_retries} retries; try again "
+                    "later.",
+                    method=t.method,
+                    url=t.url,
+                    history=t.history,
+                )
+            self._owe(t, decision, "preparing", 202, "still preparing")
+            return None
+        if status < 400:
+            request_id = payload.get("request_id") if isinstance(payload, dict) else None
+            request_id = request_id if isinstance(request_id, str) else None
+            t.history.append(Attempt(status, None, 0.0, request_id))
+            if request_id is not None:
+                level = logging.DEBUG if t.method == "GET" else logging.INFO
+                log.log(
+                    level,
+                    "%s %s: request_id %s",
+                    t.method,
+                    t.url,
+                    request_id,
+                    extra={"event": "request_id", "status": status, "request_id": request_id},
+                )
+            return Reply(status, payload, response.headers, request_id, tuple(t.history), response.content)
+        self._retry_status(t, response, limiter)
+        return None
+
+    def _renew_once(self, t: _Try) -> None:
+        """A 401: renew the token once and try again; a second 401, or a fixed token, raises."""
+        if self.auth.renewable and not t.renewed:
+            t.renewed = True
+            t.history.append(Attempt(401, "token refused; renewing once", 0.0))
+            self.auth.invalidate(self._bearer.sent_generation())
+            t.delay = 0.0
+            return
+        t.history.append(Attempt(401, None, 0.0))
+        if self.auth.renewable:
+            text = (
+                f"{t.method} {t.url} answered 401 Unauthorized even with a freshly fetched token. Check that the "
+                "client credentials are valid for this API (LucidSource or LucidRetail) and host."
+            )
+        else:
+            text = (
+                f"{t.method} {t.url} answered 401 Unauthorized: the fixed token (LUCID_TOKEN) has expired or is "
+                "invalid. Set LUCID_CLIENT_ID and LUCID_CLIENT_SECRET instead, so lucidframes can renew tokens."
+            )
+        raise AuthenticationError(text, status_code=401, method=t.method, url=t.url, history=t.history)
+
+    def _retry_status(self, t: _Try, response: requests.Response, limiter: SlidingWindowLimiter | None) -> None:
+        """An error status: owe the retry the policy allows (429 pauses every worker), or raise its error."""
+        status = response.status_code
+        header = response.headers.get("Retry-After")
+        decision = self.retry.decide(t.retries + 1, status=status, retry_after=header, method=t.retry_method)
+        t.history.append(Attempt(status, None, decision.wait if decision.retry else 0.0))
+        if not decision.retry:
+            retry_after = parse_retry_after(header) if header else None
+            raise status_error(response, t.method, t.url, t.history, decision.reason, retry_after)
+        if status == 429 and limiter is not None:
+            limiter.pause_until_after(decision.wait)  # everyone waits, not only this worker
+        kind: WaitKind = "retry_after" if status == 429 else "backoff"
+        self._owe(t, decision, kind, status, f"HTTP {status}")
+
+    def _token(self, url: str, form: SecretForm) -> Any:
+        """POST the token form and return the decoded reply (no bearer header; safe to repeat, so retried)."""
+        path = url.removeprefix(self.base.origin)
+        return self.send("POST", path, product=None, form=form, authenticate=False, idempotent=True).payload
+
+
+def _read_body(response: requests.Response, deadline_at: float, read_timeout: float) -> None:
+    """Read the whole body into ``response``, each read bounded by what is left of the deadline."""
+    raw = response.raw
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while True:
+            left = deadline_at - time.monotonic()
+            if left <= 0:
+                raise DeadlineExceeded("deadline")
+            _set_timeout(raw, min(read_timeout, left))
+            try:
+                chunk = raw.read1(_CHUNK, decode_content=True)
+            except Exception:
+                if time.monotonic() >= deadline_at:
+                    raise DeadlineExceeded("deadline") from None
+                raise
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > config.MAX_BODY_BYTES:
+                raise BadBody(f"larger than {config.MAX_BODY_BYTES // 2**20} MiB")
+            chunks.append(chunk)
+    except BaseException:
+        response.close()  # a half-read connection is never reused
+        raise
+    response._content = b"".join(chunks)
+    response._content_consumed = True  # type: ignore[attr-defined]  # requests' own flag: the body is read
+    raw.release_conn()
+
+
+def _set_timeout(raw: Any, seconds: float) -> None:
+    """Bound the next socket read (urllib3 keeps the connection on the response while it streams)."""
+    sock = getattr(getattr(raw, "_connection", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(max(seconds, 0.001))

@@ -1,0 +1,1 @@
+"""Loaders: the endpoint registry, drains (pages, reconciliation, checkpoints), look-ups and submissions."""

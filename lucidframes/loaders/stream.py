@@ -1,0 +1,341 @@
+"""``iter_pages``: a drain as an iterator of pages (plan, fetch, reconcile), with its account once exhausted.
+
+When a drain gives up, the error carries ``.partial`` (the rows fetched so far, as a typed frame) and ``.resume``
+(pass it back as ``resume=`` to continue without re-fetching); a Stop raises ``DrainStopped`` and Ctrl-C
+``DrainInterrupted``, with the same two fields.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lucidframes._http.classify import BadBody
+from lucidframes._http.events import WaitHook, WaitStats
+from lucidframes._http.transport import Cancelled, Transport
+from lucidframes.errors import APIError, ConfigError, DrainInterrupted, DrainStopped, DriftWarning, PaginationError
+from lucidframes.loaders.checkpoint import Checkpoint
+from lucidframes.loaders.endpoints import Endpoint
+from lucidframes.loaders.pages import (
+    DrainState,
+    Fetched,
+    Page,
+    PageFetcher,
+    first_failure,
+    pages_for,
+    shape,
+)
+from lucidframes.loaders.progress import DrainProgress, ProgressCallback
+from lucidframes.loaders.result import account, build_frame
+
+__all__ = ["DrainOptions", "PageStream"]
+
+MAX_REFETCHES = 2
+# What a drain hands its partial result to: an API error, or an interrupt.
+E = TypeVar("E", APIError, DrainInterrupted)
+
+
+@dataclass(frozen=True)
+class DrainOptions:
+    """How to drain, resolved and checked once by the façade."""
+
+    workers: int
+    progress: bool
+    on_drift: str = "refetch"
+    flatten: bool = True
+    stop: threading.Event | None = None
+    on_progress: ProgressCallback | None = None
+    resume: DrainState | None = None
+    checkpoint: Path | None = None
+    hooks: tuple[WaitHook, ...] = ()
+    pages: tuple[int, ...] | None = None  # only these pages (no reconciliation: a chosen page is not a drain)
+    keep_rows: bool = True  # False: a streaming consumer keeps the rows; the state keeps only keys
+
+
+class PageStream:
+    """Iterate to get the pages; ``info`` is the drain's account once the iteration has finished."""
+
+    def __init__(self, transport: Transport, ep: Endpoint, params: dict[str, str], options: DrainOptions) -> None:
+        self.transport = transport
+        self.ep = ep
+        self.params = params
+        self.options = options
+        self.stats = WaitStats()
+        self.info: dict[str, Any] | None = None
+        path = ep.format_path(ep.list_path or "", params)
+        self.query = {k: params[k] for k in ep.query}
+        self.path = path
+        self.store = Checkpoint(options.checkpoint, ep.name, params) if options.checkpoint is not None else None
+        self.state = options.resume or (self.store.read() if self.store else None) or DrainState(ep.name, params)
+        if self.state.endpoint != ep.name or self.state.params != params:
+            from_ = f"{self.state.endpoint!r} {self.state.params}"
+            raise ConfigError(
+                f"resume= holds a drain of {from_}, not of {ep.name!r} {params}: pass the .resume of the same load."
+            )
+        self._bar: DrainProgress | None = None
+        self._pass = 1
+
+    def __iter__(self) -> Iterator[Page]:
+        return self._run()
+
+    def _run(self) -> Iterator[Page]:
+        total = len(self.options.pages) if self.options.pages else None
+        unit = "page"
+        with DrainProgress(
+            self.ep.name,
+            self.options.progress,
+            total=total,
+            stats=self.stats,
+            unit=unit,
+            callback=self.options.on_progress,
+        ) as bar:
+            self._bar = bar
+            fetcher = PageFetcher(
+                self.transport,
+                self.ep,
+                self.path,
+                self.query,
+                workers=self.options.workers,
+                stop=self.options.stop,
+                hooks=(bar, *self.options.hooks),
+                stats=self.stats,
+            )
+            try:
+                if self.ep.list_shape != "paginated":
+                    yield self._single(fetcher)
+                elif self.options.pages is not None:
+                    yield from self._chosen(fetcher, list(self.options.pages))
+                else:
+                    yield from self._drain(fetcher)
+            except Cancelled:
+                raise self.attach(DrainStopped(f"The drain of {self.ep.name!r} was stopped.")) from None
+            except KeyboardInterrupt as exc:
+                if isinstance(exc, DrainInterrupted):
+                    raise
+                raise self.attach(DrainInterrupted(f"The drain of {self.ep.name!r} was interrupted.")) from None
+
+    # -- the three shapes ----------------------------------------------------------------------------------
+
+    def _single(self, fetcher: PageFetcher) -> Page:
+        """A list that is one JSON array (brands) or one object prepared on request (the package export)."""
+        check = _check_array if self.ep.list_shape == "array" else _check_object
+        reply = self.transport.send(
+            "GET",
+            self.path,
+            product=self.ep.product,
+            params=self.query,
+            check=check,
+            hooks=fetcher.hooks,
+            accept_202=self.ep.list_shape == "object",
+            cancel=fetcher.stop,
+            endpoint=self.ep.name,
+        )
+        rows = reply.payload if isinstance(reply.payload, list) else [reply.payload]
+        self.state.add(1, (rows, len(rows), None))
+        self._finish(complete=True, drift=None)
+        return Page(self.ep.name, 1, len(rows), rows)
+
+    def _chosen(self, fetcher: PageFetcher, numbers: list[int]) -> Iterator[Page]:
+        """Only the pages asked for, in order (no drift checks: a chosen page is not a snapshot)."""
+        yield from self._fetch(fetcher, numbers, missing_ok=False)
+        self._finish(complete=False, drift=None)
+
+    def _drain(self, fetcher: PageFetcher) -> Iterator[Page]:
+        """Every page, then the checks; a re-fetch (``on_drift="refetch"``) starts a new pass."""
+        refetches = 0
+        while True:
+            yield from self._one_pass(fetcher)
+            drift, fresh = self._verify(fetcher)
+            if drift is None:
+                break
+            if self.options.on_drift == "raise":
+                raise self.attach(PaginationError(f"The data of {self.ep.name!r} changed during the drain ({drift})."))
+            if self.options.on_drift == "warn" or refetches >= MAX_REFETCHES:
+                warnings.warn(
+                    f"The data of {self.ep.name!r} changed during the drain ({drift}); the result may mix "
+                    "two versions.",
+                    DriftWarning,
+                    stacklevel=4,
+                )
+                break
+            refetches += 1
+            self._pass += 1
+            self.state = DrainState(self.ep.name, self.params)
+            if self.store is not None:
+                self.store.reset()
+            if fresh is not None:  # the re-read page 1 starts the new pass: no request wasted
+                self._keep(1, fresh)
+            if self._bar is not None:
+                self._bar.restart()
+        if self.store is not None:
+            self.store.remove()
+        info = {"detected": drift is not None or refetches > 0, "refetches": refetches, "unresolved": drift}
+        self._finish(complete=True, drift=info)
+
+    def _one_pass(self, fetcher: PageFetcher) -> Iterator[Page]:
+        """Page 1, then 2..N concurrently once the count is known, then any ``next`` beyond what it announced."""
+        state = self.state
+        yield from self._fetch(fetcher, [1], missing_ok=False)
+        bar = self._bar
+        total = pages_for(state.counts[1], len(state.pages[1])) if state.nexts[1] is not None else 1
+        if bar is not None and total is not None:
+            bar.set_total(total, done=len(state.pages))
+        if state.nexts[1] is None:
+            return
+        if total is not None:
+            yield from self._fetch(fetcher, list(range(2, total + 1)), missing_ok=True)
+        last = max(state.pages)
+        while (number := state.nexts.get(last)) is not None and not state.vanished:
+            if number <= last or number in state.pages:
+                break  # a loop in the links: stop rather than spin
+            yield from self._fetch(fetcher, [number], missing_ok=False)
+            if bar is not None:
+                bar.set_total(max(bar.total or 0, number), done=len(state.pages))
+            last = number
+
+    # -- fetching and yielding -----------------------------------------------------------------------------
+
+    def _fetch(self, fetcher: PageFetcher, numbers: list[int], *, missing_ok: bool) -> Iterator[Page]:
+        """Fetch what is missing of ``numbers``; yield all of them in order; attach partial results on failure."""
+        order = iter(numbers)
+        waiting = next(order, None)
+        errors: list[BaseException] = []
+        todo = [n for n in numbers if n not in self.state.pages]
+        tick = self._bar.refresh_waits if self._bar is not None else None
+        for number, result in fetcher.many(todo, tick):
+            if isinstance(result, BaseException):
+                if missing_ok and number > 1 and getattr(result, "detail", None) == "Invalid page.":
+                    self.state.vanished.add(number)  # the data shrank under us: the checks will see it
+                else:
+                    errors.append(result)
+                continue
+            self._keep(number, result)
+            while waiting is not None and (waiting in self.state.pages or waiting in self.state.vanished):
+                if waiting in self.state.pages and not errors:
+                    yield self._page(waiting)
+                waiting = next(order, None)
+        failure = first_failure(errors)
+        if failure is not None:
+            if isinstance(failure, APIError):
+                raise self.attach(failure)
+            raise failure
+        if fetcher.stopped():
+            raise self.attach(DrainStopped(f"The drain of {self.ep.name!r} was stopped."))
+        while waiting is not None:  # pages already in a resumed state
+            if waiting in self.state.pages:
+                yield self._page(waiting)
+            waiting = next(order, None)
+
+    def _keep(self, number: int, fetched: Fetched) -> None:
+        """Record a fetched page (and checkpoint it)."""
+        self.state.add(number, fetched)
+        if self.store is not None:
+            self.store.write(number, fetched)
+        if self._bar is not None:
+            self._bar.page_done(len(fetched[0]))
+
+    def _page(self, number: int) -> Page:
+        """The Page for a fetched page number; the state keeps only the keys when the consumer keeps the rows."""
+        rows = self.state.pages[number]
+        page = Page(self.ep.name, number, self.state.counts[number], rows, self._pass, self.state.nexts[number])
+        if not self.options.keep_rows and self.ep.key is not None:
+            self.state.pages[number] = [{self.ep.key: r.get(self.ep.key)} for r in rows]
+        return page
+
+    # -- reconciliation -------------------------------------------------------------------------------------
+
+    def _verify(self, fetcher: PageFetcher) -> tuple[str | None, Fetched | None]:
+        """(why the pass is not one consistent snapshot or None, the re-read page 1 when one was made)."""
+        drift = self._drift()
+        if drift is not None or len(self.state.pages) < 2:
+            return drift, None
+        fresh: Fetched | None = None
+        for _number, result in fetcher.many([1]):
+            if isinstance(result, BaseException):
+                raise self.attach(result) if isinstance(result, APIError) else result
+            fresh = result
+        if fresh is None:
+            raise self.attach(DrainStopped(f"The drain of {self.ep.name!r} was stopped."))
+        if fresh[1] != self.state.counts[1] or self._keys(fresh[0]) != self._keys(self.state.pages[1]):
+            return "page 1 changed while the other pages were read: rows were added or removed", fresh
+        return None, None
+
+    def _keys(self, rows: list[dict[str, Any]]) -> list[Any]:
+        key = self.ep.key
+        return [r.get(key) for r in rows] if key is not None else list(rows)
+
+    def _drift(self) -> str | None:
+        """Why the fetched pages are not one consistent snapshot, or None when they are."""
+        state = self.state
+        if state.vanished:
+            return f"pages {sorted(state.vanished)} disappeared (the count shrank)"
+        counts = {c for c in state.counts.values() if c is not None}
+        if len(counts) > 1:
+            return f"count changed from {state.counts[1]} to {state.counts[max(state.pages)]}"
+        rows = sum(len(p) for p in state.pages.values())
+        if self.ep.key is not None:
+            unique = len({r.get(self.ep.key) for p in state.pages.values() for r in p})
+            if unique != rows:
+                return f"{rows - unique} rows came twice (they moved between pages)"
+        count = next(iter(counts), None)
+        if count is not None and rows != count:
+            return f"{rows} rows for a count of {count}"
+        return None
+
+    # -- results --------------------------------------------------------------------------------------------
+
+    def _finish(self, *, complete: bool, drift: dict[str, Any] | None) -> None:
+        """Set ``info``, the drain's account (rows and duplicates from the keys; ``load`` counts them again)."""
+        state = self.state
+        keys = [r.get(self.ep.key) for n in sorted(state.pages) for r in state.pages[n]] if self.ep.key else []
+        present = [k for k in keys if k is not None]
+        rows = sum(len(p) for p in state.pages.values())
+        duplicates = len(present) - len(set(present))
+        self.info = account(
+            self.ep,
+            self.params,
+            self.stats,
+            complete=complete,
+            count=state.count,
+            pages=sorted(state.pages),
+            page_size=state.page_size,
+            drift=drift,
+            rows=rows - duplicates,
+            duplicates=duplicates,
+        )
+
+    def attach(self, err: E) -> E:
+        """Give an error the rows fetched so far and the state to resume from."""
+        state = self.state
+        info = account(
+            self.ep,
+            self.params,
+            self.stats,
+            complete=False,
+            count=state.counts.get(1),
+            pages=sorted(state.pages),
+            page_size=state.page_size,
+            drift=None,
+            rows=0,
+            duplicates=0,
+        )
+        partial = build_frame(self.ep, state.records(), info, flatten=self.options.flatten)
+        err.partial = partial
+        err.resume = state
+        return err
+
+
+def _check_array(payload: Any) -> None:
+    """A bare JSON array of objects (brands)."""
+    if not isinstance(payload, list) or not all(isinstance(r, dict) for r in payload):
+        raise BadBody(f"not a JSON array of objects but {shape(payload)}")
+
+
+def _check_object(payload: Any) -> None:
+    """One JSON object (the package export)."""
+    if not isinstance(payload, dict):
+        raise BadBody(f"not a JSON object but {shape(payload)}")
