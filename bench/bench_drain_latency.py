@@ -102,7 +102,15 @@ def main() -> None:
             assert len(df) == len(df_base) == products  # same rows, or the comparison means nothing
         non_200 = {k: v for k, v in statuses(sb).items() if k != 200}
         tl = min((timeline(sb, 8) for _ in range(reps)), key=lambda t: t["end"])
+        sb.clear_log()
+        lucidframes(8)
+        requests_per_drain = sum(1 for e in sb.log if e.path.startswith("/api/"))
         report(latency, pages, reps, t_base, t_ref, times, non_200, tl)
+        print(
+            f"API requests per drain: {requests_per_drain} for {pages} pages; the extra one is the page-1 re-read "
+            f"that catches rows lost to deletes + inserts (about one latency, {latency * 1000:.0f} ms = "
+            f"{latency / times[8]:.1%} of the 8-worker drain)"
+        )
         if args.profile:
             print()
             profile_all_threads(lambda: lucidframes(8), args.profile)

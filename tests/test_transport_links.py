@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from servers import foreign, scripted
+from servers import TOKEN, Reply, foreign, scripted
 
 import lucidframes as lf
 
@@ -117,14 +117,12 @@ def test_a_hostile_link_from_a_scripted_api_sends_nothing_anywhere(recorder):
         page = {"count": 2, "next": f"http://127.0.0.1:{other.port}/api/v1.5/products/?page=2", "results": [{}]}
 
         def respond(seen):
-            from servers import TOKEN, Reply
-
             return Reply(200, TOKEN if seen.path == "/o/token/" else page)
 
         with scripted(respond) as api_server:
-            with lf.Client(api_server.url, "cid", "csecret-value-42", sleep=recorder, rate_limits=None,
-                           progress=False, workers=1) as client:  # fmt: skip
-                with pytest.raises(lf.PaginationError):
-                    client.load("products")
+            client = lf.Client(api_server.url, "cid", "csecret-value-42", sleep=recorder, rate_limits=None,
+                               progress=False, workers=1)  # fmt: skip
+            with client, pytest.raises(lf.PaginationError):
+                client.load("products")
             assert [r.path for r in api_server.api_requests()] == [PRODUCTS]
         assert other.requests == []
