@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from lucidframes.export import quote_identifier, require_duckdb
 from lucidframes.writers import TableWriter, require_pyarrow
 
 __all__ = ["CHANGE_COLUMNS", "count_changes", "diff", "duckdb_batches", "file_batches", "fingerprints", "write_changes"]
@@ -68,8 +69,6 @@ def duckdb_batches(database: str | os.PathLike[str], source: str, *, parquet: bo
     Returns:
         An iterator of DataFrames (nothing when the table does not exist).
     """
-    from lucidframes.export import quote_identifier, require_duckdb
-
     duckdb = require_duckdb()
     if not parquet and not Path(database).exists():
         return

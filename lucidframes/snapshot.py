@@ -165,7 +165,10 @@ class _Run:
         self.progress = bool(show) and sys.stderr.isatty()
         self.results: dict[str, _Result] = {}
         self.request_ids = _RequestIds()
-        logging.getLogger("lucidframes").addHandler(self.request_ids)
+        # The transport logs a submission's request_id at INFO; where nothing listens at INFO no record is made
+        # (and a handler of ours would only silence logging's last-resort output), so collect only then.
+        if logging.getLogger("lucidframes").isEnabledFor(logging.INFO):
+            logging.getLogger("lucidframes").addHandler(self.request_ids)
         _remove_stale_temps(directory if self.duckdb is None else self.duckdb.parent)
 
     # -- per endpoint ----------------------------------------------------------------------------------------

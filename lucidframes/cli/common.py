@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from lucidframes.cli import logs
+from lucidframes.client import Client
 
 __all__ = [
     "EXIT_DATA",
@@ -168,8 +169,6 @@ def make_client(args: argparse.Namespace) -> Iterator[Any]:
     Returns:
         A context manager yielding the Client.
     """
-    from lucidframes.client import Client
-
     kwargs: dict[str, Any] = {"progress": show_progress(args)}
     if getattr(args, "workers", None):
         kwargs["workers"] = args.workers

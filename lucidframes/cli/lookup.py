@@ -9,6 +9,7 @@ from lucidframes.cli import common, logs
 from lucidframes.errors import ConfigError
 from lucidframes.export import check_writer, export, format_for
 from lucidframes.loaders.endpoints import get_endpoint
+from lucidframes.readers import read_table
 
 __all__ = ["add_parser", "run"]
 
@@ -60,8 +61,6 @@ def run(args: argparse.Namespace) -> int:
     Returns:
         The exit code (1 when a LucidID fails the local check: nothing is sent).
     """
-    from lucidframes.readers import read_table
-
     ep = get_endpoint(args.endpoint)
     if ep.detail_path is None:
         raise ConfigError(f"{ep.name} has no look-up by id: use lucidframes fetch {ep.name}.")

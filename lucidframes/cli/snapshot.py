@@ -8,6 +8,7 @@ from typing import Any
 from lucidframes.cli import common, logs
 from lucidframes.errors import APIError
 from lucidframes.manifest import STATUSES
+from lucidframes.snapshot import preflight, snapshot
 
 __all__ = ["add_parser", "run"]
 
@@ -61,8 +62,6 @@ def run(args: argparse.Namespace) -> int:
     Returns:
         The exit code: the worst endpoint's (0 complete, 1 a check failed, 3 gave up part way, 130 interrupted).
     """
-    from lucidframes.snapshot import preflight, snapshot
-
     preflight(args.output, args.endpoint, args.format, duckdb=args.duckdb)
     with common.make_client(args) as client:
         try:
