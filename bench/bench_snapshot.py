@@ -117,10 +117,14 @@ def part_time(args: Any) -> None:
     print("  (library rows compare with 'library: load + export per table', the CLI rows with the fetch runs)\n")
 
 
-def memory_child(conn: Any, variant: str, address: tuple[str, str, str], out: str) -> None:
+def memory_child(conn: Any, variant: str, address: tuple[str, str, str], out: str, batch_rows: int) -> None:
     """In a fresh process: the peak RSS growth of one way of writing products to Parquet, and the frame's size."""
     sb = SimpleNamespace(url=address[0], client_id=address[1], client_secret=address[2])
     import pyarrow.parquet  # noqa: F401 - imported before the measurement, as a warm process has it
+
+    import lucidframes.snapshot
+
+    lucidframes.snapshot.BATCH_ROWS = batch_rows
 
     with lf_client(sb, rate_limits=None) as client:  # warm up the code paths on a small table
         lf.snapshot(client, Path(out) / "warm", ["brands"])
@@ -140,7 +144,7 @@ def memory_child(conn: Any, variant: str, address: tuple[str, str, str], out: st
 
 def part_memory(args: Any) -> None:
     rows = 20_000 if args.quick else args.rows
-    print(f"## memory: {rows:,} products in pages of 1,000 written to Parquet, no latency")
+    print(f"## memory: {rows:,} products in pages of 1,000 written to Parquet (batches of {args.batch_rows:,} rows)")
     ctx = mp.get_context("spawn")
     with sandbox(args.in_process, sizes={"products": rows}, page_size=1000, rate_limits=None) as sb:
         address = (sb.url, sb.client_id, sb.client_secret)
@@ -148,7 +152,7 @@ def part_memory(args: Any) -> None:
         out = tempfile.mkdtemp(prefix="bench-snapshot-mem-")
         for variant in ("load + export", "snapshot"):
             here, there = ctx.Pipe()
-            proc = ctx.Process(target=memory_child, args=(there, variant, address, out))
+            proc = ctx.Process(target=memory_child, args=(there, variant, address, out, args.batch_rows))
             proc.start()
             results[variant] = here.recv()
             proc.join()
@@ -167,9 +171,16 @@ def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--latency", type=float, default=0.05, help="seconds per API request (default 0.05)")
     p.add_argument("--rows", type=int, default=120_000, help="products for the memory part (default 120,000)")
+    p.add_argument("--batch-rows", type=int, default=None, help="rows the snapshot writes at a time")
+    p.add_argument("--memory-only", action="store_true", help="only the memory part")
     args = p.parse_args()
-    header("bench_snapshot", {"latency": args.latency, "rows": args.rows, "quick": args.quick})
-    part_time(args)
+    from lucidframes.snapshot import BATCH_ROWS
+
+    args.batch_rows = args.batch_rows or BATCH_ROWS
+    header("bench_snapshot", {"latency": args.latency, "rows": args.rows, "batch_rows": args.batch_rows,
+                              "quick": args.quick})  # fmt: skip
+    if not args.memory_only:
+        part_time(args)
     part_memory(args)
 
 
