@@ -349,3 +349,9 @@ def test_which_credentials_win(sandbox, monkeypatch):
     assert not lf.Client(sandbox.url, token="arg-token").auth.renewable  # an explicit token= wins
     monkeypatch.delenv("LUCID_CLIENT_SECRET")
     assert lf.Client(sandbox.url).auth.header() == "Bearer env-token"
+
+
+def test_a_missing_free_text_path_parameter_is_a_config_error(client):
+    # add_items needs dispensary_uuid=, which has no list of allowed values: the message must not index into it.
+    with pytest.raises(lf.ConfigError, match="dispensary_uuid="):
+        client.submit("add_items", {"case_uuid": "A" * 22, "lucid_ids": []})

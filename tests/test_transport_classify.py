@@ -4,6 +4,7 @@ module graph of lucidframes has no cycle, lazy and TYPE_CHECKING imports include
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 from pathlib import Path
 
@@ -11,7 +12,6 @@ import pytest
 import requests
 
 import lucidframes as lf
-from lucidframes._http.classify import EXCEPTION_TABLE, classify_exception
 
 PACKAGE = Path(lf.__file__).resolve().parent
 REQUESTS_ERRORS = sorted(
@@ -26,6 +26,8 @@ REQUESTS_ERRORS = sorted(
 
 @pytest.mark.parametrize("cls", REQUESTS_ERRORS, ids=lambda c: c.__name__)
 def test_every_requests_exception_has_its_own_entry(cls):
+    from lucidframes._http.classify import EXCEPTION_TABLE, classify_exception
+
     assert cls in EXCEPTION_TABLE
     err = cls("boom", "doc", 0) if issubclass(cls, ValueError) else cls("boom")  # JSONDecodeError(msg, doc, pos)
     assert classify_exception(err) is EXCEPTION_TABLE[cls]
@@ -34,12 +36,16 @@ def test_every_requests_exception_has_its_own_entry(cls):
 
 @pytest.mark.parametrize("cls", REQUESTS_ERRORS, ids=lambda c: c.__name__)
 def test_every_requests_exception_becomes_one_of_our_errors(cls):
+    from lucidframes._http.classify import classify_exception
+
     err = cls("boom", "doc", 0) if issubclass(cls, ValueError) else cls("boom")
     failure = classify_exception(err)
     assert failure is not None and issubclass(failure.error, lf.APIError)
 
 
 def test_the_table_is_keyed_by_class_not_by_name():
+    from lucidframes._http.classify import EXCEPTION_TABLE, classify_exception
+
     assert all(isinstance(key, type) and issubclass(key, BaseException) for key in EXCEPTION_TABLE)
     assert classify_exception(KeyError("not a transport failure")) is None
 
@@ -78,6 +84,7 @@ def imports_of(path, name):
     return found
 
 
+@functools.cache
 def graph():
     files = {module_name(p): p for p in PACKAGE.rglob("*.py")}
     nodes = set(files)

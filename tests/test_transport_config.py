@@ -18,28 +18,38 @@ def clean_env(monkeypatch):
     return monkeypatch
 
 
+def says_missing(err, missing):
+    """The message names the missing half, not "no credentials" (which names both and says neither is set)."""
+    text = str(err)
+    assert missing in text and "No credentials" not in text, text
+
+
 def test_only_the_client_id_in_the_environment(clean_env, sandbox):
     clean_env.setenv("LUCID_CLIENT_ID", sandbox.client_id)
-    with pytest.raises(lf.ConfigError, match="LUCID_CLIENT_SECRET"):
+    with pytest.raises(lf.ConfigError) as info:
         lf.Client(sandbox.url)
+    says_missing(info.value, "LUCID_CLIENT_SECRET")
     assert sandbox.log == []
 
 
 def test_only_the_client_secret_in_the_environment(clean_env, sandbox):
     clean_env.setenv("LUCID_CLIENT_SECRET", sandbox.client_secret)
-    with pytest.raises(lf.ConfigError, match="LUCID_CLIENT_ID") as info:
+    with pytest.raises(lf.ConfigError) as info:
         lf.Client(sandbox.url)
+    says_missing(info.value, "LUCID_CLIENT_ID")
     assert sandbox.client_secret not in str(info.value)
 
 
 def test_only_the_client_id_as_an_argument(clean_env, sandbox):
-    with pytest.raises(lf.ConfigError, match="LUCID_CLIENT_SECRET"):
+    with pytest.raises(lf.ConfigError) as info:
         lf.Client(sandbox.url, client_id=sandbox.client_id)
+    says_missing(info.value, "LUCID_CLIENT_SECRET")
 
 
 def test_only_the_client_secret_as_an_argument(clean_env, sandbox):
-    with pytest.raises(lf.ConfigError, match="LUCID_CLIENT_ID") as info:
+    with pytest.raises(lf.ConfigError) as info:
         lf.Client(sandbox.url, client_secret=sandbox.client_secret)
+    says_missing(info.value, "LUCID_CLIENT_ID")
     assert sandbox.client_secret not in str(info.value)
 
 
@@ -87,7 +97,7 @@ def test_a_token_beside_client_credentials_is_said_once(clean_env, sandbox, reco
                            rate_limits=None)  # fmt: skip
         client.get_json("products/")
         client.get_json("products/")
-    config = [w for w in caught if issubclass(w.category, lf.ConfigWarning)]
+    config = [w for w in caught if w.category.__name__ == "ConfigWarning"]
     assert len(config) == 1
     assert "LUCID_TOKEN" in str(config[0].message)
     assert client.auth.renewable  # the client credentials win

@@ -10,20 +10,26 @@ import lucidframes as lf
 PRODUCTS = "/api/v1.5/products/"
 
 
-def crafted_page(sb, link):
-    """Page 1 of the sandbox's products, as served, with ``next`` replaced by ``link``."""
+def crafted_page(sb, link, beyond=False):
+    """Page 1 of the sandbox's products, as served, with ``next`` replaced by ``link``.
+
+    ``beyond``: the count says page 1 is all there is, so the link is followed as a page the count did not announce.
+    """
     rows = sb.list_rows("products")
-    return {"count": len(rows), "next": link, "previous": None, "results": rows[: sb.page_size]}
+    count = sb.page_size if beyond else len(rows)
+    return {"count": count, "next": link, "previous": None, "results": rows[: sb.page_size]}
 
 
-def load_with_next(sb, link, recorder, base_url=None):
-    sb.fault(PRODUCTS, status=200, times=1, body=crafted_page(sb, link))
+def load_with_next(sb, link, recorder, base_url=None, beyond=False):
+    sb.fault(PRODUCTS, status=200, times=1, body=crafted_page(sb, link, beyond))
     with lf.Client(base_url or sb.url, sb.client_id, sb.client_secret, sleep=recorder, rate_limits=None,
                    progress=False, workers=1) as client:  # fmt: skip
         return client.load("products")
 
 
 HOSTILE = {
+    # urllib.parse reads the host after the "@" (the API); urllib3 ends the authority at "\\" (the other port).
+    "backslash-userinfo": "http://127.0.0.1:{other}\\@127.0.0.1:{api}/api/v1.5/products/?page=2",
     "backslash": "http://127.0.0.1:{api}\\@127.0.0.1:{other}/api/v1.5/products/?page=2",
     "backslash-host": "http://127.0.0.1:{other}\\.127.0.0.1:{api}/api/v1.5/products/?page=2",
     "userinfo": "http://127.0.0.1:{api}@127.0.0.1:{other}/api/v1.5/products/?page=2",
@@ -41,13 +47,14 @@ HOSTILE = {
 }
 
 
+@pytest.mark.parametrize("beyond", [False, True], ids=["counted", "beyond-count"])
 @pytest.mark.parametrize("variant", sorted(HOSTILE))
-def test_hostile_next_link_is_refused_and_the_foreign_origin_sees_nothing(sandbox_factory, recorder, variant):
+def test_hostile_next_link_is_refused_and_the_foreign_origin_sees_nothing(sandbox_factory, recorder, variant, beyond):
     sb = sandbox_factory(sizes={"products": 30}, page_size=10)
     with foreign() as other:
         link = HOSTILE[variant].format(api=sb.port, other=other.port)
         with pytest.raises(lf.PaginationError):
-            load_with_next(sb, link, recorder)
+            load_with_next(sb, link, recorder, beyond=beyond)
         assert other.requests == []  # not one request, so no token either
     assert [e.path for e in sb.log if e.path.startswith("/api/")] == [PRODUCTS]  # page 1 only
 

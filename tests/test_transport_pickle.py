@@ -12,31 +12,33 @@ import lucidframes as lf
 ERRORS = sorted(
     name for name in lf.__all__ if isinstance(getattr(lf, name), type) and issubclass(getattr(lf, name), BaseException)
 )
-HISTORY = [lf.Attempt(503, None, 1.0), lf.Attempt(None, "ConnectionError", 2.0), lf.Attempt(200, None, 0.0, "rq-1")]
+HISTORY = [lf.Attempt(503, None, 1.0), lf.Attempt(None, "ConnectionError", 2.0), lf.Attempt(200, None, 0.0)]
 PARTIAL = pd.DataFrame({"uuid": ["a", "b"], "n": [1, 2]})
 
 
 def example(cls):
     """An instance of ``cls`` with every field it has set to something recognisable."""
+    # Compared by name, so that one class missing (in an older version) does not break the others' examples.
+    name = cls.__name__
     status = {"RedirectError": 302, "RateLimitError": 429, "NotFoundError": 404, "AuthenticationError": 401}
     if issubclass(cls, lf.HTTPStatusError):
         kwargs = {"status_code": status.get(cls.__name__, 400), "body": {"detail": "Nope.", "lucid_ids": ["bad"]},
                   "method": "POST", "url": "http://127.0.0.1:9/api/v1.5/x/", "history": HISTORY}  # fmt: skip
-        if cls is lf.RedirectError:
+        if name == "RedirectError":
             kwargs["location"] = "http://elsewhere.example/x"
-        if cls is lf.RateLimitError:
+        if name == "RateLimitError":
             kwargs["retry_after"] = 30.0
-        if cls is lf.UnknownLucidIDError:
+        if name == "UnknownLucidIDError":
             kwargs["unknown_ids"] = ["ABCDEFGHJKLMNPQRSTUV"]
         err = cls(f"{cls.__name__} happened", **kwargs)
     elif issubclass(cls, lf.APIError):
         err = cls(f"{cls.__name__} happened", method="GET", url="http://127.0.0.1:9/api/", history=HISTORY)
         err.partial, err.resume = PARTIAL, {"pages": [1, 2]}
-    elif cls is lf.DrainInterrupted:
+    elif name == "DrainInterrupted":
         err = cls("interrupted", partial=PARTIAL, resume={"pages": [1]})
-    elif cls is lf.UnknownEndpointError:
+    elif name == "UnknownEndpointError":
         err = cls("prodcts", ["products"])
-    elif cls is lf.LucidIDValidationError:
+    elif name == "LucidIDValidationError":
         err = cls("bad ids", report={"bad": 1})
     else:
         err = cls(f"{cls.__name__} happened")
@@ -63,10 +65,10 @@ def test_every_error_class_round_trips(name):
 
 
 def test_the_fields_survive():
+    assert pickle.loads(pickle.dumps(example(lf.RateLimitError))).retry_after == 30.0
     err = pickle.loads(pickle.dumps(example(lf.RedirectError)))
     assert (err.status_code, err.location, err.history, err.detail) == (
         302, "http://elsewhere.example/x", HISTORY, "Nope.")  # fmt: skip
-    assert pickle.loads(pickle.dumps(example(lf.RateLimitError))).retry_after == 30.0
     assert pickle.loads(pickle.dumps(example(lf.UnknownLucidIDError))).unknown_ids == ["ABCDEFGHJKLMNPQRSTUV"]
     bad = example(lf.BadRequestError)
     assert bad.reasons["lucid_ids"] == ["bad"]
@@ -85,7 +87,8 @@ def test_a_real_give_up_round_trips_and_resumes(sandbox_factory, recorder):
                        workers=1)  # fmt: skip
     with pytest.raises(lf.ServerError) as info:
         client.load("products")
-    token = client.auth.header().removeprefix("Bearer ")
+    auth = client.auth
+    token = auth.header().removeprefix("Bearer ") if hasattr(auth, "header") else auth.token()
     data = pickle.dumps(info.value)
     assert token.encode() not in data and sb.client_secret.encode() not in data
     back = pickle.loads(data)

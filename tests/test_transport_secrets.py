@@ -44,7 +44,9 @@ def client_for(sb, recorder, secret=None):
 
 
 def token_of(client):
-    return client.auth.header().removeprefix("Bearer ")
+    """The client's cached access token (``header()`` gives "Bearer <token>"; the old provider had ``token()``)."""
+    auth = client.auth
+    return auth.header().removeprefix("Bearer ") if hasattr(auth, "header") else auth.token()
 
 
 def test_a_404_shows_no_token_or_secret(sandbox, recorder):

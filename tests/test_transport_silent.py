@@ -37,17 +37,24 @@ def test_a_closed_port_is_retried_but_not_silently(recorder, caplog):
     assert len([r for r in caplog.records if "retry" in r.getMessage()]) == 2
 
 
-def test_every_wait_is_logged_and_reaches_on_wait(sandbox_factory, recorder, caplog):
+def test_every_wait_is_logged(sandbox_factory, recorder, caplog):
     sb = sandbox_factory(sizes={"products": 20}, page_size=10)
     sb.fault(f"{PRODUCTS}?page=2", status=503, times=2)
     client = lf.Client(sb.url, sb.client_id, sb.client_secret, sleep=recorder, rate_limits=None, progress=False)
-    events = []
     with caplog.at_level(logging.INFO, logger="lucidframes"):
-        df = client.load("products", on_wait=events.append)
+        df = client.load("products")
     assert len(df) == 20
     messages = [r.getMessage() for r in caplog.records if r.name == "lucidframes" and r.levelno == logging.INFO]
     assert any("503, retry 1/5 in 1 s" in m for m in messages), messages
     assert any("503, retry 2/5 in 2 s" in m for m in messages), messages
+
+
+def test_every_wait_reaches_on_wait(sandbox_factory, recorder):
+    sb = sandbox_factory(sizes={"products": 20}, page_size=10)
+    sb.fault(f"{PRODUCTS}?page=2", status=503, times=2)
+    client = lf.Client(sb.url, sb.client_id, sb.client_secret, sleep=recorder, rate_limits=None, progress=False)
+    events = []
+    client.load("products", on_wait=events.append)
     assert all(isinstance(e, lf.WaitEvent) for e in events)
     assert [(e.kind, e.seconds, e.attempt, e.status, e.page) for e in events] == [
         ("backoff", 1, 1, 503, 2),
@@ -59,17 +66,21 @@ def test_a_rate_limiter_wait_is_logged(sandbox_factory, recorder, caplog):
     sb = sandbox_factory(sizes={"products": 20}, page_size=10)
     client = lf.Client(sb.url, sb.client_id, sb.client_secret, sleep=recorder, progress=False,
                        rate_limits={"source": (1, 30.0)})  # fmt: skip
-    events = []
     with caplog.at_level(logging.INFO, logger="lucidframes"):
-        client.load("products", on_wait=events.append)
+        client.load("products")
     assert any("rate limited, next request in" in r.getMessage() for r in caplog.records)
+    client = lf.Client(sb.url, sb.client_id, sb.client_secret, sleep=recorder, progress=False,
+                       rate_limits={"source": (1, 30.0)})  # fmt: skip
+    events = []
+    client.load("products", on_wait=events.append)
     assert [e.kind for e in events] and all(e.kind == "throttle" for e in events)
     assert 29 < events[0].seconds <= 31  # the window, plus the small safety margin of the limiter
 
 
 def test_total_wait_is_wall_clock(sandbox_factory, recorder):
     # 8 workers each told to wait 5 s at the same time waited 5 s, not 40.
-    sb = sandbox_factory(sizes={"products": 90}, page_size=10)
+    # A little latency keeps all 8 requests in flight together (no worker thread takes two of these pages).
+    sb = sandbox_factory(sizes={"products": 90}, page_size=10, latency=0.05)
     for page in range(2, 10):
         sb.fault(f"{PRODUCTS}?page={page}", status=429, retry_after=5, times=1)
     client = lf.Client(sb.url, sb.client_id, sb.client_secret, sleep=recorder, rate_limits=None, progress=False)

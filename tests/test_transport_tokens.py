@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from servers import api
 
 import lucidframes as lf
-from lucidframes._http.auth import ClientCredentials
 
 
 def make_client(url, recorder):
@@ -36,16 +37,19 @@ def test_an_unusable_token_is_a_decode_error_and_nothing_is_sent(recorder, reply
 
 
 @pytest.mark.parametrize("expires_in", [0, -5, None, "abc", 1, 0.5, "3600", float("nan")])
-def test_an_odd_lifetime_still_keeps_the_token(recorder, expires_in):
+def test_an_odd_lifetime_still_keeps_the_token(recorder, caplog, expires_in):
     reply = {"access_token": "tok-0123456789", "token_type": "Bearer"}
     if expires_in is not None:
         reply["expires_in"] = expires_in if expires_in == expires_in else "NaN"
-    with api(token=reply) as server:
+    with api(token=reply) as server, caplog.at_level(logging.WARNING, logger="lucidframes"):
         with make_client(server.url, recorder) as client:
             client.get_json("products/")
             client.get_json("products/")
         assert [r.path for r in server.requests].count("/o/token/") == 1  # not one token per request
         assert all(r.headers["authorization"] == "Bearer tok-0123456789" for r in server.api_requests())
+    if expires_in in (0, -5, None, "abc") or expires_in != expires_in:
+        # Not a silent guess: the lifetime chosen for a missing or unusable expires_in is said.
+        assert any("expires_in" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.parametrize(
@@ -55,6 +59,8 @@ def test_an_odd_lifetime_still_keeps_the_token(recorder, expires_in):
 def test_the_lifetime_rule(expires_in, lifetime):
     # The chosen rule (auth.py): missing/non-positive -> 300 s; otherwise clamped to [30 s, 86,400 s];
     # renewed a margin (min(60 s, 10 %)) before the end.
+    from lucidframes._http.auth import ClientCredentials
+
     now = [0.0]
     replies = []
 

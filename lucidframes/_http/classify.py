@@ -89,6 +89,7 @@ EXCEPTION_TABLE: Mapping[type[BaseException], Failure] = {
     requests.exceptions.ChunkedEncodingError: Failure(ConnectError, True, True, "the body was cut short"),
     requests.exceptions.ContentDecodingError: Failure(DecodeError, True, True, "a body that could not be decoded"),
     requests.exceptions.ConnectionError: Failure(ConnectError, True, True, "the connection failed"),
+    requests.exceptions.JSONDecodeError: Failure(DecodeError, True, True, "a body that is not JSON"),
     requests.exceptions.InvalidJSONError: Failure(DecodeError, True, True, "a body that is not JSON"),
     requests.exceptions.InvalidURL: Failure(ConnectError, False, False, "the URL is not valid"),
     requests.exceptions.InvalidSchema: Failure(ConnectError, False, False, "the URL's scheme is not http(s)"),

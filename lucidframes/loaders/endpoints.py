@@ -70,10 +70,8 @@ class Endpoint:
         values: dict[str, str] = {}
         for name, allowed in self.params.items():
             if name not in params:
-                raise ConfigError(
-                    f"Endpoint {self.name!r} needs {name}= (one of {', '.join(allowed)}), "
-                    f"e.g. load({self.name!r}, {name}={allowed[0]!r})."
-                )
+                choices = f" (one of {', '.join(allowed)}), e.g. {name}={allowed[0]!r}" if allowed else " (a uuid)"
+                raise ConfigError(f"Endpoint {self.name!r} needs {name}={choices}.")
             value = str(params[name])
             if allowed and value not in allowed:
                 close = difflib.get_close_matches(value, allowed, n=1)
