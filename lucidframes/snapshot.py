@@ -131,6 +131,7 @@ class _Result:
     changes: pd.DataFrame | None = None
     entry: dict[str, Any] = field(default_factory=dict)
     batch: list[dict[str, Any]] = field(default_factory=list)  # rows fetched, not yet written
+    seen: set[Any] = field(default_factory=set)  # the keys written (duplicates are dropped by them)
 
 
 def _checks(result: _Result) -> list[str]:
@@ -188,26 +189,39 @@ class _Run:
         result.writer = TableWriter(self.final_path(target), self.fmt)
         try:
             self._drain(result, source)
-        except BaseException:
-            self._flush(result)  # a run that gives up or is interrupted keeps every row it fetched
+        except BaseException as exc:
+            self._flush(result, getattr(exc, "partial", None))  # a run that gives up keeps every row it fetched
             raise
         result.info = dict(source.info or {})
         result.status = "failed_check" if _checks(result) else "complete"
         result.changes = self._changes(result, ep.key)
 
-    def _flush(self, result: _Result) -> None:
-        """Write the rows still held in the batch (on the way out of a failed drain)."""
-        if result.writer is not None and result.batch:
-            with contextlib.suppress(Exception):
-                result.writer.write(to_frame(result.batch, get_endpoint(result.target.endpoint).columns))
+    def _flush(self, result: _Result, partial: Any) -> None:
+        """On the way out of a failed drain: write the batch held, and the rows the drain kept but never yielded.
+
+        Pages that arrived after another failed are in the error's ``.partial`` (typed as ours), not in a Page.
+        """
+        ep = get_endpoint(result.target.endpoint)
+        if result.writer is None:
+            return
+        with contextlib.suppress(Exception):
+            if result.batch:
+                result.writer.write(to_frame(result.batch, ep.columns))
                 result.rows += len(result.batch)
             result.batch = []
+            if isinstance(partial, pd.DataFrame) and ep.key is not None and ep.key in partial.columns:
+                unseen = partial.loc[~partial[ep.key].isin(result.seen) & partial[ep.key].notna()]
+                unseen = unseen.drop_duplicates(subset=[ep.key])
+                if len(unseen):
+                    result.writer.write(unseen.reset_index(drop=True))
+                    result.rows += len(unseen)
+                    result.seen.update(unseen[ep.key].tolist())
 
     def _drain(self, result: _Result, source: pagesource.PageStream) -> None:
         """Pages into the writer, a batch at a time; a new drain pass starts the file over."""
         target = result.target
         ep = get_endpoint(target.endpoint)
-        seen: set[Any] = set()
+        seen = result.seen
         drain_pass = 1
         assert result.writer is not None
         for page in source:

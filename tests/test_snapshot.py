@@ -154,6 +154,7 @@ def test_giving_up_writes_partial_files_and_how_to_resume(sandbox, client, tmp_p
     lf.snapshot(client, tmp_path, ["products", "batches"])
     before = sha256(tmp_path / "batches.parquet")
     sandbox.fault("/api/v1.5/batches/?page=3", status=403, times=None)
+    sandbox.fault("/api/v1.5/batches/?page=2", kind="slow", delay=0.4)  # arrives after page 3 has failed
     with pytest.raises(lf.ForbiddenError) as info:
         lf.snapshot(client, tmp_path, ["products", "batches", "brands"])
     manifest = info.value.manifest  # type: ignore[attr-defined]
@@ -163,7 +164,10 @@ def test_giving_up_writes_partial_files_and_how_to_resume(sandbox, client, tmp_p
     entries = manifest["endpoints"]
     assert entries["products"]["status"] == "complete"
     assert entries["batches"]["status"] == "partial" and entries["batches"]["file"] == "batches.parquet.partial"
-    assert len(pd.read_parquet(tmp_path / "batches.parquet.partial")) == entries["batches"]["rows"] == 200
+    partial = pd.read_parquet(tmp_path / "batches.parquet.partial")
+    # pages 1 and 2: page 2 was still in flight when page 3 failed, and is kept all the same
+    assert len(partial) == entries["batches"]["rows"] == 200
+    assert partial["uuid"].tolist() == [r["uuid"] for r in sandbox.list_rows("batches")[:200]]
     assert entries["brands"]["status"] == "not_fetched"
     assert sha256(tmp_path / "batches.parquet") == before  # the previous complete file is untouched
     assert manifest["resume"]["endpoints"] == ["batches", "brands"]
