@@ -15,7 +15,6 @@ import logging
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,23 +22,20 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from lucidframes import changes as changes_mod
-from lucidframes import pagesource
 from lucidframes._version import __version__
 from lucidframes.errors import APIError, ConfigError
 from lucidframes.export import replace_duckdb_tables, require_duckdb
 from lucidframes.loaders.endpoints import get_endpoint
-from lucidframes.loaders.frames import to_frame
 from lucidframes.manifest import MANIFEST_VERSION, STATUSES, read_manifest, write_manifest
+from lucidframes.snapshot_table import SUFFIXES, TableRun, entry_of
 from lucidframes.targets import Target, resolve_targets, snapshot_targets
-from lucidframes.writers import FILE_FORMATS, TableWriter, require_pyarrow, sha256_of
+from lucidframes.writers import FILE_FORMATS, require_pyarrow, sha256_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from lucidframes.client import Client
 
-__all__ = ["BATCH_ROWS", "Target", "preflight", "snapshot", "snapshot_targets"]
+__all__ = ["Target", "preflight", "snapshot", "snapshot_targets"]
 
-BATCH_ROWS = 10_000  # rows typed and written at a time: a batch, not the whole table, is in memory
-SUFFIXES = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
 log = logging.getLogger("lucidframes.snapshot")
 
 
@@ -103,7 +99,7 @@ def snapshot(
     targets = preflight(directory, endpoints, format, duckdb=duckdb)
     run = _Run(client, Path(directory), format, duckdb, progress)
     for target in targets:
-        run.results[target.name] = _Result(target)
+        run.results[target.name] = TableRun(target)
     try:
         for target in targets:
             run.fetch(run.results[target.name])
@@ -115,36 +111,6 @@ def snapshot(
         run.discard()
         raise
     return run.finish(None)
-
-
-@dataclass
-class _Result:
-    """What happened to one target."""
-
-    target: Target
-    status: str = "not_fetched"
-    writer: TableWriter | None = None
-    info: dict[str, Any] = field(default_factory=dict)
-    rows: int = 0
-    pages: int = 0
-    duplicates: int = 0
-    changes: pd.DataFrame | None = None
-    entry: dict[str, Any] = field(default_factory=dict)
-    batch: list[dict[str, Any]] = field(default_factory=list)  # rows fetched, not yet written
-    seen: set[Any] = field(default_factory=set)  # the keys written (duplicates are dropped by them)
-
-
-def _checks(result: _Result) -> list[str]:
-    """The checks a fetched target's data failed (empty when it passed)."""
-    info = result.info
-    problems = []
-    unresolved = (info.get("drift") or {}).get("unresolved")
-    if unresolved:
-        problems.append(f"the data changed during the drain and did not settle: {unresolved}")
-    count = info.get("count")
-    if count is not None and result.rows != count:
-        problems.append(f"{result.rows} rows after dropping duplicates, but the server announced {count}")
-    return problems
 
 
 class _Run:
@@ -164,7 +130,7 @@ class _Run:
         self.previous = read_manifest(directory)
         show = client.progress if progress is None else progress
         self.progress = bool(show) and sys.stderr.isatty()
-        self.results: dict[str, _Result] = {}
+        self.results: dict[str, TableRun] = {}
         self.request_ids = _RequestIds()
         # The transport logs a submission's request_id at INFO; where nothing listens at INFO no record is made
         # (and a handler of ours would only silence logging's last-resort output), so collect only then.
@@ -179,71 +145,12 @@ class _Run:
         folder = self.duckdb.parent if self.duckdb is not None else self.directory
         return folder / (target.name + SUFFIXES[self.fmt])
 
-    def fetch(self, result: _Result) -> None:
+    def fetch(self, result: TableRun) -> None:
         """Drain one target into a staged file; keep the counts; compute its changes against the previous one."""
         target = result.target
-        ep = get_endpoint(target.endpoint)
         log.info("fetching %s", target.name, extra={"event": "snapshot_start", "endpoint": target.name})
-        result.status = "partial"
-        source = pagesource.pages(self.client, target.endpoint, target.params, progress=self.progress)
-        result.writer = TableWriter(self.final_path(target), self.fmt)
-        try:
-            self._drain(result, source)
-        except BaseException as exc:
-            self._flush(result, getattr(exc, "partial", None))  # a run that gives up keeps every row it fetched
-            raise
-        result.info = dict(source.info or {})
-        result.status = "failed_check" if _checks(result) else "complete"
-        result.changes = self._changes(result, ep.key)
-
-    def _flush(self, result: _Result, partial: Any) -> None:
-        """On the way out of a failed drain: write the batch held, and the rows the drain kept but never yielded.
-
-        Pages that arrived after another failed are in the error's ``.partial`` (typed as ours), not in a Page.
-        """
-        ep = get_endpoint(result.target.endpoint)
-        if result.writer is None:
-            return
-        with contextlib.suppress(Exception):
-            if result.batch:
-                result.writer.write(to_frame(result.batch, ep.columns))
-                result.rows += len(result.batch)
-            result.batch = []
-            if isinstance(partial, pd.DataFrame) and ep.key is not None and ep.key in partial.columns:
-                unseen = partial.loc[~partial[ep.key].isin(result.seen) & partial[ep.key].notna()]
-                unseen = unseen.drop_duplicates(subset=[ep.key])
-                if len(unseen):
-                    result.writer.write(unseen.reset_index(drop=True))
-                    result.rows += len(unseen)
-                    result.seen.update(unseen[ep.key].tolist())
-
-    def _drain(self, result: _Result, source: pagesource.PageStream) -> None:
-        """Pages into the writer, a batch at a time; a new drain pass starts the file over."""
-        target = result.target
-        ep = get_endpoint(target.endpoint)
-        seen = result.seen
-        drain_pass = 1
-        assert result.writer is not None
-        for page in source:
-            if page.drain_pass != drain_pass:  # the data moved: what the earlier pass wrote is discarded
-                drain_pass = page.drain_pass
-                result.writer.discard()
-                result.writer = TableWriter(self.final_path(target), self.fmt)
-                seen.clear()
-                result.batch = []
-                result.rows = result.pages = result.duplicates = 0
-            kept = _new_rows(page.rows, ep.key, seen)
-            result.duplicates += len(page.rows) - len(kept)
-            result.batch.extend(kept)
-            result.pages += 1
-            if len(result.batch) >= BATCH_ROWS:
-                result.writer.write(to_frame(result.batch, ep.columns))
-                result.rows += len(result.batch)
-                result.batch = []
-        if result.batch or result.writer.rows == 0:
-            result.writer.write(to_frame(result.batch, ep.columns))
-            result.rows += len(result.batch)
-            result.batch = []
+        result.drain(self.client, self.final_path(target), self.fmt, progress=self.progress)
+        result.changes = self._changes(result, get_endpoint(target.endpoint).key)
 
     def _previous_source(self, target: Target) -> Iterator[pd.DataFrame] | None:
         """The previous snapshot's table for a target, batch by batch (None when there is none to compare)."""
@@ -259,7 +166,7 @@ class _Run:
             return None
         return changes_mod.file_batches(path, self.fmt)
 
-    def _changes(self, result: _Result, key: str | None) -> pd.DataFrame | None:
+    def _changes(self, result: TableRun, key: str | None) -> pd.DataFrame | None:
         before = self._previous_source(result.target)
         if before is None or key is None or result.writer is None:
             return None
@@ -296,19 +203,19 @@ class _Run:
             self.discard()
         return manifest
 
-    def _commit_file(self, result: _Result) -> None:
+    def _commit_file(self, result: TableRun) -> None:
         target, writer = result.target, result.writer
         complete = result.status in ("complete", "failed_check")
         if complete and self.duckdb is not None:
             return  # read into the DuckDB file already (the staged file is removed by discard())
-        entry = result.entry = _entry(result)
+        entry = result.entry = entry_of(result)
         if writer is None or result.status == "not_fetched":
             return
         path = writer.commit(None if complete else Path(str(self.final_path(target)) + ".partial"))
         entry.update(file=os.path.relpath(path, self.directory), sha256=sha256_of(path), bytes=path.stat().st_size)
         self._commit_changes(result, entry)
 
-    def _commit_duckdb(self, done: dict[str, _Result]) -> None:
+    def _commit_duckdb(self, done: dict[str, TableRun]) -> None:
         assert self.duckdb is not None
         staged = {}
         for name, result in done.items():
@@ -318,11 +225,11 @@ class _Run:
         if staged:
             replace_duckdb_tables(self.duckdb, staged)
         for name, result in done.items():
-            result.entry = _entry(result)
+            result.entry = entry_of(result)
             result.entry["table"] = name
             self._commit_changes(result, result.entry)
 
-    def _commit_changes(self, result: _Result, entry: dict[str, Any]) -> None:
+    def _commit_changes(self, result: TableRun, entry: dict[str, Any]) -> None:
         if result.changes is None or result.status not in ("complete", "failed_check"):
             return
         key = get_endpoint(result.target.endpoint).key or "key"
@@ -333,7 +240,7 @@ class _Run:
                             **changes_mod.count_changes(result.changes)}  # fmt: skip
 
     def _manifest(self, stopped: str | None) -> dict[str, Any]:
-        entries = {name: r.entry or _entry(r) for name, r in self.results.items()}
+        entries = {name: r.entry or entry_of(r) for name, r in self.results.items()}
         statuses = [e["status"] for e in entries.values()]
         status = stopped or ("failed_check" if "failed_check" in statuses else "complete")
         left = [n for n, r in self.results.items() if r.status not in ("complete", "failed_check")]
@@ -365,38 +272,6 @@ class _Run:
         }
 
 
-def _entry(result: _Result) -> dict[str, Any]:
-    """A target's manifest entry (file, hash and changes filled in when committed)."""
-    info = result.info
-    drift = info.get("drift") or {}
-    checks = _checks(result) if result.status in ("complete", "failed_check") else []
-    return {
-        "endpoint": result.target.endpoint,
-        "params": dict(result.target.params),
-        "status": result.status,
-        "count": info.get("count"),
-        "rows": result.rows,
-        "pages": result.pages,
-        # the drain counts duplicates by key too; both see the same pages, so the larger count is the honest one
-        "duplicates_dropped": max(result.duplicates, int(info.get("duplicates_dropped") or 0)),
-        "drift": {
-            "detected": bool(drift.get("detected")),
-            "refetches": int(drift.get("refetches") or 0),
-            "resolved": bool(drift.get("detected")) and not drift.get("unresolved"),
-            "unresolved": drift.get("unresolved"),
-        },
-        "retries": int(info.get("retries") or 0),
-        "wait_seconds": float(info.get("total_wait") or 0.0),
-        "fetched_at": info.get("fetched_at"),
-        "file": None,
-        "sha256": None,
-        "bytes": None,
-        "table": None,
-        "checks": checks,
-        "changes": None,
-    }
-
-
 def _remove_stale_temps(folder: Path) -> None:
     """Remove the hidden temp files a killed run left (``.products.parquet.XXXX.tmp``); never anything else."""
     names = [t.name + suffix for t in snapshot_targets().values() for suffix in SUFFIXES.values()]
@@ -404,20 +279,6 @@ def _remove_stale_temps(folder: Path) -> None:
         for stale in folder.glob(f".{name}.*.tmp"):
             with contextlib.suppress(OSError):
                 stale.unlink()
-
-
-def _new_rows(rows: list[dict[str, Any]], key: str | None, seen: set[Any]) -> list[dict[str, Any]]:
-    """The rows whose key has not been seen (all rows when the endpoint has no key); ``seen`` is updated."""
-    if key is None:
-        return rows
-    kept = []
-    for row in rows:
-        value = row.get(key)
-        if value is not None and value in seen:
-            continue
-        seen.add(value)
-        kept.append(row)
-    return kept
 
 
 class _RequestIds(logging.Handler):

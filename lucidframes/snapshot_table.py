@@ -1,0 +1,199 @@
+"""One table of a snapshot: drained page by page into a staged file, its counts and checks, its manifest entry.
+
+Rows are typed as ``load`` types them (``to_frame`` with the registry's columns) a batch of ``BATCH_ROWS`` at a
+time, duplicates are dropped by the registry's key, and a new drain pass (the data moved) starts the file over.
+When the drain gives up, the rows held are written too, including those of pages that arrived after another
+failed (the error's ``.partial`` has them), so the ``.partial`` file keeps everything fetched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from lucidframes import pagesource
+from lucidframes.loaders.endpoints import get_endpoint
+from lucidframes.loaders.frames import to_frame
+from lucidframes.targets import Target
+from lucidframes.writers import TableWriter
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lucidframes.client import Client
+
+__all__ = ["BATCH_ROWS", "SUFFIXES", "TableRun", "entry_of", "new_rows"]
+
+BATCH_ROWS = 10_000  # rows typed and written at a time: a batch, not the whole table, is in memory
+SUFFIXES = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
+
+
+@dataclass
+class TableRun:
+    """One table of a snapshot: its staged file, its counts, what happened to it."""
+
+    target: Target
+    status: str = "not_fetched"
+    writer: TableWriter | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    rows: int = 0
+    pages: int = 0
+    duplicates: int = 0
+    changes: pd.DataFrame | None = None
+    entry: dict[str, Any] = field(default_factory=dict)
+    batch: list[dict[str, Any]] = field(default_factory=list)  # rows fetched, not yet written
+    seen: set[Any] = field(default_factory=set)  # the keys written (duplicates are dropped by them)
+    path: Path | None = None
+    fmt: str = "parquet"
+
+    def checks(self) -> list[str]:
+        """The checks the fetched data failed (empty when it passed).
+
+        Returns:
+            One sentence per failed check.
+        """
+        info = self.info
+        problems = []
+        unresolved = (info.get("drift") or {}).get("unresolved")
+        if unresolved:
+            problems.append(f"the data changed during the drain and did not settle: {unresolved}")
+        count = info.get("count")
+        if count is not None and self.rows != count:
+            problems.append(f"{self.rows} rows after dropping duplicates, but the server announced {count}")
+        return problems
+
+    def drain(self, client: Client, path: Path, fmt: str, *, progress: bool = False) -> None:
+        """Drain the target into a temp file next to ``path``, a batch at a time, duplicates dropped by key.
+
+        Args:
+            client: the Client.
+            path: the file's final name (it is written to a temp file beside it).
+            fmt: parquet, csv or jsonl.
+            progress: show the drain's progress bar.
+
+        Returns:
+            None (``status``, the counts, ``info`` and ``writer`` are set).
+        """
+        self.status = "partial"
+        self.path, self.fmt = path, fmt
+        source = pagesource.pages(client, self.target.endpoint, self.target.params, progress=progress)
+        self.writer = TableWriter(path, fmt)
+        try:
+            self._pages(source)
+        except BaseException as exc:
+            self._flush(getattr(exc, "partial", None))  # a run that gives up keeps every row it fetched
+            raise
+        self.info = dict(source.info or {})
+        self.status = "failed_check" if self.checks() else "complete"
+
+    def _flush(self, partial: Any) -> None:
+        """On the way out of a failed drain: write the batch held, and the rows the drain kept but never yielded.
+
+        Pages that arrived after another failed are in the error's ``.partial`` (typed as ours), not in a Page.
+        """
+        ep = get_endpoint(self.target.endpoint)
+        if self.writer is None:
+            return
+        with contextlib.suppress(Exception):
+            if self.batch:
+                self.writer.write(to_frame(self.batch, ep.columns))
+                self.rows += len(self.batch)
+            self.batch = []
+            if isinstance(partial, pd.DataFrame) and ep.key is not None and ep.key in partial.columns:
+                unseen = partial.loc[~partial[ep.key].isin(self.seen) & partial[ep.key].notna()]
+                unseen = unseen.drop_duplicates(subset=[ep.key])
+                if len(unseen):
+                    self.writer.write(unseen.reset_index(drop=True))
+                    self.rows += len(unseen)
+                    self.seen.update(unseen[ep.key].tolist())
+
+    def _pages(self, source: pagesource.PageStream) -> None:
+        """Pages into the writer, a batch at a time; a new drain pass starts the file over."""
+        ep = get_endpoint(self.target.endpoint)
+        seen = self.seen
+        drain_pass = 1
+        assert self.writer is not None and self.path is not None
+        for page in source:
+            if page.drain_pass != drain_pass:  # the data moved: what the earlier pass wrote is discarded
+                drain_pass = page.drain_pass
+                self.writer.discard()
+                self.writer = TableWriter(self.path, self.fmt)
+                seen.clear()
+                self.batch = []
+                self.rows = self.pages = self.duplicates = 0
+            kept = new_rows(page.rows, ep.key, seen)
+            self.duplicates += len(page.rows) - len(kept)
+            self.batch.extend(kept)
+            self.pages += 1
+            if len(self.batch) >= BATCH_ROWS:
+                self.writer.write(to_frame(self.batch, ep.columns))
+                self.rows += len(self.batch)
+                self.batch = []
+        if self.batch or self.writer.rows == 0:
+            self.writer.write(to_frame(self.batch, ep.columns))
+            self.rows += len(self.batch)
+            self.batch = []
+
+
+def entry_of(result: TableRun) -> dict[str, Any]:
+    """A table's manifest entry (file, hash and changes are filled in when it is committed).
+
+    Args:
+        result: the table.
+
+    Returns:
+        The entry, as the manifest schema describes it.
+    """
+    info = result.info
+    drift = info.get("drift") or {}
+    checks = result.checks() if result.status in ("complete", "failed_check") else []
+    return {
+        "endpoint": result.target.endpoint,
+        "params": dict(result.target.params),
+        "status": result.status,
+        "count": info.get("count"),
+        "rows": result.rows,
+        "pages": result.pages,
+        # the drain counts duplicates by key too; both see the same pages, so the larger count is the honest one
+        "duplicates_dropped": max(result.duplicates, int(info.get("duplicates_dropped") or 0)),
+        "drift": {
+            "detected": bool(drift.get("detected")),
+            "refetches": int(drift.get("refetches") or 0),
+            "resolved": bool(drift.get("detected")) and not drift.get("unresolved"),
+            "unresolved": drift.get("unresolved"),
+        },
+        "retries": int(info.get("retries") or 0),
+        "wait_seconds": float(info.get("total_wait") or 0.0),
+        "fetched_at": info.get("fetched_at"),
+        "file": None,
+        "sha256": None,
+        "bytes": None,
+        "table": None,
+        "checks": checks,
+        "changes": None,
+    }
+
+
+def new_rows(rows: list[dict[str, Any]], key: str | None, seen: set[Any]) -> list[dict[str, Any]]:
+    """The rows whose key has not been seen (all rows when the endpoint has no key); ``seen`` is updated.
+
+    Args:
+        rows: a page's records.
+        key: the registry's key column.
+        seen: the keys kept so far.
+
+    Returns:
+        The rows to keep.
+    """
+    if key is None:
+        return rows
+    kept = []
+    for row in rows:
+        value = row.get(key)
+        if value is not None and value in seen:
+            continue
+        seen.add(value)
+        kept.append(row)
+    return kept
