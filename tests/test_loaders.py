@@ -450,7 +450,7 @@ def test_a_429_pauses_every_worker(sandbox_client, recorder):
 
 
 def test_package_export_waits_while_the_server_prepares_it(sandbox, client, recorder):
-    df = client.load("package_uids_export", export_date="2024-01-15")
+    df = client.load("package_uids_export", export_date="2024-12-01")
     assert list(df.columns) == ["package_uid", "lucid_id", "product_uuid", "batch_uuid", "added_on"] and len(df)
     assert recorder.waits == [1]  # the first ask answered 202 "processing": one backoff step, then 200
     with pytest.raises(lf.ConfigError, match="export_date"):
