@@ -74,8 +74,12 @@ class DrainProgress:
     def __exit__(self, *exc: object) -> None:
         self.bar.close()
 
-    def set_total(self, total: int, done: int | None = None) -> None:
-        """Set the number of pages (known after page 1) and, optionally, how many are already done."""
+    def set_total(self, total: int, done: int | None = None, rows: int | None = None) -> None:
+        """Set the number of pages (known after page 1) and, optionally, how many pages and rows are done already.
+
+        A resumed drain starts with the pages of the earlier one: passing ``rows`` makes the postfix (and the
+        callback) count them too, so the rows shown agree with the frame the drain returns.
+        """
         self.bar.total = total
         widget = _widget(self.bar)
         if widget is not None:  # tqdm.notebook sets the widget's max only when the bar is made or reset
@@ -85,6 +89,9 @@ class DrainProgress:
         if done is not None:
             self.bar.n = done
             self.pages = done
+        if rows is not None:
+            self.rows = rows
+            self._postfix()
         self._refresh()
         self._notify()
 

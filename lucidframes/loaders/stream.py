@@ -195,7 +195,7 @@ class PageStream:
         bar = self._bar
         total = pages_for(state.counts[1], len(state.pages[1])) if state.nexts[1] is not None else 1
         if bar is not None and total is not None:
-            bar.set_total(total, done=len(state.pages))
+            bar.set_total(total, done=len(state.pages), rows=sum(len(p) for p in state.pages.values()))
         if state.nexts[1] is None:
             return
         if total is not None:
