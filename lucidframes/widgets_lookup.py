@@ -87,7 +87,14 @@ class LookupPanel:
         )
         self.box.add_class("lucidframes-lookup")
         self.frame: pd.DataFrame | None = None
+        self._preferred = PASTED  # the source the user chose last (kept while a fetch replaces the frame)
+        self._offering = False
+        self.source.observe(self._on_source, names="value")
         self.update()
+
+    def _on_source(self, change: Any) -> None:
+        if not self._offering:
+            self._preferred = change["new"]
 
     @property
     def selected(self) -> Endpoint:
@@ -98,9 +105,13 @@ class LookupPanel:
         """Offer the columns of the current frame as id sources (besides pasted ids)."""
         self.frame = df
         columns = [str(c) for c in df.columns] if df is not None else []
-        current = self.source.value
-        self.source.options = [PASTED, *columns]
-        self.source.value = current if current in self.source.options else PASTED
+        self._offering = True  # the value changes below are ours, not the user's choice
+        try:
+            self.source.options = [PASTED, *columns]
+            self.source.value = self._preferred if self._preferred in self.source.options else PASTED
+        finally:
+            self._offering = False
+        self.update()
 
     def wanted(self) -> list[str]:
         """The ids to look up: pasted, or the non-missing values of the chosen column."""
