@@ -59,7 +59,8 @@ def cell_text(cell) -> str:
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    cells = [SETUP, 'client.load("products", page=999)', "%tb", BAR, "client.close(); timed.close(); sb.close()"]
+    warn = 'import warnings\nwarnings.warn("the data changed", lf.DriftWarning)\nwarnings.warn("other", UserWarning)'
+    cells = [SETUP, 'client.load("products", page=999)', "%tb", BAR, warn, "client.close(); timed.close(); sb.close()"]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     workdir = tmp_path_factory.mktemp("kernel")
@@ -123,3 +124,10 @@ def test_the_bar_shows_the_wait_while_it_happens(executed):
     shown = [text.replace("\u2007", " ") for texts in out["seen"] for text in texts]
     assert any("503 · retry 1/5 in 1 s" in t for t in shown), shown
     assert any("rate limited · next request in" in t for t in shown), shown
+
+
+def test_a_lucidframes_warning_is_one_line(executed):
+    err = "".join(o["text"] for o in executed.cells[4].outputs if o.get("name") == "stderr")
+    assert "DriftWarning: the data changed\n" in err
+    assert err.splitlines()[0] == "DriftWarning: the data changed" and err.count("DriftWarning") == 1
+    assert "UserWarning: other" in err  # other warnings keep Python's format (file and line)

@@ -154,7 +154,6 @@ def check_explorer_in_jupyterlab(base: Path, screenshot: Path) -> dict[str, floa
             explorer = page.locator(".lucidframes-explorer").first
             expect(explorer).to_be_visible(timeout=FETCHED)
             preview, status = explorer.locator(".lucidframes-preview"), explorer.locator(".lucidframes-status")
-            expect(preview).to_contain_text("1,203 rows × 6 columns", timeout=FETCHED)
             expect(page.locator(".jp-RenderedText", has_text="products-from-explorer.csv")).to_be_visible(
                 timeout=FETCHED
             )
@@ -169,6 +168,7 @@ def check_explorer_in_jupyterlab(base: Path, screenshot: Path) -> dict[str, floa
 
             # Click in the page: the kernel runs the drain in its background thread and the widget follows.
             explorer.locator("button", has_text="Fetch all").click()
+            expect(status).to_contain_text("Fetching every page of products", timeout=FETCHED)  # the click arrived
             expect(status).to_contain_text("Fetched products: 1,203 rows × 6 columns", timeout=FETCHED)
             expect(preview.locator("table.dataframe tbody tr")).to_have_count(5)
             expect(preview.locator("table.dataframe tbody tr").first).to_be_visible()
