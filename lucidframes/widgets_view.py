@@ -369,6 +369,15 @@ class LookupMixin(ExplorerView):
 
 
 def load_key(ep: Endpoint, params: Mapping[str, str]) -> Key:
+    """The key of a fetch's preview.
+
+    Args:
+        ep: the endpoint.
+        params: its parameters.
+
+    Returns:
+        ``("load", name, sorted params)``.
+    """
     return ("load", ep.name, tuple(sorted(params.items())))
 
 
@@ -416,5 +425,13 @@ def _export_atomically(df: pd.DataFrame, path: Path, fmt: str) -> Path:
 
 
 def describe(name: str, params: Mapping[str, str]) -> str:
-    """An endpoint with its path parameters, for status lines: ``assets (asset_type=images)``."""
+    """An endpoint with its path parameters, for status lines: ``assets (asset_type=images)``.
+
+    Args:
+        name: the endpoint name.
+        params: its parameters.
+
+    Returns:
+        The text.
+    """
     return name + (" (" + ", ".join(f"{k}={v}" for k, v in params.items()) + ")" if params else "")
