@@ -131,3 +131,37 @@ def test_a_lucidframes_warning_is_one_line(executed):
     assert "DriftWarning: the data changed\n" in err
     assert err.splitlines()[0] == "DriftWarning: the data changed" and err.count("DriftWarning") == 1
     assert "UserWarning: other" in err  # other warnings keep Python's format (file and line)
+
+
+def test_a_kernel_interrupt_during_a_drain_keeps_the_rows_and_says_so(tmp_path):
+    import signal
+    import threading
+    import time
+
+    cells = [
+        SETUP + "sb.set_latency(0.4)\nstarted = []",
+        'started.append(1)\nclient.load("products", workers=1)',
+        "err = lf.last_error()\nprint(type(err).__name__, 0 < len(err.partial) < 1203, err.resume is not None)",
+        "client.close(); sb.close()",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    client = nbclient.NotebookClient(
+        nb, timeout=120, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(tmp_path)}}
+    )
+    with client.setup_kernel():
+        client.execute_cell(nb.cells[0], 0)
+        # ~2 s into a drain of 13 pages at 0.4 s each, one at a time: a kernel interrupt, as the Stop button of Jupyter
+        kernel = client.km.provisioner.process  # the kernel this test started: SIGINT is Jupyter's interrupt
+        timer = threading.Timer(2.0, kernel.send_signal, args=(signal.SIGINT,))
+        timer.start()
+        started = time.monotonic()
+        client.execute_cell(nb.cells[1], 1)
+        timer.join()
+        assert time.monotonic() - started < 4.5, "the interrupt did not end the drain within a second or so"
+        for index in (2, 3):
+            client.execute_cell(nb.cells[index], index)
+    text = cell_text(nb.cells[1])
+    assert text.splitlines()[0].startswith("DrainInterrupted: The drain of 'products' was interrupted.")
+    assert "Kept:" in text and "rows fetched before it stopped" in text and "Traceback" not in text
+    assert cell_text(nb.cells[2]).strip() == "DrainInterrupted True True"
