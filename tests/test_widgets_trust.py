@@ -190,3 +190,12 @@ def test_an_explorer_on_a_client_has_no_sandbox(client):
 def test_expected_is_what_a_fetch_all_shows(explorer, sandbox):
     run(explorer, explorer.fetch_all_button)
     pd.testing.assert_frame_equal(explorer.df, expected(sandbox))
+
+
+def test_the_bar_is_indeterminate_until_the_total_is_known(explorer):
+    explorer._on_progress(1, None, 100, 0.0)  # the drain's callback before page 1 told the count
+    assert (explorer.progress.value, explorer.progress.max, explorer.progress.bar_style) == (1, 1, "info")
+    assert "1 page · 100 rows (total after page 1)" in explorer.progress_label.value
+    explorer._on_progress(3, 13, 300, 0.0)
+    assert (explorer.progress.value, explorer.progress.max, explorer.progress.bar_style) == (3, 13, "")
+    assert "3 / 13 pages · 300 rows" in explorer.progress_label.value
