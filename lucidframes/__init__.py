@@ -1,7 +1,8 @@
 """lucidframes: the Lucid Green API as typed pandas DataFrames, with a LucidID validator and a local sandbox.
 
 The public API is ``__all__``. This module imports neither ipywidgets nor the sandbox: they load when asked for
-(``lucidframes.widgets``, ``lucidframes.sandbox``).
+(``lucidframes.widgets``, ``lucidframes.sandbox``, ``sandbox=True``). Imported in an IPython kernel it registers
+the short error display of ``lucidframes.display`` (``%tb`` still prints the whole traceback).
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from lucidframes import display as _display
 from lucidframes._http.events import WaitEvent
 from lucidframes._http.retry import RetryPolicy
 from lucidframes._version import __version__
 from lucidframes.client import Client
+from lucidframes.display import last_error
 from lucidframes.errors import (
     APIError,
     Attempt,
@@ -52,7 +55,9 @@ from lucidframes.lucidid import (  # importing it registers the df.lucid / serie
     validate_lucid_ids,
 )
 from lucidframes.readers import EncodingFallbackWarning, read_table
+from lucidframes.shared import close_shared_sandbox, shared_client, shared_sandbox
 from lucidframes.snapshot import snapshot
+from lucidframes.summary import RunSummary, run_summary
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -89,6 +94,7 @@ __all__ = [
     "RedirectError",
     "RequestTimeoutError",
     "RetryPolicy",
+    "RunSummary",
     "ServerError",
     "TransportError",
     "UnknownEndpointError",
@@ -96,31 +102,66 @@ __all__ = [
     "ValidationReport",
     "WaitEvent",
     "__version__",
+    "close_shared_sandbox",
     "explore",
     "export",
     "get_endpoint",
+    "last_error",
     "load",
+    "lookup",
     "normalize_lucid_ids",
     "read_table",
+    "run_summary",
+    "shared_sandbox",
     "snapshot",
     "validate_lucid_ids",
 ]
 
+_display.register()  # only does something inside IPython (never imports it)
 
-def load(name: str, page: int | None = None, pages: Iterable[int] | None = None, **kwargs: Any) -> pd.DataFrame:
-    """Load an endpoint with a Client configured from the environment (``LUCID_BASE_URL``, ``LUCID_CLIENT_ID``, ...).
+
+def load(
+    name: str,
+    page: int | None = None,
+    pages: Iterable[int] | str | None = None,
+    *,
+    sandbox: bool = False,
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """Load an endpoint in one call: from the local sandbox (``sandbox=True``) or the ``LUCID_*`` environment.
 
     Args:
-        name: the endpoint name.
+        name: the endpoint name (``lucidframes endpoints`` lists them).
         page: only this page.
-        pages: only these pages.
-        **kwargs: as for ``Client.load``.
+        pages: only these pages: a range, a list, or text such as ``"2-5"`` or ``"2,4,6"``.
+        sandbox: use the process-wide sandbox (started on first use, stopped at exit; ``lf.shared_sandbox()``).
+        **kwargs: as for ``Client.load`` (parameters such as ``export_date=``, and options such as ``workers=``).
 
     Returns:
         The DataFrame.
     """
+    if sandbox:
+        return shared_client().load(name, page=page, pages=pages, **kwargs)
     with Client() as client:
         return client.load(name, page=page, pages=pages, **kwargs)
+
+
+def lookup(name: str, ids: Iterable[str], *, sandbox: bool = False, **kwargs: Any) -> pd.DataFrame:
+    """Look ids up in one call (items by LucidID, products by uuid, ...), on the sandbox or the environment's API.
+
+    Args:
+        name: a single-resource endpoint (``items``, ``products``, ``collections``, ...).
+        ids: the ids (LucidIDs are checked before anything is sent).
+        sandbox: use the process-wide sandbox (see ``load``).
+        **kwargs: as for ``Client.lookup``.
+
+    Returns:
+        One row per id, with ``_status``.
+    """
+    if sandbox:
+        return shared_client().lookup(name, ids, **kwargs)
+    with Client() as client:
+        return client.lookup(name, ids, **kwargs)
 
 
 def explore(client: Client | None = None, *, sandbox: bool = False) -> Any:

@@ -1,5 +1,5 @@
 """The notebook Explorer: pick an endpoint and a page, fetch (one page or all, with a progress bar and a Stop
-button), preview, validate a LucidID column and export, without leaving Jupyter.
+button), or look ids up; preview, validate a LucidID column and export, without leaving Jupyter.
 
 ::
 
@@ -10,16 +10,22 @@ button), preview, validate a LucidID column and export, without leaving Jupyter.
     explorer.df                           # the current DataFrame, for the next cell
 
 The widget is thin over the library: it calls ``Client.load`` (with ``stop=`` and ``on_progress=``),
-``validate_lucid_ids`` and ``export``, and shows what they return or raise. A full drain runs in a background
-thread that only sets widget values (never displays anything), so the notebook stays responsive; every error
-is caught in the callback and shown in the status line in plain words.
+``Client.lookup``, ``validate_lucid_ids`` and ``export``, and shows what they return or raise. A fetch runs in a
+background thread that only sets widget values (never displays anything), so the notebook stays responsive; every
+error is caught in the callback and shown in the status line in plain words.
+
+What the preview shows can be trusted: it is captioned with the endpoint, parameters and pages it came from;
+it is greyed and marked stale as soon as the selection differs from it, cleared when a fetch starts, and replaced
+by the partial result (or nothing) when one fails. Validate and Export act only on a preview of the selected
+endpoint (disabled otherwise). Export asks before overwriting (a second click confirms) and writes through a
+temporary file renamed into place. ``explorer.sandbox`` is the running sandbox of ``lf.explore(sandbox=True)``
+(``set_latency``, ``fault``, ...).
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import math
 import threading
 import weakref
 from collections.abc import Mapping
@@ -30,11 +36,12 @@ import ipywidgets as widgets
 import pandas as pd
 
 from lucidframes.client import Client
-from lucidframes.errors import APIError, ConfigError, DrainStopped, LucidError
-from lucidframes.export import export
+from lucidframes.errors import APIError, ConfigError, DrainStopped
 from lucidframes.loaders.endpoints import ENDPOINTS, Endpoint, get_endpoint
 from lucidframes.loaders.pages import DrainState
-from lucidframes.lucidid import KINDS, validate_lucid_ids
+from lucidframes.lucidid import KINDS
+from lucidframes.widgets_lookup import LookupPanel
+from lucidframes.widgets_view import ExplorerView, Key, LookupMixin, describe
 
 if TYPE_CHECKING:  # pragma: no cover
     from lucidframes.sandbox import Sandbox
@@ -48,6 +55,8 @@ PREVIEW_ROWS = 5
 EXPORT_FORMATS = (("CSV", "csv"), ("Parquet", "parquet"))
 _COLORS = {"info": "#444", "busy": "#0b5cad", "ok": "#1a7f37", "warn": "#9a6700", "error": "#b42318"}
 _WIDE = {"description_width": "initial"}
+_STALE_STYLE = "opacity:0.35;filter:grayscale(1)"
+MODES = ("Fetch", "Look up")
 
 
 def listable_endpoints() -> list[Endpoint]:
@@ -55,7 +64,7 @@ def listable_endpoints() -> list[Endpoint]:
     return [ep for ep in ENDPOINTS.values() if ep.list_path is not None]
 
 
-class Explorer:
+class Explorer(LookupMixin, ExplorerView):
     """A widget to fetch, preview, validate and export one endpoint at a time; ``explorer.df`` holds the data."""
 
     def __init__(self, client: Client, *, sandbox: Sandbox | None = None, owns_client: bool = False) -> None:
@@ -72,11 +81,20 @@ class Explorer:
         self._resume: DrainState | None = None
         self._resume_key: tuple[str, tuple[tuple[str, str], ...]] | None = None
         self._closed = False
+        self._running = False
+        self._preview_key: Key | None = None
+        self._preview_html = ""
+        self._confirm: Path | None = None  # a file that exists, to be overwritten on the next Export click
         self._finalizer = weakref.finalize(self, _release, client if owns_client else None, sandbox)
         self._build()
         self._on_endpoint_change()
         where = f"the sandbox at {client.base_url}" if sandbox is not None else client.base_url
         self._say(f"Connected to {where}. Pick an endpoint, then Fetch page or Fetch all.")
+
+    @property
+    def sandbox(self) -> Sandbox | None:
+        """The running sandbox of ``lf.explore(sandbox=True)`` (latency, faults, log), else None."""
+        return self._sandbox
 
     # -- construction -----------------------------------------------------------------------------------------
 
@@ -114,6 +132,11 @@ class Explorer:
         self.export_format = widgets.Dropdown(options=EXPORT_FORMATS, value="csv", description="Format", style=_WIDE)
         self.export_button = widgets.Button(description="Export", icon="save")
         self._auto_export_name = ""
+        self.mode = widgets.ToggleButtons(options=list(MODES), value=MODES[0], style={"button_width": "90px"})
+        self.lookup = LookupPanel(self.client)
+        self.lookup.button.on_click(self._on_lookup)
+        self.lookup.endpoint.observe(self._on_endpoint_change, names="value")
+        self.mode.observe(self._on_mode_change, names="value")
 
         self.endpoint.observe(self._on_endpoint_change, names="value")
         for param in self.params.values():
@@ -124,13 +147,21 @@ class Explorer:
         self.stop_button.on_click(self._on_stop)
         self.validate_button.on_click(self._on_validate)
         self.export_button.on_click(self._on_export)
+        self.export_name.observe(self._on_export_name, names="value")
 
         row = widgets.HBox
-        self.box = widgets.VBox(
+        self.fetch_box = widgets.VBox(
             [
-                widgets.HTML("<b>lucidframes Explorer</b>"),
                 row([self.endpoint, *self.params.values(), self.endpoint_info]),
                 row([self.page, self.fetch_page_button, self.fetch_all_button, self.stop_button, self.page_info]),
+            ]
+        )
+        self.lookup.box.layout.display = "none"
+        self.box = widgets.VBox(
+            [
+                row([widgets.HTML("<b>lucidframes Explorer</b>"), self.mode]),
+                self.fetch_box,
+                self.lookup.box,
                 row([self.progress, self.progress_label]),
                 self.status,
                 self.preview,
@@ -156,26 +187,7 @@ class Explorer:
         shape = "no data" if self.df is None else f"{len(self.df)} rows x {self.df.shape[1]} columns"
         return f"<Explorer {self.endpoint.value!r} on {self.client.base_url}: {shape}>"
 
-    def _say(self, text: str, kind: str = "info") -> None:
-        """Set the status line (plain words, HTML-escaped)."""
-        self.status.value = f"<span style='color:{_COLORS[kind]}'>{html.escape(text, quote=False)}</span>"
-
-    def _fail(self, err: BaseException, doing: str, expected: tuple[type[BaseException], ...] = ()) -> None:
-        """Show an error in the status line: the library's own message, or the type and text of anything else."""
-        self.last_error = err
-        if isinstance(err, (LucidError, OSError, *expected)):
-            text = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
-        else:
-            log.error("Unexpected error while %s", doing, exc_info=err)
-            text = f"Unexpected {type(err).__name__} while {doing}: {err}"
-        self._say(f"Error while {doing}: {text}", "error")
-
     # -- endpoint and parameters ------------------------------------------------------------------------------
-
-    def _selected(self) -> tuple[Endpoint, dict[str, str]]:
-        """The chosen endpoint and the values of its parameters."""
-        ep = get_endpoint(self.endpoint.value)
-        return ep, {name: str(self.params[name].value) for name in ep.inputs}
 
     def _on_endpoint_change(self, change: Mapping[str, Any] | None = None) -> None:
         """Show the chosen endpoint's parameters; forget the page count and any stopped drain."""
@@ -192,16 +204,25 @@ class Explorer:
         self.page_info.value = (
             "<small>page count and size: after the first fetch</small>" if paginated else "<small>one list</small>"
         )
+        self._name_export()
+        self._mark_preview()
+
+    def _on_mode_change(self, change: Mapping[str, Any] | None = None) -> None:
+        """Show the controls of the chosen mode (Fetch or Look up)."""
+        looking = self.mode.value == "Look up"
+        self.fetch_box.layout.display = "none" if looking else None
+        self.lookup.box.layout.display = None if looking else "none"
+        self._name_export()
+        self._mark_preview()
+
+    def _name_export(self) -> None:
+        """Name the export after the selection, unless the user typed a name."""
         if self.export_name.value in ("", self._auto_export_name):
-            name = "-".join([ep.name, *(str(self.params[p].value) for p in ep.inputs)])
+            key = self._selection()
+            name = f"{key[1]}-lookup" if key[0] == "lookup" else "-".join([key[1], *(v for _, v in key[2])])
             self.export_name.value = self._auto_export_name = name
 
     # -- fetching ---------------------------------------------------------------------------------------------
-
-    @property
-    def busy(self) -> bool:
-        """Whether a fetch is running in the background."""
-        return self._thread is not None and self._thread.is_alive()
 
     def _on_fetch_page(self, _button: Any = None) -> None:
         """Fetch the chosen page in the background."""
@@ -235,7 +256,8 @@ class Explorer:
             self.progress.max, self.progress.value = 1, 0
             self.progress_label.value = ""
             self._set_busy(True)
-            name = _describe(ep.name, params)
+            self._clear_preview(f"Fetching {describe(ep.name, params)}...")
+            name = describe(ep.name, params)
             what = f"page {page} of {name}" if page is not None else f"every page of {name}"
             self._say(f"Fetching {what}{' (continuing)' if resume is not None else ''}...", "busy")
             self._thread = threading.Thread(
@@ -251,17 +273,17 @@ class Explorer:
 
     def _set_busy(self, busy: bool) -> None:
         """Enable or disable the controls for a running fetch."""
-        for control in (self.fetch_page_button, self.fetch_all_button, self.endpoint, *self.params.values()):
+        self._running = busy
+        controls = (self.fetch_page_button, self.fetch_all_button, self.endpoint, *self.params.values(), self.mode)
+        for control in (*controls, self.lookup.endpoint, self.lookup.source, self.lookup.ids):
             control.disabled = busy or self._closed
         self.page.disabled = busy or self._closed or get_endpoint(self.endpoint.value).list_shape != "paginated"
         self.stop_button.disabled = not busy
-
-    def _on_progress(self, done: int, total: int | None, rows: int, waited: float) -> None:
-        """The drain's progress callback (runs in the drain's thread): move the bar and its label."""
-        self.progress.max = max(total or done + 1, 1)
-        self.progress.value = min(done, self.progress.max)
-        label = f"{done} / {total if total else '?'} pages · {rows:,} rows"
-        self.progress_label.value = label + (f" · waited {waited:.1f} s" if waited else "")
+        if busy or self._closed:
+            self.lookup.button.disabled = True
+        else:
+            self.lookup.update()
+        self._enable_actions()
 
     def _work(
         self,
@@ -273,7 +295,7 @@ class Explorer:
         stop: threading.Event,
     ) -> None:
         """The background thread: load, then show the result or the error (only widget values are set)."""
-        doing = f"fetching {_describe(ep.name, params)}"
+        doing = f"fetching {describe(ep.name, params)}"
         try:
             kwargs: dict[str, Any] = {"progress": False, "stop": stop, "on_progress": self._on_progress, **params}
             if resume is not None:
@@ -286,6 +308,7 @@ class Explorer:
             except APIError as err:
                 self.progress.bar_style = "danger"
                 self._fail(err, doing)
+                self._clear_preview(f"No data: the fetch of {describe(ep.name, params)} failed (see above).")
                 if err.partial is not None and mode == "all":
                     self._keep_partial(err, ep, params)
                     self.status.value += html.escape(
@@ -298,83 +321,9 @@ class Explorer:
         except Exception as err:  # a bad parameter, or a failure while showing the result: shown, never lost
             self.progress.bar_style = "danger"
             self._fail(err, doing)
+            self._clear_preview(f"No data: the fetch of {describe(ep.name, params)} failed (see above).")
         finally:
             self._set_busy(False)
-
-    def _loaded(self, df: pd.DataFrame, ep: Endpoint, params: dict[str, str], mode: str, page: int | None) -> None:
-        """Show a successful load: data, page count and size, a full bar and a status line."""
-        self._resume = self._resume_key = None
-        self.last_error = None
-        self._learn_pages(df, ep, mode)
-        self._show(df)
-        info = df.attrs.get("lucidframes", {})
-        self.progress.max = max(len(info.get("pages", [])), 1)
-        self.progress.value = self.progress.max
-        self.progress.bar_style = "success"
-        what = _describe(ep.name, params) if page is None else f"page {page} of {_describe(ep.name, params)}"
-        waited = info.get("total_wait", 0.0)
-        extra = f", {info.get('retries', 0)} retries, waited {waited:.1f} s" if waited else ""
-        self._say(f"Fetched {what}: {len(df):,} rows × {df.shape[1]} columns{extra}.", "ok")
-
-    def _stopped(self, err: DrainStopped, ep: Endpoint, params: dict[str, str]) -> None:
-        """Show a drain stopped by the Stop button: its partial result, and that Fetch all continues it."""
-        self._keep_partial(err, ep, params)
-        self.progress.bar_style = "warning"
-        self.last_error = err
-        rows = 0 if err.partial is None else len(err.partial)
-        self._say(
-            f"Stopped: explorer.df holds a partial result ({rows:,} rows so far). Fetch all continues from there.",
-            "warn",
-        )
-
-    def _keep_partial(self, err: APIError, ep: Endpoint, params: dict[str, str]) -> None:
-        """Show a stopped or failed drain's partial result and remember where to resume."""
-        if err.partial is not None:
-            self._show(err.partial, partial=True)
-        if err.resume is not None:
-            self._resume = err.resume
-            self._resume_key = (ep.name, tuple(sorted(params.items())))
-
-    def _learn_pages(self, df: pd.DataFrame, ep: Endpoint, mode: str) -> None:
-        """Learn the page count and size from what was fetched, and bound the page picker by them."""
-        info = df.attrs.get("lucidframes", {})
-        count = info.get("count")
-        paginated = ep.list_shape == "paginated"
-        # The library reports the page size whenever a fetched page had a next one (the last page alone cannot).
-        size = info.get("page_size") or self.page_size
-        pages: int | None = None
-        if not paginated or (mode == "all" and info.get("complete")):
-            pages = max(len(info.get("pages", [])), 1)
-        elif isinstance(count, int) and size:
-            pages = max(math.ceil(count / size), 1)
-        self.page_size = int(size) if size else self.page_size
-        self.page_count = pages or self.page_count
-        if self.page_count is not None:
-            self.page.max = self.page_count
-        parts = [] if count is None else [f"{count:,} rows"]
-        if self.page_count is not None:
-            parts.append(f"{self.page_count:,} page{'s' if self.page_count != 1 else ''}")
-        if self.page_size is not None:
-            parts.append(f"{self.page_size:,} per page")
-        self.page_info.value = f"<small>{html.escape(' · '.join(parts))}</small>"
-
-    def _show(self, df: pd.DataFrame, *, partial: bool = False) -> None:
-        """Make ``df`` the current data: preview its first rows, offer its columns to the validator."""
-        self.df = df
-        note = " (partial)" if partial else ""
-        table = df.head(PREVIEW_ROWS).to_html(border=0, max_cols=20, show_dimensions=False)
-        self.preview.value = (
-            f"<div><b>{len(df):,} rows × {df.shape[1]} columns</b>{note}</div>"
-            f"<div style='overflow-x:auto;max-width:100%;white-space:nowrap'>{table}</div>"
-        )
-        columns = [str(c) for c in df.columns]
-        current = self.validate_column.value
-        self.validate_column.options = columns
-        if current in columns:
-            self.validate_column.value = current
-        elif columns:
-            preferred = [c for c in columns if "lucid_id" in c] + [c for c in columns if c.endswith("uuid")]
-            self.validate_column.value = (preferred or columns)[0]
 
     def wait(self, timeout: float | None = None) -> bool:
         """Join the background fetch (for tests and notebooks); True when nothing is running any more."""
@@ -385,51 +334,7 @@ class Explorer:
 
     # -- validating and exporting -----------------------------------------------------------------------------
 
-    def _on_column_change(self, change: Mapping[str, Any]) -> None:
-        """Guess the id kind from the column name (uuid columns hold 22-character shortuuids)."""
-        column = change.get("new")
-        if isinstance(column, str) and column:
-            self.validate_kind.value = "uuid" if column.endswith("uuid") else "lucid_id"
-
-    def _on_validate(self, _button: Any = None) -> None:
-        """Check the chosen column with the LucidID validator and show its report."""
-        try:
-            if self.df is None:
-                raise ConfigError("Nothing to validate yet: fetch a page first.")
-            column = self.validate_column.value
-            if column is None:
-                raise ConfigError("Choose a column to validate.")
-            report = validate_lucid_ids(self.df, columns=[column], kind=self.validate_kind.value)
-            self.last_report = report
-            self.report.value = report._repr_html_()
-            if report.ok:
-                self._say(f"{column}: all {report.n_rows:,} rows pass the {self.validate_kind.value} check.", "ok")
-            else:
-                self._say(
-                    f"{column}: {len(report.failures):,} failing cell(s) in {report.n_failed_rows:,} of "
-                    f"{report.n_rows:,} rows (see the report below; explorer.last_report.failures has them all).",
-                    "warn",
-                )
-        except Exception as err:
-            self._fail(err, "validating", expected=(KeyError, TypeError, ValueError))  # the validator's usage errors
-
-    def _on_export(self, _button: Any = None) -> None:
-        """Write the current data with ``lf.export`` and show the path written."""
-        try:
-            if self.df is None:
-                raise ConfigError("Nothing to export yet: fetch a page first.")
-            fmt = self.export_format.value
-            name = self.export_name.value.strip()
-            if not name:
-                raise ConfigError("Type a file name to export to.")
-            path = Path(name).expanduser()
-            if not path.suffix:
-                path = path.with_name(f"{path.name}.{fmt}")
-            written = export(self.df, path, format=fmt)
-            self.last_export = written.resolve() if written is not None else None
-            self._say(f"Wrote {len(self.df):,} rows to {self.last_export}", "ok")
-        except Exception as err:
-            self._fail(err, "exporting")
+    # -- looking up -------------------------------------------------------------------------------------------
 
     # -- life cycle -------------------------------------------------------------------------------------------
 
@@ -447,11 +352,6 @@ class Explorer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _describe(name: str, params: Mapping[str, str]) -> str:
-    """An endpoint with its path parameters, for status lines: ``assets (asset_type=images)``."""
-    return name + (" (" + ", ".join(f"{k}={v}" for k, v in params.items()) + ")" if params else "")
 
 
 def _release(client: Client | None, sandbox: Sandbox | None) -> None:

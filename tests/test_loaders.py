@@ -354,12 +354,26 @@ def test_jsonl_export(sandbox, client, tmp_path):
 
 
 def test_progress_bar_knows_the_total(sandbox, recorder, capsys, monkeypatch):
+    from lucidframes.loaders import progress
+
     monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    monkeypatch.setattr(progress, "BAR_DELAY", 0.0)  # the sandbox drains in well under the delay
     client = lf.Client(sandbox.url, sandbox.client_id, sandbox.client_secret, sleep=recorder, rate_limits=None)
     client.load("products")
     err = capsys.readouterr().err
     assert "13/13" in err and "rows=1203" in err
     assert sandbox.client_secret not in err and client.auth.header().split()[1] not in err
+
+
+def test_no_bar_for_work_under_the_delay(sandbox, recorder, capsys, monkeypatch):
+    from lucidframes.loaders import progress
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    monkeypatch.setattr(progress, "BAR_DELAY", 30.0)
+    client = lf.Client(sandbox.url, sandbox.client_id, sandbox.client_secret, sleep=recorder, rate_limits=None)
+    client.lookup("products", [sandbox.data["products"][0]["uuid"]])
+    client.load("products")
+    assert capsys.readouterr().err == ""
 
 
 def test_progress_off(sandbox, recorder, capsys, monkeypatch):
@@ -436,8 +450,8 @@ def test_a_429_pauses_every_worker(sandbox_client, recorder):
 
 
 def test_package_export_waits_while_the_server_prepares_it(sandbox, client, recorder):
-    df = client.load("package_uids_export", export_date="2024-01-15")
-    assert df["export_url"].iloc[0].endswith("package-uids-2024-01-15.csv")
+    df = client.load("package_uids_export", export_date="2024-12-01")
+    assert list(df.columns) == ["package_uid", "lucid_id", "product_uuid", "batch_uuid", "added_on"] and len(df)
     assert recorder.waits == [1]  # the first ask answered 202 "processing": one backoff step, then 200
     with pytest.raises(lf.ConfigError, match="export_date"):
         client.load("package_uids_export")

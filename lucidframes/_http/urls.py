@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, unquote
 
 from lucidframes.errors import ConfigError, PaginationError
 
-__all__ = ["BaseURL", "page_from_link", "parse_base_url"]
+__all__ = ["BaseURL", "origin_of", "page_from_link", "parse_base_url"]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # A host name or IPv4 address, or a bracketed IPv6 literal, then an optional port: nothing else.
@@ -61,6 +61,21 @@ def _origin_of(scheme: str, authority: str) -> BaseURL | None:
     if not 0 < port < 65536:
         return None
     return BaseURL(scheme, match["host"].lower(), port)
+
+
+def origin_of(url: str) -> BaseURL | None:
+    """The origin of an absolute http(s) URL, or None when it is not one (or its authority holds odd characters).
+
+    Args:
+        url: the URL.
+
+    Returns:
+        The origin, normalised as the base URL is.
+    """
+    if _FORBIDDEN.search(url):
+        return None
+    parts = _split_authority(url)
+    return _origin_of(parts[0], parts[1]) if parts else None
 
 
 def parse_base_url(text: str, *, setting: str = "LUCID_BASE_URL") -> BaseURL:

@@ -259,7 +259,14 @@ _REGISTRY: tuple[Endpoint, ...] = (
         list_shape="object",
         key=None,
         query=("export_date",),
-        columns={"export_url": "string"},
+        # The rows of the file the answer's export_url links to (downloaded without credentials).
+        columns={
+            "package_uid": "string",
+            "lucid_id": "string",
+            "product_uuid": "string",
+            "batch_uuid": "string",
+            "added_on": "datetime",
+        },
     ),
     Endpoint(
         "transactions_void",

@@ -26,6 +26,7 @@ def account(
     drift: dict[str, Any] | None,
     rows: int,
     duplicates: int,
+    timeline: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The drain's account (``df.attrs["lucidframes"]``): what was fetched, what was dropped, how long it waited.
 
@@ -40,6 +41,7 @@ def account(
         drift: what the drift checks found (None where they did not run).
         rows: rows kept after dropping duplicates.
         duplicates: rows dropped as duplicates by key.
+        timeline: the page spans and waits (``Timeline.to_attrs``), for ``lf.run_summary``.
 
     Returns:
         The account.
@@ -59,6 +61,7 @@ def account(
         "total_wait": stats.total_wait,
         "drift": drift,
         "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "timeline": timeline,
     }
 
 

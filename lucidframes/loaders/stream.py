@@ -20,6 +20,7 @@ from lucidframes._http.transport import Cancelled, Transport
 from lucidframes.errors import APIError, ConfigError, DrainInterrupted, DrainStopped, DriftWarning, PaginationError
 from lucidframes.loaders.checkpoint import Checkpoint
 from lucidframes.loaders.endpoints import Endpoint
+from lucidframes.loaders.linked import LINK_FIELD, linked_rows
 from lucidframes.loaders.pages import (
     DrainState,
     Fetched,
@@ -31,6 +32,7 @@ from lucidframes.loaders.pages import (
 )
 from lucidframes.loaders.progress import DrainProgress, ProgressCallback
 from lucidframes.loaders.result import account, build_frame
+from lucidframes.loaders.timeline import TimedFetcher, Timeline
 
 __all__ = ["DrainOptions", "PageStream"]
 
@@ -78,6 +80,7 @@ class PageStream:
             )
         self._bar: DrainProgress | None = None
         self._pass = 1
+        self.timeline = Timeline()  # page spans and waits, for lf.run_summary (restarted when iteration starts)
 
     def __iter__(self) -> Iterator[Page]:
         return self._run()
@@ -94,7 +97,8 @@ class PageStream:
             callback=self.options.on_progress,
         ) as bar:
             self._bar = bar
-            fetcher = PageFetcher(
+            self.timeline = Timeline()
+            fetcher = TimedFetcher(
                 self.transport,
                 self.ep,
                 self.path,
@@ -103,6 +107,7 @@ class PageStream:
                 stop=self.options.stop,
                 hooks=(bar, *self.options.hooks),
                 stats=self.stats,
+                timeline=self.timeline,
             )
             try:
                 if self.ep.list_shape != "paginated":
@@ -123,6 +128,7 @@ class PageStream:
     def _single(self, fetcher: PageFetcher) -> Page:
         """A list that is one JSON array (brands) or one object prepared on request (the package export)."""
         check = _check_array if self.ep.list_shape == "array" else _check_object
+        start = self.timeline.now()
         reply = self.transport.send(
             "GET",
             self.path,
@@ -134,7 +140,12 @@ class PageStream:
             cancel=fetcher.stop,
             endpoint=self.ep.name,
         )
-        rows = reply.payload if isinstance(reply.payload, list) else [reply.payload]
+        payload = reply.payload
+        if isinstance(payload, dict) and isinstance(payload.get(LINK_FIELD), str):
+            rows = linked_rows(self.transport, payload)  # the package export: the rows are in the linked file
+        else:
+            rows = payload if isinstance(payload, list) else [payload]
+        self.timeline.page(1, start)
         self.state.add(1, (rows, len(rows), None))
         self._finish(complete=True, drift=None)
         return Page(self.ep.name, 1, len(rows), rows)
@@ -164,6 +175,7 @@ class PageStream:
                 break
             refetches += 1
             self._pass += 1
+            self.timeline.drain_pass = self._pass
             self.state = DrainState(self.ep.name, self.params)
             if self.store is not None:
                 self.store.reset()
@@ -183,7 +195,7 @@ class PageStream:
         bar = self._bar
         total = pages_for(state.counts[1], len(state.pages[1])) if state.nexts[1] is not None else 1
         if bar is not None and total is not None:
-            bar.set_total(total, done=len(state.pages))
+            bar.set_total(total, done=len(state.pages), rows=sum(len(p) for p in state.pages.values()))
         if state.nexts[1] is None:
             return
         if total is not None:
@@ -306,6 +318,7 @@ class PageStream:
             drift=drift,
             rows=rows - duplicates,
             duplicates=duplicates,
+            timeline=self.timeline.to_attrs(),
         )
 
     def attach(self, err: E) -> E:
@@ -322,6 +335,7 @@ class PageStream:
             drift=None,
             rows=0,
             duplicates=0,
+            timeline=self.timeline.to_attrs(),
         )
         partial = build_frame(self.ep, state.records(), info, flatten=self.options.flatten)
         err.partial = partial

@@ -148,9 +148,10 @@ class App:
         self._serials.update({f"assets:{t}": len(dataset["assets"][t]) for t in ASSET_TYPES})
         self.index: dict[str, dict[str, Record]] = {}
         self.reindex()
-        from lucidframes.sandbox.routes import ROUTES  # here, because the views import this module
+        from lucidframes.sandbox.routes import FILES, ROUTES  # here, because the views import this module
 
         self.routes = ROUTES
+        self.files = FILES
 
     # --- data --------------------------------------------------------------------------------------------------
 
@@ -264,6 +265,9 @@ class App:
         """Answer one request (the HTTP layer drops the body of HEAD answers)."""
         if request.path == TOKEN_PATH:
             return self.token(request)
+        for prefix, view in self.files:  # files that links point to (no token: the link is the permission)
+            if request.path.startswith(prefix):
+                return view(self, request)
         found = self.resolve(request.path)
         if found is None:
             slashed = request.path + "/"

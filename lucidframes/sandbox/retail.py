@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from lucidframes.sandbox.app import Reply, not_found, payload, require, string_list
 from lucidframes.sandbox.ids import is_lucid_id
-from lucidframes.sandbox.messages import Request, Response, json_response
-from lucidframes.sandbox.records import EPOCH, LATER, MEDIA, Record
+from lucidframes.sandbox.messages import Request, Response, detail, json_response
+from lucidframes.sandbox.records import EPOCH, LATER, Record
 
 if TYPE_CHECKING:
     from lucidframes.sandbox.app import App
@@ -150,4 +152,34 @@ def package_export(app: App, request: Request, params: Params) -> Response:
         app.exports.add(day.isoformat())
     if first:
         return json_response(202, {"status": "processing"})
-    return json_response(200, {"export_url": f"{MEDIA}/exports/package-uids-{day.isoformat()}.csv"})
+    # The real service links a pre-signed file on a storage host; the sandbox serves it on its own origin.
+    return json_response(200, {"export_url": f"{request.origin}{EXPORT_FILES}package-uids-{day.isoformat()}.csv"})
+
+
+EXPORT_FILES = "/media/exports/"  # where the sandbox serves export files (no token: the link is the permission)
+EXPORT_COLUMNS = ("package_uid", "lucid_id", "product_uuid", "batch_uuid", "added_on")
+_EXPORT_NAME = re.compile(r"package-uids-(\d{4}-\d{2}-\d{2})\.csv")
+
+
+def export_file(app: App, request: Request) -> Response:
+    """``GET /media/exports/package-uids-YYYY-MM-DD.csv``: the packages (Metrc tags) and their LucidIDs that day.
+
+    Only a date whose export was prepared (asked for until it answered 200) exists, as a link the API handed out.
+    """
+    match = _EXPORT_NAME.fullmatch(request.path[len(EXPORT_FILES) :])
+    with app.lock:
+        ready = match is not None and match.group(1) in app.exports
+    if match is None or not ready or request.method not in ("GET", "HEAD"):
+        return detail(404, "Not found.")
+    day = date.fromisoformat(match.group(1))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for found in app.data["collections"]:
+        if found["collection_type"] != "regulator" or found["added_on"][:10] > day.isoformat():
+            continue
+        for member in found["items"]:
+            item = app.index["items"].get(member["lucid_id"], {})
+            writer.writerow([found["identifier"], member["lucid_id"], item.get("product_uuid") or "",
+                             item.get("batch_uuid") or "", member["added_on"]])  # fmt: skip
+    return Response(200, out.getvalue().encode("utf-8"), [("Content-Type", "text/csv; charset=utf-8")])

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lucidframes.sandbox import retail, source
-from lucidframes.sandbox.app import RETAIL, SOURCE, Route, route
+from lucidframes.sandbox.app import RETAIL, SOURCE, App, Route, route
+from lucidframes.sandbox.messages import Request, Response
 
 TYPE = "(?P<type>texts|images|videos|files)"  # an asset type outside these is an unknown path (404)
 
@@ -39,3 +42,6 @@ ROUTES: tuple[Route, ...] = (
     route(RETAIL, "transactions/void/", "retail", "Transaction Void", post=retail.void),
     route(RETAIL, "package-uids-export/", "retail", "Package UIDs Export", get=retail.package_export),
 )
+
+# Files served outside the API (what an answer links to): path prefix -> view(app, request).
+FILES: tuple[tuple[str, Callable[[App, Request], Response]], ...] = ((retail.EXPORT_FILES, retail.export_file),)

@@ -154,14 +154,21 @@ def check_explorer_in_jupyterlab(base: Path, screenshot: Path) -> dict[str, floa
             explorer = page.locator(".lucidframes-explorer").first
             expect(explorer).to_be_visible(timeout=FETCHED)
             preview, status = explorer.locator(".lucidframes-preview"), explorer.locator(".lucidframes-status")
-            expect(preview).to_contain_text("1,203 rows × 6 columns", timeout=FETCHED)
             expect(page.locator(".jp-RenderedText", has_text="products-from-explorer.csv")).to_be_visible(
                 timeout=FETCHED
             )
+            # The last cell draws the run summary (HTML + inline SVG): every cell has run once it is there.
+            summary = page.locator(".lucidframes-run-summary").first
+            expect(summary).to_be_visible(timeout=FETCHED)
+            expect(summary.locator("svg.lucidframes-timeline rect.page")).not_to_have_count(0)
+            expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=FETCHED)
+            summary.scroll_into_view_if_needed()
+            summary.screenshot(path=str(screenshot.with_name(screenshot.stem + "-run-summary.png")))
             timings["run_all"] = time.monotonic() - started
 
             # Click in the page: the kernel runs the drain in its background thread and the widget follows.
             explorer.locator("button", has_text="Fetch all").click()
+            expect(status).to_contain_text("Fetching every page of products", timeout=FETCHED)  # the click arrived
             expect(status).to_contain_text("Fetched products: 1,203 rows × 6 columns", timeout=FETCHED)
             expect(preview.locator("table.dataframe tbody tr")).to_have_count(5)
             expect(preview.locator("table.dataframe tbody tr").first).to_be_visible()
@@ -179,6 +186,8 @@ def check_explorer_in_jupyterlab(base: Path, screenshot: Path) -> dict[str, floa
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot))
             explorer.screenshot(path=str(screenshot.with_name(screenshot.stem + "-widget.png")))
+            check_switch_mid_fetch(page, explorer, screenshot)
+            timings["switch_mid_fetch"] = time.monotonic() - started
             widget_errors = [e for e in console_errors if "widget" in e.lower() or "lucidframes" in e.lower()]
             assert not widget_errors, widget_errors
         finally:
@@ -187,11 +196,45 @@ def check_explorer_in_jupyterlab(base: Path, screenshot: Path) -> dict[str, floa
     return timings
 
 
+# Records every state of the preview (its text, and whether it holds a table) from now on.
+RECORD_PREVIEW = """el => {
+    window.__previews = [];
+    const note = () => window.__previews.push({text: el.innerText, table: !!el.querySelector('table')});
+    new MutationObserver(note).observe(el, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def check_switch_mid_fetch(page, explorer, screenshot: Path) -> None:
+    """Switch the endpoint: the preview goes stale (greyed, Export off); Fetch all clears it until the new data."""
+    from playwright.sync_api import expect
+
+    preview = explorer.locator(".lucidframes-preview")
+    export = explorer.locator("button", has_text="Export")
+    explorer.locator("select").first.select_option(label="batches (source)")
+    expect(preview).to_contain_text("Stale: this is products, not the selection")
+    expect(explorer.locator(".lucidframes-preview.lucidframes-stale")).to_be_visible()
+    expect(export).to_be_disabled()
+    explorer.screenshot(path=str(screenshot.with_name(screenshot.stem + "-stale.png")))
+    preview.evaluate(RECORD_PREVIEW)
+    explorer.locator("button", has_text="Fetch all").click()
+    explorer.screenshot(path=str(screenshot.with_name(screenshot.stem + "-mid-fetch.png")))
+    expect(preview).to_contain_text("From batches: pages 1-3 (every page)", timeout=FETCHED)
+    expect(export).to_be_enabled()
+    states = page.evaluate("window.__previews")
+    assert states, "the preview never changed"
+    fetching = [s for s in states if "Fetching batches" in s["text"]]
+    assert fetching and not any(s["table"] for s in fetching), states[:3]
+    tables = [s for s in states if s["table"]]
+    assert tables and all("From batches" in s["text"] and "Stale" not in s["text"] for s in tables), states[:3]
+    explorer.screenshot(path=str(screenshot.with_name(screenshot.stem + "-after-switch.png")))
+
+
 def test_explorer_in_jupyterlab(tmp_path):
     reason = missing()
     if reason:
         pytest.skip(reason)
-    screenshot = Path(os.environ.get("LUCIDFRAMES_SCREENSHOT", DEFAULT_SHOT))
+    # Screenshots are the test's artefacts: kept under its tmp dir (pytest keeps the last runs), or where asked.
+    screenshot = Path(os.environ.get("LUCIDFRAMES_SCREENSHOT", tmp_path / "screenshots" / "explorer.png"))
     timings = check_explorer_in_jupyterlab(tmp_path, screenshot)
     print(
         f"\nscreenshot: {screenshot}\ntimings (s, cumulative): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items())
