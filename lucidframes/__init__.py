@@ -27,6 +27,7 @@ from lucidframes.errors import (
     DriftWarning,
     ForbiddenError,
     HTTPStatusError,
+    LookupInterrupted,
     LucidError,
     LucidIDValidationError,
     MethodNotAllowedError,
@@ -40,10 +41,14 @@ from lucidframes.errors import (
     TransportError,
     UnknownEndpointError,
     UnknownLucidIDError,
+    UnsuccessfulReplyError,
 )
 from lucidframes.export import export
+from lucidframes.loaders.cache import CacheInfo, ResultCache
 from lucidframes.loaders.endpoints import ENDPOINTS, Endpoint, get_endpoint
+from lucidframes.loaders.lookup_state import LookupState
 from lucidframes.loaders.pages import DrainState, Page
+from lucidframes.loaders.plan import Plan
 from lucidframes.loaders.stream import PageStream
 from lucidframes.lucidid import (  # importing it registers the df.lucid / series.lucid accessor
     Normalized,
@@ -62,6 +67,7 @@ __all__ = [
     "Attempt",
     "AuthenticationError",
     "BadRequestError",
+    "CacheInfo",
     "Client",
     "ConfigError",
     "ConfigWarning",
@@ -75,6 +81,8 @@ __all__ = [
     "Endpoint",
     "ForbiddenError",
     "HTTPStatusError",
+    "LookupInterrupted",
+    "LookupState",
     "LucidError",
     "LucidIDValidationError",
     "MethodNotAllowedError",
@@ -83,15 +91,18 @@ __all__ = [
     "Page",
     "PageStream",
     "PaginationError",
+    "Plan",
     "RateLimitError",
     "ReadError",
     "RedirectError",
     "RequestTimeoutError",
+    "ResultCache",
     "RetryPolicy",
     "ServerError",
     "TransportError",
     "UnknownEndpointError",
     "UnknownLucidIDError",
+    "UnsuccessfulReplyError",
     "ValidationReport",
     "WaitEvent",
     "__version__",
