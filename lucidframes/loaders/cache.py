@@ -140,7 +140,7 @@ class ResultCache:
             raise ConfigError(f"The cache folder {self.folder} cannot be created ({exc}).") from None
         self.path = self.folder / config.DEFAULT_CACHE_FILE
         self.scopes = dict(scopes)
-        self._clock = clock
+        self.clock = clock
         self._lock = threading.Lock()
         with self._connect(write=True) as db:
             for statement in _SCHEMA:
@@ -193,7 +193,7 @@ class ResultCache:
             The fresh rows found; ids missing or stale are absent.
         """
         wanted = list(dict.fromkeys(ids))
-        since = self._clock() - max_age
+        since = self.clock() - max_age
         found: dict[str, dict[str, Any]] = {}
         key = (self._scope(product), endpoint, _params_key(params))
         with self._connect() as db:
@@ -210,7 +210,7 @@ class ResultCache:
 
     def put_ids(self, product: str, endpoint: str, params: Mapping[str, str], rows: Mapping[str, Any]) -> None:
         """Store look-up rows (id -> row with ``_status``); rows whose status is not worth keeping are skipped."""
-        now = self._clock()
+        now = self.clock()
         key = (self._scope(product), endpoint, _params_key(params))
         values = [
             (*key, "id", id_, now, json.dumps(row, separators=(",", ":")))
@@ -225,7 +225,7 @@ class ResultCache:
 
     def get_drain(self, product: str, endpoint: str, params: Mapping[str, str], max_age: float) -> DrainEntry | None:
         """The whole drain cached no older than ``max_age`` seconds, or None."""
-        since = self._clock() - max_age
+        since = self.clock() - max_age
         with self._connect() as db:
             row = db.execute(
                 "SELECT fetched_at, body FROM entries WHERE scope=? AND endpoint=? AND params=? AND kind='drain' "
@@ -250,7 +250,7 @@ class ResultCache:
         with self._connect(write=True) as db:
             db.execute(
                 "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, 'drain', '', ?, ?)",
-                (self._scope(product), endpoint, _params_key(params), self._clock(), body),
+                (self._scope(product), endpoint, _params_key(params), self.clock(), body),
             )
 
     # -- housekeeping -------------------------------------------------------------------------------------

@@ -12,8 +12,6 @@ request at all; a drain is never assembled from cached pages (they could be of d
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 
 from lucidframes._http.transport import Transport
@@ -52,7 +50,7 @@ def load(
     if whole and cache is not None and max_age is not None and options.resume is None:
         entry = cache.get_drain(ep.product, ep.name, params, max_age)
         if entry is not None:
-            age = max(0.0, time.time() - entry.fetched_at)
+            age = max(0.0, cache.clock() - entry.fetched_at)
             info = {**entry.info, "cache": {"hit": True, "age": round(age, 3)}}
             return build_frame(ep, entry.records, info, flatten=options.flatten)
     stream = PageStream(transport, ep, params, options)

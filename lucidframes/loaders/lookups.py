@@ -169,7 +169,7 @@ class _Run:
         pending = iter(todo)
         futures: dict[Future[dict[str, Any]], str] = {}
         try:
-            self._submit(pool, pending, futures, hooks, 2 * workers)
+            self._submit(pool, pending, futures, hooks, workers)
             while futures:
                 done, _ = wait(futures, timeout=0.25, return_when=FIRST_COMPLETED)
                 failure = self._collect(done, futures, bar)
@@ -178,7 +178,7 @@ class _Run:
                     self._drain_in_flight(futures, bar)
                     raise failure
                 bar.refresh_waits()
-                self._submit(pool, pending, futures, hooks, 2 * workers)
+                self._submit(pool, pending, futures, hooks, workers)
         except KeyboardInterrupt:
             self.cancel.set()
             self._drain_in_flight(futures, bar)
