@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lucidframes.sandbox import retail, source
-from lucidframes.sandbox.app import RETAIL, SOURCE, Route, route
+from lucidframes.sandbox.views import RETAIL, SOURCE, Route, route
 
 TYPE = "(?P<type>texts|images|videos|files)"  # an asset type outside these is an unknown path (404)
 
