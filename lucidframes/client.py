@@ -15,10 +15,11 @@ import pandas as pd
 import requests
 
 from lucidframes import config
-from lucidframes._http.auth import Secret, TokenProvider
+from lucidframes._http.auth import Secret
 from lucidframes._http.events import WaitHook
 from lucidframes._http.retry import RetryPolicy
-from lucidframes._http.transport import Reply, Transport
+from lucidframes._http.transport import Transport
+from lucidframes.connection import Connection
 from lucidframes.errors import ConfigError
 from lucidframes.loaders import drain, lookups
 from lucidframes.loaders.cache import ResultCache, identity_of, parse_max_age, scope_key
@@ -38,7 +39,7 @@ __all__ = ["Client"]
 MaxAge = float | int | str | None
 
 
-class Client:
+class Client(Connection):
     """A connection to the Lucid Green API (or the sandbox).
 
     Args:
@@ -125,93 +126,6 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def close(self) -> None:
-        """Close the pooled connections."""
-        self.transport.close()
-
-    @property
-    def auth(self) -> TokenProvider:
-        """The token provider (client credentials or a fixed token)."""
-        return self.transport.auth
-
-    @property
-    def session(self) -> requests.Session:
-        """The pooled requests.Session."""
-        return self.transport.session
-
-    @property
-    def timeout(self) -> tuple[float, float]:
-        """(connect, read) seconds."""
-        return self.transport.timeout
-
-    @property
-    def retry(self) -> RetryPolicy:
-        """The retry policy."""
-        return self.transport.retry
-
-    # -- raw requests -------------------------------------------------------------------------------------
-
-    def url_for(self, path: str, product: str = "source") -> str:
-        """The absolute URL of an API path such as ``products/`` for a product ("source" or "retail").
-
-        Args:
-            path: the path below the product's version prefix.
-            product: "source" or "retail".
-
-        Returns:
-            The absolute URL on the configured base.
-        """
-        return self.transport.url(path, product)
-
-    def get_json(self, path: str, *, product: str = "source", params: Mapping[str, Any] | None = None) -> Any:
-        """GET an API path and return its parsed JSON body (retried per the policy).
-
-        Args:
-            path: path below the product's prefix.
-            product: "source" or "retail".
-            params: query parameters.
-
-        Returns:
-            The decoded JSON.
-        """
-        return self.transport.send("GET", path, product=product, params=params).payload
-
-    def post_json(self, path: str, body: Any, *, product: str = "source") -> Any:
-        """POST a JSON body to an API path and return the parsed JSON answer (None for an empty one).
-
-        Args:
-            path: path below the product's prefix.
-            body: the JSON-serialisable payload.
-            product: "source" or "retail".
-
-        Returns:
-            The decoded JSON, or None for an empty body.
-        """
-        return self.transport.send("POST", path, product=product, json_body=body).payload
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        product: str = "source",
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-    ) -> Reply:
-        """Send any request with the client's auth, retries and rate limit; return the Reply.
-
-        Args:
-            method: the HTTP method.
-            path: path below the product's prefix.
-            product: "source" or "retail".
-            params: query parameters.
-            json: a JSON payload.
-
-        Returns:
-            The successful Reply (status, payload, headers, request_id, history).
-        """
-        return self.transport.send(method, path, product=product, params=params, json_body=json)
 
     # -- loaders ------------------------------------------------------------------------------------------
 
@@ -403,24 +317,6 @@ class Client:
         return plan_lookup(
             self.transport, ep, unique, checked, workers=n, cache=self.cache, max_age=age, checkpoint=where
         )
-
-    def delete(self, name: str, id_: str) -> Reply:
-        """Delete a resource through a registered deletion (``text_asset_delete``); the API answers 204.
-
-        Args:
-            name: a registered endpoint with a deletion.
-            id_: the resource's uuid.
-
-        Returns:
-            The Reply (status 204, no payload).
-        """
-        ep = get_endpoint(name)
-        if ep.delete_path is None:
-            raise ConfigError(f"Endpoint {name!r} deletes nothing; deletions: text_asset_delete.")
-        if not isinstance(id_, str) or not id_:
-            raise ConfigError(f"id_ must be the uuid to delete, as text (got {id_!r}).")
-        path = ep.format_path(ep.delete_path, {}, id_=id_)
-        return self.transport.send("DELETE", path, product=ep.product, bucket=ep.bucket, endpoint=ep.name)
 
     def submit(self, name: str, body: dict[str, Any], *, validate: bool = True, **path_params: Any) -> Any:
         """POST a submission that carries LucidIDs, after checking them locally (nothing is sent if one is bad).
