@@ -30,6 +30,7 @@ from lucidframes.errors import (
     DriftWarning,
     ForbiddenError,
     HTTPStatusError,
+    LookupInterrupted,
     LucidError,
     LucidIDValidationError,
     MethodNotAllowedError,
@@ -43,10 +44,14 @@ from lucidframes.errors import (
     TransportError,
     UnknownEndpointError,
     UnknownLucidIDError,
+    UnsuccessfulReplyError,
 )
 from lucidframes.export import export
+from lucidframes.loaders.cache import CacheInfo, ResultCache
 from lucidframes.loaders.endpoints import ENDPOINTS, Endpoint, get_endpoint
+from lucidframes.loaders.lookup_state import LookupState
 from lucidframes.loaders.pages import DrainState, Page
+from lucidframes.loaders.plan import Plan
 from lucidframes.loaders.stream import PageStream
 from lucidframes.lucidid import (  # importing it registers the df.lucid / series.lucid accessor
     Normalized,
@@ -68,6 +73,7 @@ __all__ = [
     "Attempt",
     "AuthenticationError",
     "BadRequestError",
+    "CacheInfo",
     "Client",
     "ConfigError",
     "ConfigWarning",
@@ -81,6 +87,8 @@ __all__ = [
     "Endpoint",
     "ForbiddenError",
     "HTTPStatusError",
+    "LookupInterrupted",
+    "LookupState",
     "LucidError",
     "LucidIDValidationError",
     "MethodNotAllowedError",
@@ -89,16 +97,19 @@ __all__ = [
     "Page",
     "PageStream",
     "PaginationError",
+    "Plan",
     "RateLimitError",
     "ReadError",
     "RedirectError",
     "RequestTimeoutError",
+    "ResultCache",
     "RetryPolicy",
     "RunSummary",
     "ServerError",
     "TransportError",
     "UnknownEndpointError",
     "UnknownLucidIDError",
+    "UnsuccessfulReplyError",
     "ValidationReport",
     "WaitEvent",
     "__version__",

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -17,32 +15,31 @@ import pandas as pd
 import requests
 
 from lucidframes import config
-from lucidframes._http.auth import Secret, TokenProvider
+from lucidframes._http.auth import Secret
 from lucidframes._http.events import WaitHook
 from lucidframes._http.retry import RetryPolicy
-from lucidframes._http.transport import Reply, Transport
+from lucidframes._http.transport import Transport
+from lucidframes.connection import Connection
 from lucidframes.errors import ConfigError
 from lucidframes.loaders import drain, lookups
+from lucidframes.loaders.cache import ResultCache, identity_of, parse_max_age, scope_key
 from lucidframes.loaders.endpoints import Endpoint, get_endpoint
+from lucidframes.loaders.lookup_state import LookupState
 from lucidframes.loaders.pages import DRIFT_POLICIES, DrainState
+from lucidframes.loaders.plan import Plan, plan_drain, plan_lookup
 from lucidframes.loaders.progress import ProgressCallback
 from lucidframes.loaders.stream import DrainOptions, PageStream
+from lucidframes.options import UNSET, RateLimits, chosen_pages, endpoint_params, positive, prefixes
+from lucidframes.options import Unset as _Unset
+from lucidframes.options import rate_limits as check_rate_limits
+from lucidframes.options import timeout as check_timeout
 
 __all__ = ["Client"]
 
-RateLimits = Mapping[str, tuple[int, float]]
+MaxAge = float | int | str | None
 
 
-class _Unset(Enum):
-    """The "not given" sentinel: ``None``, ``0`` and ``False`` are values a caller may mean."""
-
-    UNSET = "unset"
-
-
-UNSET = _Unset.UNSET
-
-
-class Client:
+class Client(Connection):
     """A connection to the Lucid Green API (or the sandbox).
 
     Args:
@@ -56,10 +53,14 @@ class Client:
         retry: the RetryPolicy; the API guide's by default.
         sleep: the single hook through which every wait passes (tests record waits); by default a wait that a
             Stop or Ctrl-C ends at once.
-        rate_limits: (requests, window seconds) per product; the documented limits by default; None or False: off.
+        rate_limits: (requests, window seconds) per bucket ("source", "retail", "retail_public": the public
+            look-up, limited per caller IP); the documented limits by default; None or False: off. A bucket left
+            out of a mapping (or mapped to None) is not limited on this side.
         workers: concurrent page fetches for a drain (1 to 64).
         progress: show tqdm progress bars by default.
-        session: a requests.Session to use (one is made otherwise).
+        session: a requests.Session to use (one is made otherwise; a ``requests_cache.CachedSession`` works).
+        cache: a folder for the result cache, or True for the user cache dir (``LUCID_CACHE_DIR``, else
+            ``~/.cache/lucidframes``); off by default. ``load``/``lookup`` read it when given ``max_age``.
     """
 
     def __init__(
@@ -78,6 +79,7 @@ class Client:
         workers: int = config.DEFAULT_WORKERS,
         progress: bool = True,
         session: requests.Session | None = None,
+        cache: str | os.PathLike[str] | bool | None = None,
     ) -> None:
         settings = config.resolve_settings(base_url, client_id, client_secret, token)
         self.base_url = settings.base_url
@@ -96,16 +98,24 @@ class Client:
             credentials = (settings.client_id, Secret(settings.client_secret))
         self.transport = Transport(
             settings.base,
-            api_prefixes=_prefixes(api_prefixes),
+            api_prefixes=prefixes(api_prefixes),
             credentials=credentials,
-            timeout=_timeout(timeout),
-            deadline=_positive(deadline, "deadline"),
+            timeout=check_timeout(timeout),
+            deadline=positive(deadline, "deadline"),
             retry=retry if retry is not None else RetryPolicy(),
             sleep=sleep,
-            rate_limits=_rate_limits(rate_limits),
+            rate_limits=check_rate_limits(rate_limits),
             pool_size=max(self.workers, 10),
             session=session,
         )
+        self.cache: ResultCache | None = None
+        if cache is not None and cache is not False:
+            folder = config.default_cache_dir() if cache is True else cache
+            if not isinstance(folder, str | os.PathLike):
+                raise ConfigError(f"cache takes a folder or True (got {type(cache).__name__}).")
+            who = identity_of(settings.client_id if settings.auth != "token" else None, settings.token)
+            scopes = {p: scope_key(self.base_url, prefix, who) for p, prefix in self.transport.prefixes.items()}
+            self.cache = ResultCache(Path(folder), scopes)
 
     def __repr__(self) -> str:
         kind = "client credentials" if self.auth.renewable else "fixed token"
@@ -116,93 +126,6 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def close(self) -> None:
-        """Close the pooled connections."""
-        self.transport.close()
-
-    @property
-    def auth(self) -> TokenProvider:
-        """The token provider (client credentials or a fixed token)."""
-        return self.transport.auth
-
-    @property
-    def session(self) -> requests.Session:
-        """The pooled requests.Session."""
-        return self.transport.session
-
-    @property
-    def timeout(self) -> tuple[float, float]:
-        """(connect, read) seconds."""
-        return self.transport.timeout
-
-    @property
-    def retry(self) -> RetryPolicy:
-        """The retry policy."""
-        return self.transport.retry
-
-    # -- raw requests -------------------------------------------------------------------------------------
-
-    def url_for(self, path: str, product: str = "source") -> str:
-        """The absolute URL of an API path such as ``products/`` for a product ("source" or "retail").
-
-        Args:
-            path: the path below the product's version prefix.
-            product: "source" or "retail".
-
-        Returns:
-            The absolute URL on the configured base.
-        """
-        return self.transport.url(path, product)
-
-    def get_json(self, path: str, *, product: str = "source", params: Mapping[str, Any] | None = None) -> Any:
-        """GET an API path and return its parsed JSON body (retried per the policy).
-
-        Args:
-            path: path below the product's prefix.
-            product: "source" or "retail".
-            params: query parameters.
-
-        Returns:
-            The decoded JSON.
-        """
-        return self.transport.send("GET", path, product=product, params=params).payload
-
-    def post_json(self, path: str, body: Any, *, product: str = "source") -> Any:
-        """POST a JSON body to an API path and return the parsed JSON answer (None for an empty one).
-
-        Args:
-            path: path below the product's prefix.
-            body: the JSON-serialisable payload.
-            product: "source" or "retail".
-
-        Returns:
-            The decoded JSON, or None for an empty body.
-        """
-        return self.transport.send("POST", path, product=product, json_body=body).payload
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        product: str = "source",
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-    ) -> Reply:
-        """Send any request with the client's auth, retries and rate limit; return the Reply.
-
-        Args:
-            method: the HTTP method.
-            path: path below the product's prefix.
-            product: "source" or "retail".
-            params: query parameters.
-            json: a JSON payload.
-
-        Returns:
-            The successful Reply (status, payload, headers, request_id, history).
-        """
-        return self.transport.send(method, path, product=product, params=params, json_body=json)
 
     # -- loaders ------------------------------------------------------------------------------------------
 
@@ -249,10 +172,10 @@ class Client:
             raise ConfigError(f"Endpoint {name!r} has no list to load: {hint}.")
         if on_drift not in DRIFT_POLICIES:
             raise ConfigError(f"on_drift must be one of {', '.join(DRIFT_POLICIES)} (got {on_drift!r})")
-        chosen = _chosen_pages(page, pages)
+        chosen = chosen_pages(page, pages)
         if chosen is not None and ep.list_shape != "paginated" and chosen != (1,):
             raise ConfigError(f"Endpoint {name!r} is not paginated: it has no pages to choose.")
-        checked = _params(ep, params)
+        checked = endpoint_params(ep, params)
         n = self._workers(workers)
         options = DrainOptions(
             workers=n,
@@ -276,6 +199,7 @@ class Client:
         pages: Iterable[int] | str | None = None,
         *,
         flatten: bool = True,
+        max_age: MaxAge = None,
         **kwargs: Any,
     ) -> pd.DataFrame:
         """Load an endpoint into a typed DataFrame: every page by default, or one page, or some pages.
@@ -285,15 +209,18 @@ class Client:
             page: fetch only this page (1-based).
             pages: fetch only these pages: a range, a list, or text such as ``"2-5"`` or ``"2,4,6"``.
             flatten: expand nested objects into dotted columns.
+            max_age: with a cache, serve a whole drain fetched at most this long ago (seconds, or ``"1h"``,
+                ``"7d"``) without any request; otherwise fetch it and store it.
             **kwargs: path and query parameters (``asset_type="images"``) and the options of ``iter_pages``
                 (``workers``, ``progress``, ``on_drift``, ``resume``, ``checkpoint``, ``stop``, ``on_progress``).
 
         Returns:
             The DataFrame, with ``df.attrs["lucidframes"]`` describing the drain.
         """
+        age = self._max_age(max_age)
         stream = self.iter_pages(name, page, pages, **kwargs)
         options = dataclasses.replace(stream.options, flatten=bool(flatten))
-        return drain.load(self.transport, stream.ep, stream.params, options)
+        return drain.load(self.transport, stream.ep, stream.params, options, cache=self.cache, max_age=age)
 
     def lookup(
         self,
@@ -305,6 +232,9 @@ class Client:
         validate: bool = True,
         flatten: bool = True,
         on_wait: WaitHook | None = None,
+        max_age: MaxAge = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        resume: LookupState | None = None,
         **params: Any,
     ) -> pd.DataFrame:
         """Fetch a single-resource endpoint for many ids into one DataFrame (ids not found are reported, not fatal).
@@ -317,26 +247,75 @@ class Client:
             validate: check LucidIDs before sending (default True; nothing is sent if one is bad).
             flatten: expand nested objects into dotted columns.
             on_wait: called with every WaitEvent as the wait starts.
+            max_age: with a cache, serve ids looked up at most this long ago (seconds, or ``"1h"``, ``"7d"``) and
+                send only the missing or stale ones.
+            checkpoint: a file where answers are kept as they arrive, so a re-run sends only the ids not done.
+            resume: the ``.resume`` of an earlier look-up that gave up or was interrupted, to continue it.
             **params: the endpoint's path parameters (``asset_type="images"``).
 
         Returns:
             One row per id, with a ``_status`` column (``ok``, ``not_found``, ...).
+
+        Raises:
+            APIError: the retry policy gave up (server failing, network gone, ...): ``.partial`` holds every id
+                (``_status`` "pending" for those not done), ``.resume`` the state to pass back.
+            LookupInterrupted: Ctrl-C, with the same ``.partial`` and ``.resume``.
         """
-        ep = get_endpoint(name)
-        if ep.detail_path is None:
-            raise ConfigError(f"Endpoint {name!r} has no single-resource look-up; use client.load({name!r}).")
-        if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
-            raise ConfigError(f"ids must be a list (or another iterable) of ids, not {type(ids).__name__}.")
-        return lookups.lookup(
-            self.transport,
-            ep,
-            list(ids),
+        ep, checked = self._lookup_endpoint(name, ids, params)
+        if resume is not None and not isinstance(resume, LookupState):
+            raise ConfigError(f"resume= takes the .resume of a look-up, not {type(resume).__name__}.")
+        options = lookups.LookupOptions(
             workers=self._workers(workers),
             progress=self.progress if progress is UNSET else bool(progress),
             validate=validate,
             flatten=flatten,
-            params=_params(ep, params),
             hooks=(on_wait,) if on_wait is not None else (),
+            max_age=self._max_age(max_age),
+            checkpoint=Path(checkpoint) if checkpoint is not None else None,
+            resume=resume,
+        )
+        return lookups.lookup(self.transport, ep, list(ids), options, params=checked, cache=self.cache)
+
+    def plan(
+        self,
+        name: str,
+        ids: Iterable[str] | None = None,
+        *,
+        workers: int | _Unset = UNSET,
+        max_age: MaxAge = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        validate: bool = True,
+        **params: Any,
+    ) -> Plan:
+        """What ``load(name, **params)`` (no ids) or ``lookup(name, ids, **params)`` will cost, before it runs.
+
+        A drain's plan fetches page 1 (one request, for the count and page size) unless the cache holds it fresh;
+        a look-up's plan sends nothing.
+
+        Args:
+            name: a registered endpoint.
+            ids: the ids of a look-up; None plans a load.
+            workers: as the call would be given them (the client's default otherwise).
+            max_age: as the call would be given it (what the cache serves is not requested).
+            checkpoint: a look-up's checkpoint file (ids it holds are not requested).
+            validate: check LucidIDs as the look-up would.
+            **params: the endpoint's path and query parameters.
+
+        Returns:
+            The Plan: ``requests``, ``seconds``, ``cached``, ``bucket``, ``limit``; its repr is one line.
+        """
+        age = self._max_age(max_age)
+        n = self._workers(workers)
+        if ids is None:
+            ep = get_endpoint(name)
+            if ep.list_path is None:
+                raise ConfigError(f"Endpoint {name!r} has no list to load: plan a look-up with ids=.")
+            return plan_drain(self.transport, ep, endpoint_params(ep, params), workers=n, cache=self.cache, max_age=age)
+        ep, checked = self._lookup_endpoint(name, ids, params)
+        _, unique = lookups.unique_ids(ep, list(ids), validate=validate)
+        where = Path(checkpoint) if checkpoint is not None else None
+        return plan_lookup(
+            self.transport, ep, unique, checked, workers=n, cache=self.cache, max_age=age, checkpoint=where
         )
 
     def submit(self, name: str, body: dict[str, Any], *, validate: bool = True, **path_params: Any) -> Any:
@@ -356,7 +335,7 @@ class Client:
             raise ConfigError(f"Endpoint {name!r} takes no submissions; use client.load or client.lookup.")
         if not isinstance(body, dict):
             raise ConfigError(f"body must be a dict (the JSON payload), not {type(body).__name__}.")
-        return lookups.submit(self.transport, ep, body, validate=validate, params=_params(ep, path_params))
+        return lookups.submit(self.transport, ep, body, validate=validate, params=endpoint_params(ep, path_params))
 
     def _workers(self, workers: int | _Unset) -> int:
         """The worker count for a call, checked, with the pool grown to match."""
@@ -364,80 +343,18 @@ class Client:
         self.transport.ensure_pool(n)
         return n
 
+    def _max_age(self, max_age: MaxAge) -> float | None:
+        """``max_age`` in seconds, checked; it needs a cache to read."""
+        age = parse_max_age(max_age)
+        if age is not None and self.cache is None:
+            raise ConfigError("max_age= reads the result cache, and this client has none: lf.Client(..., cache=True).")
+        return age
 
-def _params(ep: Endpoint, params: Mapping[str, Any]) -> dict[str, str]:
-    """The endpoint's parameters as text, checked against the registry (unknown or missing ones refused)."""
-    checked = {k: str(v) for k, v in params.items()}
-    ep.format_path(ep.list_path or ep.detail_path or ep.submit_path or "", checked, id_="x")
-    return checked
-
-
-def _chosen_pages(page: int | None, pages: Iterable[int] | str | None) -> tuple[int, ...] | None:
-    """The pages asked for, sorted and unique, or None for a whole drain."""
-    if page is not None and pages is not None:
-        raise ConfigError("Pass page= or pages=, not both.")
-    if page is not None:
-        wanted: list[Any] = [page]
-    elif pages is None:
-        return None
-    elif isinstance(pages, str):
-        wanted = _pages_text(pages)
-    elif isinstance(pages, Iterable):
-        wanted = list(pages)
-    else:
-        raise ConfigError(f"pages= takes a range, a list or text like '2-5' (got {type(pages).__name__}).")
-    if not wanted or any(isinstance(p, bool) or not isinstance(p, int) or p < 1 for p in wanted):
-        raise ConfigError(f"Pages are whole numbers from 1 (got {wanted!r}).")
-    return tuple(sorted(set(wanted)))
-
-
-def _pages_text(text: str) -> list[int]:
-    """``"2-5"``, ``"2,4,6"`` or ``"3"`` (and mixes such as ``"1,3-4"``) as page numbers."""
-    out: list[int] = []
-    for part in text.split(","):
-        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
-        if match is None or (match[2] is not None and int(match[2]) < int(match[1])):
-            raise ConfigError(f"pages= text looks like '2-5', '2,4,6' or '3' (got {text!r}).")
-        first, last = int(match[1]), int(match[2] or match[1])
-        out.extend(range(first, last + 1))
-    return out
-
-
-def _timeout(value: object) -> tuple[float, float]:
-    """(connect, read) from one number or a pair."""
-    pair = (value, value) if isinstance(value, int | float) else value
-    if not isinstance(pair, tuple) or len(pair) != 2:
-        raise ConfigError(f"timeout is seconds or (connect, read) seconds (got {value!r}).")
-    return _positive(pair[0], "timeout"), _positive(pair[1], "timeout")
-
-
-def _positive(value: object, what: str) -> float:
-    """A positive number of seconds."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
-        raise ConfigError(f"{what} must be a positive number of seconds (got {value!r}).")
-    return float(value)
-
-
-def _prefixes(value: Mapping[str, str] | None) -> dict[str, str]:
-    """The version prefix per product: the defaults, overridden by what is given."""
-    prefixes = {**config.DEFAULT_API_PREFIXES, **(value or {})}
-    for product, prefix in prefixes.items():
-        if not isinstance(prefix, str) or not re.fullmatch(r"/?[A-Za-z0-9._/-]*", prefix):
-            raise ConfigError(f"api_prefixes[{product!r}] must be a path such as '/api/v1.5/' (got {prefix!r}).")
-    return prefixes
-
-
-def _rate_limits(value: RateLimits | bool | None) -> dict[str, tuple[int, float]]:
-    """The client-side limits: the documented ones (True), none (None or False), or the mapping given."""
-    if value is True:
-        return dict(config.DEFAULT_RATE_LIMITS)
-    if value is None or value is False:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"rate_limits takes {{product: (requests, seconds)}}, True or None (got {value!r}).")
-    out: dict[str, tuple[int, float]] = {}
-    for product, limit in value.items():
-        if not (isinstance(limit, tuple) and len(limit) == 2 and isinstance(limit[0], int) and limit[0] >= 1):
-            raise ConfigError(f"rate_limits[{product!r}] must be (requests, seconds), got {limit!r}.")
-        out[product] = (limit[0], _positive(limit[1], f"rate_limits[{product!r}] window"))
-    return out
+    def _lookup_endpoint(self, name: str, ids: object, params: Mapping[str, Any]) -> tuple[Endpoint, dict[str, str]]:
+        """The look-up's endpoint and checked parameters; ids must be an iterable of ids, not one string."""
+        ep = get_endpoint(name)
+        if ep.detail_path is None:
+            raise ConfigError(f"Endpoint {name!r} has no single-resource look-up; use client.load({name!r}).")
+        if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
+            raise ConfigError(f"ids must be a list (or another iterable) of ids, not {type(ids).__name__}.")
+        return ep, endpoint_params(ep, params)

@@ -12,21 +12,30 @@ from lucidframes._http.urls import BaseURL, parse_base_url
 from lucidframes.errors import ConfigError, ConfigWarning
 
 __all__ = [
+    "BUCKETS",
     "DEFAULT_API_PREFIXES",
+    "DEFAULT_CACHE_FILE",
     "DEFAULT_DEADLINE",
     "DEFAULT_LUCID_ID_LENGTH",
     "DEFAULT_RATE_LIMITS",
+    "DEFAULT_RETAIL_LIMIT",
+    "DEFAULT_RETAIL_PUBLIC_LIMIT",
+    "DEFAULT_ROUND_TRIP",
+    "DEFAULT_SOURCE_LIMIT",
     "DEFAULT_TIMEOUT",
     "DEFAULT_WORKERS",
     "ENV_BASE_URL",
+    "ENV_CACHE_DIR",
     "ENV_CLIENT_ID",
     "ENV_CLIENT_SECRET",
     "ENV_LUCID_ID_LENGTH",
     "ENV_TOKEN",
+    "INTERRUPT_GRACE",
     "MAX_BODY_BYTES",
     "MAX_WORKERS",
     "Settings",
     "check_workers",
+    "default_cache_dir",
     "lucid_id_length",
     "resolve_settings",
 ]
@@ -36,13 +45,30 @@ ENV_CLIENT_ID = "LUCID_CLIENT_ID"
 ENV_CLIENT_SECRET = "LUCID_CLIENT_SECRET"
 ENV_TOKEN = "LUCID_TOKEN"
 ENV_LUCID_ID_LENGTH = "LUCID_ID_LENGTH"
+ENV_CACHE_DIR = "LUCID_CACHE_DIR"
 
 # The production LucidSource host: the product most analysts start with.
 DEFAULT_BASE_URL = "https://source.lucidgreen.io"
 # Version prefixes by product; older prefixes still exist, hence a setting (REFERENCE.md).
 DEFAULT_API_PREFIXES: Mapping[str, str] = {"source": "/api/v1.5/", "retail": "/api/v1.2/"}
-# (requests, window seconds) per product, the documented limits.
-DEFAULT_RATE_LIMITS: Mapping[str, tuple[int, float]] = {"source": (60, 60.0), "retail": (1000, 60.0)}
+# The documented limits as (requests, window seconds), one per bucket (REFERENCE.md, "Rate limits"): LucidSource
+# per API user, all endpoints sharing it; LucidRetail per API key; LucidRetail's public look-ups per caller IP.
+DEFAULT_SOURCE_LIMIT: tuple[int, float] = (60, 60.0)
+DEFAULT_RETAIL_LIMIT: tuple[int, float] = (1000, 60.0)
+DEFAULT_RETAIL_PUBLIC_LIMIT: tuple[int, float] = (60, 60.0)
+DEFAULT_RATE_LIMITS: Mapping[str, tuple[int, float]] = {
+    "source": DEFAULT_SOURCE_LIMIT,
+    "retail": DEFAULT_RETAIL_LIMIT,
+    "retail_public": DEFAULT_RETAIL_PUBLIC_LIMIT,
+}
+# The buckets an endpoint may draw from (the registry names one per endpoint; by default its product's).
+BUCKETS = tuple(DEFAULT_RATE_LIMITS)
+# Seconds one request is assumed to take when a plan has seen none yet (a measured round trip replaces it).
+DEFAULT_ROUND_TRIP = 0.3
+# Seconds a look-up interrupted by Ctrl-C waits for the answers already on their way (so they are kept).
+INTERRUPT_GRACE = 1.0
+# The cache's file inside its folder (one SQLite database; see loaders/cache.py).
+DEFAULT_CACHE_FILE = "lucidframes-cache.sqlite3"
 # (connect, read) seconds: every request has a timeout.
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
 # Seconds one attempt may take from sending to the last byte of the body (a dripping server cannot hold a drain).
@@ -185,3 +211,21 @@ def lucid_id_length(environ: Mapping[str, str] | None = None) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 64:
         raise ConfigError(f"{ENV_LUCID_ID_LENGTH} must be a whole number from 1 to 64 (got {text!r}).")
     return int(text)
+
+
+def default_cache_dir(environ: Mapping[str, str] | None = None) -> str:
+    """The folder ``Client(cache=True)`` uses: ``LUCID_CACHE_DIR``, else the user cache dir plus ``lucidframes``.
+
+    The user cache dir is ``XDG_CACHE_HOME`` where set, ``%LOCALAPPDATA%`` on Windows, else ``~/.cache``.
+
+    Args:
+        environ: the environment to read (defaults to ``os.environ``).
+
+    Returns:
+        The folder's path (not created here).
+    """
+    env = os.environ if environ is None else environ
+    if env.get(ENV_CACHE_DIR):
+        return env[ENV_CACHE_DIR]
+    base = env.get("XDG_CACHE_HOME") or (env.get("LOCALAPPDATA") if os.name == "nt" else None)
+    return os.path.join(base or os.path.join(os.path.expanduser("~"), ".cache"), "lucidframes")

@@ -20,14 +20,16 @@
         │   ├── MethodNotAllowedError   405
         │   ├── RateLimitError          429 (Retry-After above the ceiling, or retries used up)
         │   ├── RedirectError           3xx: never followed (the API documents none); names the Location host
-        │   └── ServerError             500-599
+        │   ├── ServerError             500-599
+        │   └── UnsuccessfulReplyError  a 2xx to a submission whose body says a status other than "success"
         ├── DecodeError                 the body is not JSON, or not of the expected shape
         └── PaginationError             pages that do not add up (foreign next link, count mismatch, drift)
             └── DrainStopped            a Stop was asked for: carries partial and resume
 
     KeyboardInterrupt
     └── DrainInterrupted                Ctrl-C (or a kernel interrupt) during a drain: carries partial and resume;
-                                        not a LucidError, so ``except Exception`` never swallows an interrupt
+        │                               not a LucidError, so ``except Exception`` never swallows an interrupt
+        └── LookupInterrupted           Ctrl-C during a look-up: partial (every id, ``_status`` per id) and resume
 
     UserWarning
     ├── ConfigWarning                   a setting is ignored (a fixed token beside client credentials)
@@ -60,6 +62,7 @@ __all__ = [
     "DriftWarning",
     "ForbiddenError",
     "HTTPStatusError",
+    "LookupInterrupted",
     "LucidError",
     "LucidIDValidationError",
     "MethodNotAllowedError",
@@ -73,6 +76,7 @@ __all__ = [
     "TransportError",
     "UnknownEndpointError",
     "UnknownLucidIDError",
+    "UnsuccessfulReplyError",
 ]
 
 
@@ -265,6 +269,10 @@ class ServerError(HTTPStatusError):
     """500-599: the server failed; retried with backoff before this is raised."""
 
 
+class UnsuccessfulReplyError(HTTPStatusError):
+    """A 2xx answer to a submission whose body says a ``status`` other than ``success``; ``body`` holds it whole."""
+
+
 class RedirectError(HTTPStatusError):
     """3xx: the API documents no redirects, so none is followed; ``location`` is where it pointed."""
 
@@ -288,6 +296,10 @@ class DrainInterrupted(_Picklable, KeyboardInterrupt):
 
     def __str__(self) -> str:
         return self.message
+
+
+class LookupInterrupted(DrainInterrupted):
+    """Ctrl-C during a look-up: ``.partial`` has every id (``_status`` "pending" for those not done), ``.resume``."""
 
 
 def _field_reasons(body: Any) -> dict[str, list[str]]:

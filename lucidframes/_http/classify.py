@@ -33,6 +33,7 @@ from lucidframes.errors import (
     RequestTimeoutError,
     ServerError,
     UnknownLucidIDError,
+    UnsuccessfulReplyError,
 )
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "redirect_error",
     "status_error",
     "transport_error",
+    "unsuccessful_reply",
 ]
 
 
@@ -241,6 +243,44 @@ def status_error(
     if status >= 500:
         return ServerError(f"{method} {url} answered {status} ({reason}). The API is failing; try again later.", **kw)
     return HTTPStatusError(f"{method} {url} answered {status}{said}.", **kw)
+
+
+def unsuccessful_reply(
+    status: int, payload: Any, method: str, url: str, history: list[Attempt]
+) -> HTTPStatusError | None:
+    """The error for a 2xx answer to a submission whose body says a ``status`` other than ``success``, else None.
+
+    The specification's success body is ``{"status": "success", "request_id": ...}``. A body that says
+    ``"invalid payload"`` is the validation error it would be on a 400; any other word is an
+    ``UnsuccessfulReplyError``. Bodies without a ``status`` string (a created asset, an inventory identifier)
+    are not judged.
+
+    Args:
+        status: the HTTP status (2xx).
+        payload: the decoded body.
+        method: the request's method.
+        url: the request's URL.
+        history: every attempt so far (the last one carries the body's request_id).
+
+    Returns:
+        The error to raise, or None when the body does not contradict its status.
+    """
+    said_status = payload.get("status") if isinstance(payload, dict) else None
+    if not isinstance(said_status, str) or said_status.strip().lower() == "success":
+        return None
+    detail = payload.get("detail") or payload.get("error") or payload.get("message")
+    said = f": {detail.rstrip('.')}" if isinstance(detail, str) else ""
+    kw: dict[str, Any] = {"status_code": status, "body": payload, "method": method, "url": url, "history": history}
+    if said_status == "invalid payload":
+        return _bad_request(status, said, kw)
+    request_id = payload.get("request_id")
+    rid = f" (request_id {request_id})" if isinstance(request_id, str) else ""
+    return UnsuccessfulReplyError(
+        f"{method} {url} answered {status} but its body says status {said_status!r}{said}{rid}: the server did not "
+        "report success, so lucidframes does not take it as one. Check the result on the server before resubmitting "
+        "(the request may have acted).",
+        **kw,
+    )
 
 
 def _bad_request(status: int, said: str, kw: dict[str, Any]) -> BadRequestError:

@@ -96,6 +96,13 @@ class SlidingWindowLimiter:
             return True
         return False
 
+    def snapshot(self) -> tuple[list[float], float]:
+        """(the slots still in the window, as seconds from now (negative: past), the pause left) for a plan."""
+        with self._lock:
+            now = self._clock()
+            horizon = now - self.window - self.margin
+            return [t - now for t in self._sent if t > horizon], max(0.0, self._paused_until - now)
+
     def pause_until_after(self, seconds: float) -> None:
         """Hold every caller back for ``seconds`` from now (the server said Retry-After)."""
         with self._lock:

@@ -1,8 +1,9 @@
 """The one way out to the network: a pooled session on the configured base URL, and THE send loop.
 
-Every request goes through ``Transport.send``: rate limit (per product), auth (a ``BearerAuth`` hook), send
-without following redirects, a total deadline per attempt enforced while the body streams, decode and the caller's
-shape check, classify, retry per ``RetryPolicy``, one token renewal on a 401, and the 202 "still preparing" wait.
+Every request goes through ``Transport.send``: rate limit (per bucket: the endpoint's, by default its product's),
+auth (a ``BearerAuth`` hook), send without following redirects, a total deadline per attempt enforced while the
+body streams, decode and the caller's shape check (and, for a submission, whether its body says "success"),
+classify, retry per ``RetryPolicy``, one token renewal on a 401, and the 202 "still preparing" wait.
 Every wait is announced as a ``WaitEvent`` to the hooks first, then made through ``pause``: the ``sleep`` hook
 when one is given (tests record waits), otherwise a wait on the caller's cancel event, which a Stop or a Ctrl-C
 ends at once.
@@ -31,6 +32,7 @@ from lucidframes._http.classify import (
     redirect_error,
     status_error,
     transport_error,
+    unsuccessful_reply,
 )
 from lucidframes._http.events import WaitEvent, WaitHook, WaitKind, emit, log_wait
 from lucidframes._http.ratelimit import SlidingWindowLimiter
@@ -127,7 +129,9 @@ class Transport:
         # Looked up at construction (not bound as a default), so patching time.sleep reaches every client.
         hook = sleep if sleep is not None else time.sleep
         self._sleep: Callable[[float], None] | None = None if hook is _REAL_SLEEP else hook
-        self.limiters = {p: SlidingWindowLimiter(n, window) for p, (n, window) in rate_limits.items()}
+        # One limiter per bucket ("source", "retail", "retail_public"), shared by every worker of this client.
+        self.limiters = {b: SlidingWindowLimiter(n, window) for b, (n, window) in rate_limits.items()}
+        self._round_trip: float | None = None  # a moving average of answered attempts' seconds (for plans)
         self.session = session if session is not None else requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Accept"] = "application/json"
@@ -176,6 +180,16 @@ class Transport:
         except KeyError:
             raise ConfigError(f"Unknown product {product!r}: expected one of {sorted(self.prefixes)}") from None
         return prefix + path.lstrip("/")
+
+    @property
+    def round_trip(self) -> float | None:
+        """Seconds an answered attempt has taken lately (a moving average), None before the first answer."""
+        return self._round_trip
+
+    def _measured(self, seconds: float) -> None:
+        """Fold one answered attempt's duration into the moving average (races only blur an estimate)."""
+        last = self._round_trip
+        self._round_trip = seconds if last is None else 0.8 * last + 0.2 * seconds
 
     # -- waiting --------------------------------------------------------------------------------------------
 
@@ -240,13 +254,15 @@ class Transport:
         cancel: threading.Event | None = None,
         endpoint: str | None = None,
         page: int | None = None,
+        bucket: str | None = None,
     ) -> Reply:
         """Send one request through the loop; return the successful reply or raise the typed error.
 
         Args:
             method: the HTTP method.
             path: below the product's prefix (or an absolute path when ``product`` is None).
-            product: ``source``/``retail`` (picks the prefix and the rate limiter), None for the token endpoint.
+            product: ``source``/``retail`` (picks the prefix, and the limiter unless ``bucket`` says), None for the
+                token endpoint (never limited).
             params: query parameters.
             json_body: a JSON payload.
             form: a form payload (the token request), revealed only as it is handed to requests.
@@ -258,6 +274,7 @@ class Transport:
             cancel: an event that ends every wait at once (raises Cancelled).
             endpoint: the endpoint name, for logs and events.
             page: the page number, for logs and events.
+            bucket: the rate-limit bucket the request draws from (the registry's; default: the product's).
 
         Returns:
             The Reply.
@@ -267,10 +284,11 @@ class Transport:
         # The retry policy only asks whether the method may be repeated: name one that says so.
         retry_method = method if idempotent is None else "GET" if idempotent else "POST"
         t = _Try(method, url, retry_method)
-        limiter = self.limiters.get(product) if product is not None else None
+        limiter = self.limiters.get(bucket or product) if product is not None else None
         where = {"endpoint": endpoint, "page": page}
         while True:
             slot = self._wait_before(t, limiter, hooks, cancel, where)
+            started = time.monotonic()
             try:
                 response, payload = self._attempt(t, params, json_body, form, check, authenticate)
             except BaseException as exc:
@@ -281,6 +299,8 @@ class Transport:
                     raise
                 self._after_failure(t, failure, exc)
                 continue
+            if product is not None:
+                self._measured(time.monotonic() - started)
             if limiter is not None and slot is not None:
                 # The server counts what it handled (by now), and nothing it throttled.
                 limiter.release(slot) if response.status_code == 429 else limiter.settle(slot)
@@ -385,6 +405,10 @@ class Transport:
                     request_id,
                     extra={"event": "request_id", "status": status, "request_id": request_id},
                 )
+            if t.method != "GET":  # a GET body is a resource, where a field called "status" is data
+                failed = unsuccessful_reply(status, payload, t.method, t.url, t.history)
+                if failed is not None:
+                    raise failed
             return Reply(status, payload, response.headers, request_id, tuple(t.history), response.content)
         self._retry_status(t, response, limiter)
         return None

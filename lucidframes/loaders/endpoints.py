@@ -1,7 +1,9 @@
-"""The registry of named endpoints: product, method, paths, pagination, key column, columns and their types.
+"""The registry of named endpoints: product, rate-limit bucket, methods, paths, pagination, key, columns and types.
 
 Names are what analysts type (``client.load("products")``, ``client.lookup("items", ids)``). A name may have a
-list path (for ``load``), a detail path (for ``lookup``), or a submission (for ``submit``). Column kinds drive
+list path (for ``load``), a detail path (for ``lookup``), a submission (for ``submit``) or a deletion (for
+``delete``). Each endpoint draws from one rate-limit bucket (``bucket``): its product's by default ("source",
+"retail"), "retail_public" for the public LucidID look-up, which the API limits per caller IP. Column kinds drive
 ``frames.py``: ``string`` (ids and text), ``bool``, ``int`` (nullable), ``datetime`` (tz-aware, UTC),
 ``decimal`` (kept as the API's exact decimal strings), ``object`` (lists stay lists).
 """
@@ -13,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from lucidframes.config import BUCKETS
 from lucidframes.errors import ConfigError, UnknownEndpointError
 
 __all__ = ["ASSET_TYPES", "ENDPOINTS", "Endpoint", "get_endpoint"]
@@ -30,6 +33,7 @@ class Endpoint:
     list_path: str | None = None  # GET, for load(); may hold {params}
     detail_path: str | None = None  # GET with {id}, for lookup()
     submit_path: str | None = None  # POST, for submit()
+    delete_path: str | None = None  # DELETE with {id}, for delete(); answers 204
     paginated: bool = False  # list answers {count, next, previous, results}
     list_shape: str = "paginated"  # "paginated", "array" (bare JSON list) or "object" (one JSON object)
     key: str | None = "uuid"  # the column that identifies a row (duplicates are dropped by it)
@@ -39,6 +43,13 @@ class Endpoint:
     detail_columns: Mapping[str, str] = field(default_factory=dict)  # what a detail (lookup) adds to a list row
     lucid_id_fields: tuple[str, ...] = ()  # fields of a submission that hold LucidIDs (checked before sending)
     query: tuple[str, ...] = ()  # parameters sent in the query string (required), not the path
+    bucket: str = ""  # the rate-limit bucket it draws from ("" means its product's)
+
+    def __post_init__(self) -> None:
+        if not self.bucket:
+            object.__setattr__(self, "bucket", self.product)
+        if self.bucket not in BUCKETS:
+            raise ValueError(f"endpoint {self.name!r}: bucket {self.bucket!r} is not one of {', '.join(BUCKETS)}")
 
     @property
     def lookup_columns(self) -> dict[str, str]:
@@ -54,7 +65,7 @@ class Endpoint:
     def methods(self) -> tuple[str, ...]:
         """The HTTP methods this name uses."""
         gets = ("GET",) if self.list_path or self.detail_path else ()
-        return gets + (("POST",) if self.submit_path else ())
+        return gets + (("POST",) if self.submit_path else ()) + (("DELETE",) if self.delete_path else ())
 
     def format_path(self, template: str, params: Mapping[str, object], id_: str | None = None) -> str:
         """Fill a path template with checked path parameters (and an url-encoded id).
@@ -151,6 +162,13 @@ _REGISTRY: tuple[Endpoint, ...] = (
         columns=_ASSET_COLUMNS,
     ),
     Endpoint(
+        "text_asset_delete",
+        "source",
+        "LucidSource: delete a text asset, by uuid (answers 204)",
+        delete_path="assets/text/{id}/delete/",
+        key=None,
+    ),
+    Endpoint(
         "brands",
         "source",
         "LucidSource brands (the list is a bare JSON array)",
@@ -217,6 +235,7 @@ _REGISTRY: tuple[Endpoint, ...] = (
         detail_path="collections/inventory-pos/lucid-id/{id}/",
         id_kind="lucid_id",
         key=None,
+        bucket="retail_public",
     ),
     Endpoint(
         "add_items",

@@ -148,6 +148,7 @@ class PageFetcher:
             "GET",
             self.path,
             product=self.ep.product,
+            bucket=self.ep.bucket,
             params=params,
             check=check_page,
             hooks=self.hooks,

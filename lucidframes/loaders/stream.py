@@ -133,6 +133,7 @@ class PageStream:
             "GET",
             self.path,
             product=self.ep.product,
+            bucket=self.ep.bucket,
             params=self.query,
             check=check,
             hooks=fetcher.hooks,

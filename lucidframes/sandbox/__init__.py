@@ -5,6 +5,7 @@
     from lucidframes.sandbox import serve
 
     with serve(seed=0, rate_limits=None) as sb:    # a real HTTP server on 127.0.0.1 and a free port
+    # (or serve(SandboxOptions(...)): the one options type of serve(), Sandbox() and `lucidframes sandbox`)
         sb.url, sb.client_id, sb.client_secret     # for lucidframes.Client(...) or LUCID_* variables
         sb.fault("/api/v1.5/products/?page=3", status=503, times=2, retry_after=1)
         sb.mutate("products", insert=5)            # count changes now (mutate_after: mid-drain)
@@ -31,10 +32,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lucidframes.sandbox.faults import Fault
+    from lucidframes.sandbox.options import SandboxOptions
     from lucidframes.sandbox.server import LogEntry, Sandbox, serve
 
-__all__ = ["Fault", "LogEntry", "Sandbox", "serve"]
-_HOMES = {"Fault": "faults", "LogEntry": "server", "Sandbox": "server", "serve": "server"}
+__all__ = ["Fault", "LogEntry", "Sandbox", "SandboxOptions", "serve"]
+_HOMES = {
+    "Fault": "faults",
+    "LogEntry": "server",
+    "Sandbox": "server",
+    "SandboxOptions": "options",
+    "serve": "server",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import shlex
 import sys
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lucidframes.sandbox.data import DEFAULT_SIZES
+from lucidframes.sandbox.options import SandboxOptions
 from lucidframes.sandbox.server import Sandbox
 from lucidframes.sandbox.throttle import parse_limits
 
@@ -49,19 +51,8 @@ def build(args: argparse.Namespace) -> Sandbox:
     """A Sandbox (not started) configured from parsed options; ValueError for bad values."""
     sizes = {name: getattr(args, name) for name in DEFAULT_SIZES if getattr(args, name) is not None}
     limits: Any = None if args.no_rate_limit else (parse_limits(args.rate_limit) if args.rate_limit else "default")
-    sandbox = Sandbox(
-        seed=args.seed,
-        page_size=args.page_size,
-        sizes=sizes,
-        token_lifetime=args.token_lifetime,
-        rate_limits=limits,
-        latency=args.latency,
-        error_rate=args.error_rate,
-        host=args.host,
-        port=args.port,
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-    )
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(SandboxOptions) if hasattr(args, f.name)}
+    sandbox = Sandbox(SandboxOptions(**{**given, "sizes": sizes, "rate_limits": limits}))
     for spec in args.fault:
         match = FAULT_RE.fullmatch(spec)
         if not match:

@@ -60,3 +60,16 @@ def detail(status: int, message: str, headers: list[tuple[str, str]] | None = No
 def empty(status: int, headers: list[tuple[str, str]] | None = None) -> Response:
     """A response without a body (401 and 5xx in the real stack, 204)."""
     return Response(status, b"", list(headers or []))
+
+
+class Reply(Exception):
+    """Raised by a view (or the state it reads) to answer at once: a validation error, a missing object."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def not_found(model: str) -> Reply:
+    """DRF's 404 for a lookup that found nothing (Http404 from get_object_or_404, as DRF >= 3.15 reports it)."""
+    return Reply(detail(404, f"No {model} matches the given query."))

@@ -6,15 +6,13 @@ import csv
 import io
 import re
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from lucidframes.sandbox.app import Reply, not_found, payload, require, string_list
 from lucidframes.sandbox.ids import is_lucid_id
-from lucidframes.sandbox.messages import Request, Response, detail, json_response
+from lucidframes.sandbox.messages import Reply, Request, Response, detail, json_response, not_found
 from lucidframes.sandbox.records import EPOCH, LATER, Record
-
-if TYPE_CHECKING:
-    from lucidframes.sandbox.app import App
+from lucidframes.sandbox.state import State
+from lucidframes.sandbox.views import payload, require, string_list
 
 Params = dict[str, str]
 UNKNOWN = {"status": "invalid payload", "reason": {"items": ["Unknown LucidID(s)."]}}
@@ -23,7 +21,7 @@ DATETIME_FORMAT_ERROR = (
 )
 
 
-def batch(app: App, request: Request, params: Params) -> Response:
+def batch(app: State, request: Request, params: Params) -> Response:
     """``GET batches/<uuid>/``: the Source batch plus the laboratories that tested it."""
     found = app.lookup("batches", params["uuid"], "Batch")
     labs: list[Record] = []
@@ -34,7 +32,7 @@ def batch(app: App, request: Request, params: Params) -> Response:
     return json_response(200, {**found, "testing_laboratories": labs})
 
 
-def _case_items(app: App, data: dict[str, Any]) -> tuple[Record | None, list[Any]]:
+def _case_items(app: State, data: dict[str, Any]) -> tuple[Record | None, list[Any]]:
     """Validate {case_uuid, lucid_ids}: field errors (400); returns (the case or None if unknown, LucidIDs)."""
     require(data, "case_uuid", "lucid_ids")
     lucid_ids = string_list(data, "lucid_ids")
@@ -48,7 +46,7 @@ def _outside(case: Record | None, lucid_ids: list[Any]) -> bool:
     return any(not isinstance(v, str) or v not in members for v in lucid_ids)
 
 
-def add_items(app: App, request: Request, params: Params) -> Response:
+def add_items(app: State, request: Request, params: Params) -> Response:
     """``POST collections/inventory-pos/<dispensary_uuid>/add-items/`` {case_uuid, lucid_ids[]}."""
     data = payload(request)
     case, lucid_ids = _case_items(app, data)
@@ -67,7 +65,7 @@ def add_items(app: App, request: Request, params: Params) -> Response:
     return json_response(200, {"inventory_collection_identifier": identifier})
 
 
-def inventory_of(app: App, request: Request, params: Params) -> Response:
+def inventory_of(app: State, request: Request, params: Params) -> Response:
     """``GET collections/inventory-pos/lucid-id/<lucid_id>/``: the inventory collection holding a LucidID."""
     with app.lock:
         identifier = app.inventory_of.get(params["lucid_id"])
@@ -82,7 +80,7 @@ def inventory_of(app: App, request: Request, params: Params) -> Response:
         })  # fmt: skip
 
 
-def caseids_import(app: App, request: Request, params: Params) -> Response:
+def caseids_import(app: State, request: Request, params: Params) -> Response:
     """``POST caseids/import/`` {case_uuid, lucid_ids[]}: a legacy endpoint, so its validation error is a 403."""
     case, lucid_ids = _case_items(app, payload(request))
     if _outside(case, lucid_ids):
@@ -90,7 +88,7 @@ def caseids_import(app: App, request: Request, params: Params) -> Response:
     return json_response(200, {"status": "success", "request_id": app.request_id()})
 
 
-def caseids_remove(app: App, request: Request, params: Params) -> Response:
+def caseids_remove(app: State, request: Request, params: Params) -> Response:
     """``POST caseids/import/remove/``: as import, legacy too."""
     return caseids_import(app, request, params)
 
@@ -103,7 +101,7 @@ def _performed_at(value: Any) -> None:
         raise Reply(json_response(400, {"performed_at": [DATETIME_FORMAT_ERROR]})) from None
 
 
-def complete(app: App, request: Request, params: Params) -> Response:
+def complete(app: State, request: Request, params: Params) -> Response:
     """``POST transactions/complete/`` {performed_at, items[LucidIDs], order_id}."""
     data = payload(request)
     require(data, "performed_at", "items", "order_id")
@@ -125,7 +123,7 @@ def complete(app: App, request: Request, params: Params) -> Response:
     return json_response(200, {"status": "success", "request_id": request_id})
 
 
-def void(app: App, request: Request, params: Params) -> Response:
+def void(app: State, request: Request, params: Params) -> Response:
     """``POST transactions/void/`` {order_id}."""
     data = payload(request)
     require(data, "order_id")
@@ -136,7 +134,7 @@ def void(app: App, request: Request, params: Params) -> Response:
     return json_response(200, {"status": "success", "request_id": app.request_id()})
 
 
-def package_export(app: App, request: Request, params: Params) -> Response:
+def package_export(app: State, request: Request, params: Params) -> Response:
     """``GET package-uids-export/?export_date=YYYY-MM-DD``: 202 while "processing" (the first ask), then 200."""
     match = re.search(r"(?:^|&)export_date=([^&]*)", request.query)
     if not match or not match.group(1):
@@ -161,7 +159,7 @@ EXPORT_COLUMNS = ("package_uid", "lucid_id", "product_uuid", "batch_uuid", "adde
 _EXPORT_NAME = re.compile(r"package-uids-(\d{4}-\d{2}-\d{2})\.csv")
 
 
-def export_file(app: App, request: Request) -> Response:
+def export_file(app: State, request: Request) -> Response:
     """``GET /media/exports/package-uids-YYYY-MM-DD.csv``: the packages (Metrc tags) and their LucidIDs that day.
 
     Only a date whose export was prepared (asked for until it answered 200) exists, as a link the API handed out.

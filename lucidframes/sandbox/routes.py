@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lucidframes.sandbox import retail, source
-from lucidframes.sandbox.app import RETAIL, SOURCE, App, Route, route
 from lucidframes.sandbox.messages import Request, Response
+from lucidframes.sandbox.state import State
+from lucidframes.sandbox.views import RETAIL, SOURCE, Route, route
 
 TYPE = "(?P<type>texts|images|videos|files)"  # an asset type outside these is an unknown path (404)
 
@@ -43,5 +44,5 @@ ROUTES: tuple[Route, ...] = (
     route(RETAIL, "package-uids-export/", "retail", "Package UIDs Export", get=retail.package_export),
 )
 
-# Files served outside the API (what an answer links to): path prefix -> view(app, request).
-FILES: tuple[tuple[str, Callable[[App, Request], Response]], ...] = ((retail.EXPORT_FILES, retail.export_file),)
+# Files served outside the API (what an answer links to): path prefix -> view(state, request).
+FILES: tuple[tuple[str, Callable[[State, Request], Response]], ...] = ((retail.EXPORT_FILES, retail.export_file),)

@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +27,7 @@ from lucidframes.sandbox.app import App
 from lucidframes.sandbox.faults import Fault, FaultBook, FaultKind, RandomErrors, RetryAfter
 from lucidframes.sandbox.ids import ALPHABET
 from lucidframes.sandbox.messages import JSON_TYPE, Request, Response, detail, empty, encode
+from lucidframes.sandbox.options import SandboxOptions, options_from
 from lucidframes.sandbox.records import Record
 from lucidframes.sandbox.throttle import LimitsSpec, parse_limits
 
@@ -231,45 +231,35 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class Sandbox:
-    """A running imitation of the Lucid Green API; see ``lucidframes.sandbox`` for the controls."""
+    """A running imitation of the Lucid Green API; see ``lucidframes.sandbox`` for the controls.
 
-    def __init__(
-        self,
-        seed: int = 0,
-        page_size: int = 100,
-        sizes: Mapping[str, int] | None = None,
-        token_lifetime: float = 36000,
-        rate_limits: LimitsSpec = "default",
-        latency: float = 0.0,
-        error_rate: float = 0.0,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-    ) -> None:
-        if page_size < 1:
-            raise ValueError("page_size must be at least 1")
-        if token_lifetime <= 0:
-            raise ValueError("token_lifetime must be positive")
-        self.seed = seed
-        self.page_size = page_size
-        self.host = host
-        self.port = port
-        self.client_id = client_id or "sandbox-client"
-        self.client_secret = client_secret or _default_secret(seed)
+    Args:
+        options: a SandboxOptions (the defaults when omitted).
+        **changes: options by name (``seed=``, ``page_size=``, ``rate_limits=``, ...; see SandboxOptions).
+    """
+
+    def __init__(self, options: SandboxOptions | None = None, /, **changes: Any) -> None:
+        opts = options_from(options, changes)
+        self.options = opts
+        self.seed = opts.seed
+        self.page_size = opts.page_size
+        self.host = opts.host
+        self.port = opts.port
+        self.client_id = opts.client_id or "sandbox-client"
+        self.client_secret = opts.client_secret or _default_secret(opts.seed)
         self.app = App(
-            datasets.cached(seed, sizes),
-            seed=seed,
-            page_size=page_size,
-            token_lifetime=token_lifetime,
-            limits=parse_limits(rate_limits),
+            datasets.cached(opts.seed, opts.sizes),
+            seed=opts.seed,
+            page_size=opts.page_size,
+            token_lifetime=opts.token_lifetime,
+            limits=opts.limits(),
             client_id=self.client_id,
             client_secret=self.client_secret,
         )
         self._faults = FaultBook()
-        self._random_errors = RandomErrors(error_rate, seed)
+        self._random_errors = RandomErrors(opts.error_rate, opts.seed)
         self._latency = 0.0
-        self.set_latency(latency)
+        self.set_latency(opts.latency)
         self._log: list[LogEntry] = []
         self._log_lock = threading.Lock()
         self._after: list[tuple[list[int], dict[str, Any]]] = []  # [requests left], mutate() arguments
@@ -485,31 +475,14 @@ def _default_secret(seed: int) -> str:
     return "sandbox-secret-" + "".join(random.Random(f"secret:{seed}").choices(ALPHABET, k=24))
 
 
-def serve(
-    seed: int = 0,
-    page_size: int = 100,
-    sizes: Mapping[str, int] | None = None,
-    token_lifetime: float = 36000,
-    rate_limits: LimitsSpec = "default",
-    latency: float = 0.0,
-    error_rate: float = 0.0,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    client_id: str | None = None,
-    client_secret: str | None = None,
-) -> Sandbox:
-    """Start a sandbox in the background and return it; use it as a context manager to stop it."""
-    sandbox = Sandbox(
-        seed=seed,
-        page_size=page_size,
-        sizes=sizes,
-        token_lifetime=token_lifetime,
-        rate_limits=rate_limits,
-        latency=latency,
-        error_rate=error_rate,
-        host=host,
-        port=port,
-        client_id=client_id,
-        client_secret=client_secret,
-    )
-    return sandbox.start()
+def serve(options: SandboxOptions | None = None, /, **changes: Any) -> Sandbox:
+    """Start a sandbox in the background and return it; use it as a context manager to stop it.
+
+    Args:
+        options: a SandboxOptions (the defaults when omitted).
+        **changes: options by name, replacing those of ``options`` (``serve(seed=1, rate_limits=None)``).
+
+    Returns:
+        The started Sandbox.
+    """
+    return Sandbox(options, **changes).start()

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import TYPE_CHECKING
 
-from lucidframes.sandbox.app import Reply, not_found, payload, require
 from lucidframes.sandbox.data import row
-from lucidframes.sandbox.messages import Request, Response, detail, empty, json_response
-from lucidframes.sandbox.pagination import InvalidPage, envelope
+from lucidframes.sandbox.messages import Reply, Request, Response, detail, empty, json_response, not_found
+from lucidframes.sandbox.page_numbers import InvalidPage, envelope
 from lucidframes.sandbox.records import ASSET_USAGES, MEDIA, Record
-
-if TYPE_CHECKING:
-    from lucidframes.sandbox.app import App
+from lucidframes.sandbox.state import State
+from lucidframes.sandbox.views import payload, require
 
 Params = dict[str, str]
 
 
-def page(app: App, request: Request, rows: list[Record], resource: str) -> Response:
+def page(app: State, request: Request, rows: list[Record], resource: str) -> Response:
     """One page of a list, in DRF's envelope; slicing under the lock keeps count and results consistent."""
     url = request.origin + request.path + (f"?{request.query}" if request.query else "")
     with app.lock:
@@ -31,37 +28,37 @@ def page(app: App, request: Request, rows: list[Record], resource: str) -> Respo
     return json_response(200, {"count": count, "next": following, "previous": previous, "results": results})
 
 
-def products(app: App, request: Request, params: Params) -> Response:
+def products(app: State, request: Request, params: Params) -> Response:
     """``GET products/``."""
     return page(app, request, app.data["products"], "products")
 
 
-def product(app: App, request: Request, params: Params) -> Response:
+def product(app: State, request: Request, params: Params) -> Response:
     """``GET products/<uuid>/``."""
     return json_response(200, app.lookup("products", params["uuid"], "Product"))
 
 
-def batches(app: App, request: Request, params: Params) -> Response:
+def batches(app: State, request: Request, params: Params) -> Response:
     """``GET batches/``."""
     return page(app, request, app.data["batches"], "batches")
 
 
-def batch(app: App, request: Request, params: Params) -> Response:
+def batch(app: State, request: Request, params: Params) -> Response:
     """``GET batches/<uuid>/``."""
     return json_response(200, app.lookup("batches", params["uuid"], "Batch"))
 
 
-def assets(app: App, request: Request, params: Params) -> Response:
+def assets(app: State, request: Request, params: Params) -> Response:
     """``GET assets/<type>/``."""
     return page(app, request, app.data["assets"][params["type"]], "assets")
 
 
-def asset(app: App, request: Request, params: Params) -> Response:
+def asset(app: State, request: Request, params: Params) -> Response:
     """``GET assets/<type>/<uuid>/``."""
     return json_response(200, app.lookup(f"assets:{params['type']}", params["uuid"], "Asset"))
 
 
-def asset_create(app: App, request: Request, params: Params) -> Response:
+def asset_create(app: State, request: Request, params: Params) -> Response:
     """``POST assets/<type>/create/`` {name, content, description, usage}: 201 with the new asset."""
     kind = params["type"]
     data = payload(request)
@@ -90,7 +87,7 @@ def asset_create(app: App, request: Request, params: Params) -> Response:
     return json_response(201, record)
 
 
-def text_delete(app: App, request: Request, params: Params) -> Response:
+def text_delete(app: State, request: Request, params: Params) -> Response:
     """``DELETE assets/text/<uuid>/delete/``: 204."""
     with app.lock:
         found = app.index["assets:texts"].pop(params["uuid"], None)
@@ -101,29 +98,29 @@ def text_delete(app: App, request: Request, params: Params) -> Response:
     return empty(204)
 
 
-def brands(app: App, request: Request, params: Params) -> Response:
+def brands(app: State, request: Request, params: Params) -> Response:
     """``GET brands/``: a bare JSON array, not paginated."""
     with app.lock:
         rows = [row("brands", r) for r in app.data["brands"]]
     return json_response(200, rows)
 
 
-def brand(app: App, request: Request, params: Params) -> Response:
+def brand(app: State, request: Request, params: Params) -> Response:
     """``GET brands/<uuid>/``."""
     return json_response(200, app.lookup("brands", params["uuid"], "Brand"))
 
 
-def digital_coa(app: App, request: Request, params: Params) -> Response:
+def digital_coa(app: State, request: Request, params: Params) -> Response:
     """``GET digital_coas/<uuid>/``."""
     return json_response(200, app.lookup("digital_coas", params["uuid"], "DigitalCOA"))
 
 
-def item(app: App, request: Request, params: Params) -> Response:
+def item(app: State, request: Request, params: Params) -> Response:
     """``GET items/<lucid_id>/``."""
     return json_response(200, app.lookup("items", params["lucid_id"], "Item"))
 
 
-def collection(app: App, request: Request, params: Params) -> Response:
+def collection(app: State, request: Request, params: Params) -> Response:
     """``GET collections/<uuid or url-encoded identifier>/``."""
     key = params["key"]
     found = app.index["collections"].get(key) or app.index["collections:identifier"].get(key)
@@ -132,7 +129,7 @@ def collection(app: App, request: Request, params: Params) -> Response:
     return json_response(200, found)
 
 
-def case(app: App, request: Request, params: Params) -> Response:
+def case(app: State, request: Request, params: Params) -> Response:
     """``GET collections/case/<uuid or identifier>/``: a collection of type case."""
     key = params["key"]
     found = app.index["collections"].get(key) or app.index["collections:identifier"].get(key)

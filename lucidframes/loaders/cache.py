@@ -1,0 +1,295 @@
+"""A local cache of results, so that a re-run notebook cell is answered from disk instead of the rate limit.
+
+What is stored is *results*, not HTTP answers: a look-up per id (the record and its ``_status``), a drain as one
+whole, reconciled result (its records and account). A drain is a snapshot, so its pages are never stored or served
+one by one: pages of different ages would mix two versions of the data.
+
+Storage is one SQLite database (the standard library's ``sqlite3``) in the cache folder. SQLite rather than Parquet
+files: it is always there (Parquet needs pyarrow, an optional extra); a look-up of 5,000 ids is 5,000 small rows,
+each upserted as it arrives, which would be 5,000 files or a rewrite per id in Parquet; and its transactions make
+two processes writing at once safe (write-ahead log, ``BEGIN IMMEDIATE``, a busy timeout) where files would need
+locks of our own. Records are kept as JSON text, exactly as the API sent them, and typed again on the way out.
+
+Every entry is keyed by its *scope* (the base URL, the product's API prefix and the client id: the sandbox,
+production and two brands never mix), the endpoint, its parameters and the id. Credentials are never stored: a
+fixed token is represented by a short SHA-256 digest, which identifies it and cannot be used in its place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lucidframes import config
+from lucidframes.errors import ConfigError
+
+__all__ = ["CacheInfo", "DrainEntry", "ResultCache", "parse_max_age", "scope_key"]
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's transaction before giving up
+_UNITS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+# Look-up answers worth keeping: a row's content, or the server's definite word that there is none.
+CACHED_STATUSES = ("ok", "not_found", "forbidden")
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS entries (scope TEXT NOT NULL, endpoint TEXT NOT NULL, params TEXT NOT NULL, "
+    "kind TEXT NOT NULL, key TEXT NOT NULL, fetched_at REAL NOT NULL, body TEXT NOT NULL, "
+    "PRIMARY KEY (scope, endpoint, params, kind, key))",
+)
+
+
+def parse_max_age(value: object) -> float | None:
+    """Seconds from ``max_age``: a number of seconds, or text such as ``"90s"``, ``"15m"``, ``"1h"``, ``"7d"``.
+
+    Args:
+        value: what the caller gave (None: do not read the cache).
+
+    Returns:
+        The age in seconds, or None.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ConfigError(f"max_age is seconds or text such as '1h' or '7d' (got {value!r}).")
+    if isinstance(value, int | float):
+        if not value >= 0:
+            raise ConfigError(f"max_age must not be negative (got {value!r}).")
+        return float(value)
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)?\s*", value.lower())
+        if match:
+            return float(match[1]) * _UNITS[match[2] or "s"]
+    raise ConfigError(f"max_age is seconds or text such as '90s', '15m', '1h', '7d' (got {value!r}).")
+
+
+def scope_key(base_url: str, prefix: str, identity: str) -> str:
+    """The scope of a client's entries: base URL, API prefix and who asked (never a secret).
+
+    Args:
+        base_url: the configured origin (``https://host[:port]``).
+        prefix: the product's version prefix (``/api/v1.5/``).
+        identity: the client id, or a digest of a fixed token (see ``identity_of``).
+
+    Returns:
+        The scope text.
+    """
+    return f"{base_url.rstrip('/')}{prefix} as {identity}"
+
+
+def identity_of(client_id: str | None, token: str | None) -> str:
+    """Who the entries belong to: the client id, or ``token:`` and 12 hex digits of the token's SHA-256."""
+    if client_id:
+        return f"client:{client_id}"
+    digest = hashlib.sha256((token or "").encode("utf-8")).hexdigest()[:12]
+    return f"token:{digest}"
+
+
+def _params_key(params: Mapping[str, str]) -> str:
+    """The parameters as canonical JSON (sorted keys), so their order never splits an entry."""
+    return json.dumps(dict(params), sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class DrainEntry:
+    """A whole drain from the cache: the records, the drain's account, and when it was fetched (Unix time)."""
+
+    records: list[dict[str, Any]]
+    info: dict[str, Any]
+    fetched_at: float
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    """What a cache holds: its file, its size, and per endpoint the ids and drains of this client's scope."""
+
+    path: Path
+    size_bytes: int
+    endpoints: dict[str, dict[str, int]]  # endpoint -> {"ids": n, "drains": n}
+    oldest: float | None  # Unix times of the oldest and newest entry of this scope
+    newest: float | None
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{name}: {v['ids']} ids, {v['drains']} drains" for name, v in sorted(self.endpoints.items()))
+        return f"CacheInfo({str(self.path)!r}, {self.size_bytes / 2**20:.1f} MiB; {parts or 'empty'})"
+
+
+class ResultCache:
+    """Results of one client, in a SQLite file in ``folder`` shared with other clients and processes.
+
+    Args:
+        folder: the cache folder (created if missing).
+        scopes: the scope per product (see ``scope_key``).
+        clock: Unix time, for ages (a test may move it).
+    """
+
+    def __init__(self, folder: str | Path, scopes: Mapping[str, str], *, clock: Any = time.time) -> None:
+        self.folder = Path(folder).expanduser()
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"The cache folder {self.folder} cannot be created ({exc}).") from None
+        self.path = self.folder / config.DEFAULT_CACHE_FILE
+        self.scopes = dict(scopes)
+        self.clock = clock
+        self._lock = threading.Lock()
+        with self._connect(write=True) as db:
+            for statement in _SCHEMA:
+                db.execute(statement)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+
+    def __repr__(self) -> str:
+        return f"ResultCache({str(self.path)!r})"
+
+    @contextmanager
+    def _connect(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection for one transaction (committed on success), serialised within this process.
+
+        A writer takes the write lock at once (``BEGIN IMMEDIATE``), so two processes never both read, then both
+        try to write and one fails; a reader sees one consistent state (write-ahead log: readers never block).
+        """
+        with self._lock:
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            finally:
+                db.close()
+
+    def _scope(self, product: str) -> str:
+        return self.scopes[product]
+
+    # -- look-ups, per id ---------------------------------------------------------------------------------
+
+    def get_ids(
+        self, product: str, endpoint: str, params: Mapping[str, str], ids: Iterable[str], max_age: float
+    ) -> dict[str, dict[str, Any]]:
+        """The rows cached for ``ids`` no older than ``max_age`` seconds (id -> row with ``_status``).
+
+        Args:
+            product: the endpoint's product (picks the scope).
+            endpoint: the endpoint name.
+            params: its path parameters.
+            ids: the ids wanted.
+            max_age: the oldest acceptable entry, in seconds.
+
+        Returns:
+            The fresh rows found; ids missing or stale are absent.
+        """
+        wanted = list(dict.fromkeys(ids))
+        since = self.clock() - max_age
+        found: dict[str, dict[str, Any]] = {}
+        key = (self._scope(product), endpoint, _params_key(params))
+        with self._connect() as db:
+            for start in range(0, len(wanted), 500):  # SQLite's limit on bound variables
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    f"SELECT key, body FROM entries WHERE scope=? AND endpoint=? AND params=? AND kind='id' "
+                    f"AND fetched_at>=? AND key IN ({marks})",
+                    (*key, since, *chunk),
+                )
+                found.update((k, json.loads(body)) for k, body in rows)
+        return found
+
+    def put_ids(self, product: str, endpoint: str, params: Mapping[str, str], rows: Mapping[str, Any]) -> None:
+        """Store look-up rows (id -> row with ``_status``); rows whose status is not worth keeping are skipped."""
+        now = self.clock()
+        key = (self._scope(product), endpoint, _params_key(params))
+        values = [
+            (*key, "id", id_, now, json.dumps(row, separators=(",", ":")))
+            for id_, row in rows.items()
+            if row.get("_status") in CACHED_STATUSES
+        ]
+        if values:
+            with self._connect(write=True) as db:
+                db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+
+    # -- drains, whole ------------------------------------------------------------------------------------
+
+    def get_drain(self, product: str, endpoint: str, params: Mapping[str, str], max_age: float) -> DrainEntry | None:
+        """The whole drain cached no older than ``max_age`` seconds, or None."""
+        since = self.clock() - max_age
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT fetched_at, body FROM entries WHERE scope=? AND endpoint=? AND params=? AND kind='drain' "
+                "AND key='' AND fetched_at>=?",
+                (self._scope(product), endpoint, _params_key(params), since),
+            ).fetchone()
+        if row is None:
+            return None
+        body = json.loads(row[1])
+        return DrainEntry(body["records"], body["info"], float(row[0]))
+
+    def put_drain(
+        self,
+        product: str,
+        endpoint: str,
+        params: Mapping[str, str],
+        records: list[dict[str, Any]],
+        info: Mapping[str, Any],
+    ) -> None:
+        """Store a complete drain as one entry (replacing the older one in the same transaction)."""
+        body = json.dumps({"records": records, "info": dict(info)}, separators=(",", ":"), default=str)
+        with self._connect(write=True) as db:
+            db.execute(
+                "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, 'drain', '', ?, ?)",
+                (self._scope(product), endpoint, _params_key(params), self.clock(), body),
+            )
+
+    # -- housekeeping -------------------------------------------------------------------------------------
+
+    def clear(self, name: str | None = None) -> int:
+        """Forget this client's entries (of one endpoint, or all of them); other scopes are left alone.
+
+        Args:
+            name: an endpoint name, or None for every endpoint.
+
+        Returns:
+            The number of entries removed.
+        """
+        scopes = sorted(set(self.scopes.values()))
+        marks = ",".join("?" * len(scopes))
+        where = f"scope IN ({marks})" + (" AND endpoint=?" if name is not None else "")
+        args = (*scopes, name) if name is not None else tuple(scopes)
+        with self._connect(write=True) as db:
+            return int(db.execute(f"DELETE FROM entries WHERE {where}", args).rowcount)
+
+    def info(self) -> CacheInfo:
+        """What the cache holds for this client (per endpoint), and the size of the whole file.
+
+        Returns:
+            The CacheInfo.
+        """
+        scopes = sorted(set(self.scopes.values()))
+        marks = ",".join("?" * len(scopes))
+        with self._connect() as db:
+            rows = db.execute(
+                f"SELECT endpoint, kind, COUNT(*), MIN(fetched_at), MAX(fetched_at) FROM entries "
+                f"WHERE scope IN ({marks}) GROUP BY endpoint, kind",
+                scopes,
+            ).fetchall()
+        endpoints: dict[str, dict[str, int]] = {}
+        times: list[float] = []
+        for endpoint, kind, n, oldest, newest in rows:
+            counts = endpoints.setdefault(endpoint, {"ids": 0, "drains": 0})
+            counts["ids" if kind == "id" else "drains"] += int(n)
+            times += [oldest, newest]
+        size = sum(p.stat().st_size for p in self.folder.glob(config.DEFAULT_CACHE_FILE + "*") if p.is_file())
+        return CacheInfo(self.path, size, endpoints, min(times, default=None), max(times, default=None))

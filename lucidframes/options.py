@@ -1,0 +1,126 @@
+"""The checks of a Client's arguments and of each call's options: pure functions, each raising ConfigError with
+what is allowed. The façade calls them once per argument; nothing below it sees an unchecked value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from enum import Enum
+from typing import Any
+
+from lucidframes import config
+from lucidframes.errors import ConfigError
+from lucidframes.loaders.endpoints import Endpoint
+
+__all__ = [
+    "UNSET",
+    "RateLimits",
+    "Unset",
+    "chosen_pages",
+    "endpoint_params",
+    "positive",
+    "prefixes",
+    "rate_limits",
+    "timeout",
+]
+
+RateLimits = Mapping[str, "tuple[int, float] | None"]
+# The issue's spelling of the public look-up bucket, accepted beside the registry's.
+_BUCKET_ALIASES = {"retail-public": "retail_public"}
+
+
+class Unset(Enum):
+    """The "not given" sentinel: ``None``, ``0`` and ``False`` are values a caller may mean."""
+
+    UNSET = "unset"
+
+
+UNSET = Unset.UNSET
+
+
+def endpoint_params(ep: Endpoint, params: Mapping[str, Any]) -> dict[str, str]:
+    """The endpoint's parameters as text, checked against the registry (unknown or missing ones refused)."""
+    checked = {k: str(v) for k, v in params.items()}
+    ep.format_path(ep.list_path or ep.detail_path or ep.submit_path or ep.delete_path or "", checked, id_="x")
+    return checked
+
+
+def chosen_pages(page: int | None, pages: Iterable[int] | str | None) -> tuple[int, ...] | None:
+    """The pages asked for, sorted and unique, or None for a whole drain."""
+    if page is not None and pages is not None:
+        raise ConfigError("Pass page= or pages=, not both.")
+    if page is not None:
+        wanted: list[Any] = [page]
+    elif pages is None:
+        return None
+    elif isinstance(pages, str):
+        wanted = _pages_text(pages)
+    elif isinstance(pages, Iterable):
+        wanted = list(pages)
+    else:
+        raise ConfigError(f"pages= takes a range, a list or text like '2-5' (got {type(pages).__name__}).")
+    if not wanted or any(isinstance(p, bool) or not isinstance(p, int) or p < 1 for p in wanted):
+        raise ConfigError(f"Pages are whole numbers from 1 (got {wanted!r}).")
+    return tuple(sorted(set(wanted)))
+
+
+def _pages_text(text: str) -> list[int]:
+    """``"2-5"``, ``"2,4,6"`` or ``"3"`` (and mixes such as ``"1,3-4"``) as page numbers."""
+    out: list[int] = []
+    for part in text.split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        if match is None or (match[2] is not None and int(match[2]) < int(match[1])):
+            raise ConfigError(f"pages= text looks like '2-5', '2,4,6' or '3' (got {text!r}).")
+        first, last = int(match[1]), int(match[2] or match[1])
+        out.extend(range(first, last + 1))
+    return out
+
+
+def timeout(value: object) -> tuple[float, float]:
+    """(connect, read) from one number or a pair."""
+    pair = (value, value) if isinstance(value, int | float) else value
+    if not isinstance(pair, tuple) or len(pair) != 2:
+        raise ConfigError(f"timeout is seconds or (connect, read) seconds (got {value!r}).")
+    return positive(pair[0], "timeout"), positive(pair[1], "timeout")
+
+
+def positive(value: object, what: str) -> float:
+    """A positive number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+        raise ConfigError(f"{what} must be a positive number of seconds (got {value!r}).")
+    return float(value)
+
+
+def prefixes(value: Mapping[str, str] | None) -> dict[str, str]:
+    """The version prefix per product: the defaults, overridden by what is given."""
+    prefixes = {**config.DEFAULT_API_PREFIXES, **(value or {})}
+    for product, prefix in prefixes.items():
+        if not isinstance(prefix, str) or not re.fullmatch(r"/?[A-Za-z0-9._/-]*", prefix):
+            raise ConfigError(f"api_prefixes[{product!r}] must be a path such as '/api/v1.5/' (got {prefix!r}).")
+    return prefixes
+
+
+def rate_limits(value: RateLimits | bool | None) -> dict[str, tuple[int, float]]:
+    """The client-side limits per bucket: the documented ones (True), none (None or False), or the mapping given.
+
+    A mapping names buckets ("source", "retail", "retail_public"; "retail-public" is accepted too); a bucket it
+    leaves out, or maps to None, is not limited on our side (the server still is).
+    """
+    if value is True:
+        return dict(config.DEFAULT_RATE_LIMITS)
+    if value is None or value is False:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"rate_limits takes {{bucket: (requests, seconds)}}, True or None (got {value!r}).")
+    out: dict[str, tuple[int, float]] = {}
+    for given, limit in value.items():
+        bucket = _BUCKET_ALIASES.get(str(given), str(given))
+        if bucket not in config.BUCKETS:
+            raise ConfigError(f"rate_limits: unknown bucket {given!r}; the buckets are {', '.join(config.BUCKETS)}.")
+        if limit is None:
+            continue
+        if not (isinstance(limit, tuple) and len(limit) == 2 and isinstance(limit[0], int) and limit[0] >= 1):
+            raise ConfigError(f"rate_limits[{given!r}] must be (requests, seconds), got {limit!r}.")
+        out[bucket] = (limit[0], positive(limit[1], f"rate_limits[{given!r}] window"))
+    return out
