@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     rows = [("NAME", "PRODUCT", "METHODS", "PAGINATED", "PATH", "DESCRIPTION")]
     for ep in ENDPOINTS.values():
-        path = ep.list_path or ep.detail_path or ep.submit_path or ""
+        path = ep.list_path or ep.detail_path or ep.submit_path or ep.delete_path or ""
         rows.append((ep.name, ep.product, ",".join(ep.methods), "yes" if ep.paginated else "no", path, ep.description))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for row in rows:

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from lucidframes.cli import common, logs
+from lucidframes.cli.plan import add_plan_flag, print_plan
 from lucidframes.errors import APIError, ConfigError, NotFoundError
 from lucidframes.export import check_writer, export, format_for
 from lucidframes.loaders.endpoints import Endpoint, get_endpoint
@@ -55,6 +56,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    help="keep fetched pages in FILE, so that a re-run after a failure or Ctrl-C continues")  # fmt: skip
     common.add_client_options(p)
     common.add_log_options(p)
+    add_plan_flag(p)
     p.set_defaults(run=run)
     return p
 
@@ -100,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
     if args.checkpoint is not None:
         kwargs["checkpoint"] = args.checkpoint
     with common.make_client(args) as client:
+        if args.plan:
+            return print_plan(client, args.endpoint, params=dict(args.param), log_format=args.log_format)
         try:
             df = client.load(args.endpoint, page=args.page, pages=args.pages, **kwargs)
         except NotFoundError as exc:

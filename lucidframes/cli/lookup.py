@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from lucidframes.cli import common, logs
+from lucidframes.cli.plan import add_plan_flag, print_plan
 from lucidframes.errors import ConfigError
 from lucidframes.export import check_writer, export, format_for
 from lucidframes.loaders.endpoints import get_endpoint
@@ -48,6 +49,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    help="send the ids without checking the LucidID format first (not recommended)")  # fmt: skip
     common.add_client_options(p)
     common.add_log_options(p)
+    add_plan_flag(p)
     p.set_defaults(run=run)
     return p
 
@@ -77,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
     if not ids:
         raise ConfigError(f"The column {args.column!r} of {args.file} holds no ids.")
     with common.make_client(args) as client:
+        if args.plan:
+            return print_plan(client, args.endpoint, ids=ids, log_format=args.log_format)
         df = client.lookup(args.endpoint, ids, validate=not args.no_validate)
     export(df, args.output, fmt, table=(args.table or args.endpoint) if fmt == "duckdb" else None)
     statuses = df.attrs.get("lucidframes", {}).get("statuses", {})
