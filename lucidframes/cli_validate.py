@@ -13,7 +13,7 @@ from typing import TextIO
 
 from lucidframes.errors import LucidError
 from lucidframes.lucidid import KINDS, ValidationReport, validate_lucid_ids
-from lucidframes.lucidid_cells import is_missing, visible
+from lucidframes.lucidid.cells import is_missing, visible
 from lucidframes.readers import ReadError, read_table
 
 __all__ = ["add_validate_arguments", "run_validate"]

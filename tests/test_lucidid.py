@@ -25,7 +25,7 @@ from lucidframes.lucidid import (
     normalize_lucid_ids,
     validate_lucid_ids,
 )
-from lucidframes.lucidid_cells import normalize_value
+from lucidframes.lucidid.cells import normalize_value
 from lucidframes.readers import read_table
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -515,7 +515,7 @@ def test_property_duplicates_match_pandas(cells: list[object], dtype: object) ->
 
 
 def test_hash_collisions_among_candidates_are_harmless(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lucidframes import lucidid_columns
+    from lucidframes.lucidid import columns as lucidid_columns
 
     cells = pd.Series([GOOD, GOOD2, GOOD, GOOD3, GOOD2], dtype="str")
     expected = validate_lucid_ids(cells).failures

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lucidframes.lucidid_cells import (
+from lucidframes.lucidid.cells import (
     ALPHABET,
     UUID_LENGTH,
     Diagnosis,
@@ -26,7 +26,7 @@ from lucidframes.lucidid_cells import (
     normalize_value,
     quote,
 )
-from lucidframes.lucidid_report import CHANGE_COLUMNS, FAILURE_COLUMNS, ValidationReport
+from lucidframes.lucidid.report import CHANGE_COLUMNS, FAILURE_COLUMNS, ValidationReport
 
 ALPHABET_ONLY = f"[{ALPHABET}]*"
 

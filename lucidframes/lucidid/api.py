@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from lucidframes.errors import ConfigError, LucidIDValidationError
-from lucidframes.lucidid_cells import (
+from lucidframes.lucidid.cells import (
     ALPHABET,
     LUCID_ID_LENGTH,
     REASONS,
@@ -30,7 +30,7 @@ from lucidframes.lucidid_cells import (
     IdFormat,
     KnownIds,
 )
-from lucidframes.lucidid_columns import (
+from lucidframes.lucidid.columns import (
     as_series,
     build_report,
     changes_frame,
@@ -42,7 +42,7 @@ from lucidframes.lucidid_columns import (
     split_input,
     well_formed,
 )
-from lucidframes.lucidid_report import ValidationReport
+from lucidframes.lucidid.report import ValidationReport
 
 __all__ = [
     "ALPHABET",

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from lucidframes.errors import LucidIDValidationError
-from lucidframes.lucidid_cells import REASONS, IdFormat, visible
+from lucidframes.lucidid.cells import REASONS, IdFormat, visible
 
 __all__ = ["FAILURE_COLUMNS", "ValidationReport"]
 
