@@ -17,9 +17,12 @@ from lucidframes.errors import __all__ as _error_names
 from lucidframes.export import export
 from lucidframes.lucidid import (  # importing it registers the df.lucid / series.lucid accessor
     Normalized,
+    Reason,
     ValidationReport,
     check_ids_before_send,
     normalize_lucid_ids,
+    suggest_fixes,
+    validate_file,
     validate_lucid_ids,
 )
 from lucidframes.pagination import DrainState, DrainStopped, DriftWarning
@@ -38,6 +41,7 @@ __all__ = [
     "EncodingFallbackWarning",
     "Endpoint",
     "Normalized",
+    "Reason",
     "RetryPolicy",
     "ValidationReport",
     "__version__",
@@ -49,6 +53,8 @@ __all__ = [
     "load",
     "normalize_lucid_ids",
     "read_table",
+    "suggest_fixes",
+    "validate_file",
     "validate_lucid_ids",
     *_error_names,
 ]

@@ -13,5 +13,7 @@ from __future__ import annotations
 from lucidframes.lucidid.accessor import LucidFrameAccessor, LucidSeriesAccessor
 from lucidframes.lucidid.api import *  # noqa: F403
 from lucidframes.lucidid.api import __all__ as _api_names
+from lucidframes.lucidid.files import validate_file
+from lucidframes.lucidid.fixes import suggest_fixes
 
-__all__ = ["LucidFrameAccessor", "LucidSeriesAccessor", *_api_names]
+__all__ = ["LucidFrameAccessor", "LucidSeriesAccessor", *_api_names, "suggest_fixes", "validate_file"]

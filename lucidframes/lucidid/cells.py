@@ -42,6 +42,7 @@ __all__ = [
     "diagnose_cell",
     "diagnose_well_formed",
     "is_missing",
+    "lookalikes",
     "normalize_value",
     "quote",
     "visible",
@@ -239,7 +240,7 @@ def _bad_chars_text(core: str) -> tuple[str, str]:
     detail = f"{total} character(s) outside the base57 alphabet: {detail}"
     hints = []
     for ch in dict.fromkeys(ch for _, ch in shown):
-        options = _candidates(ch)
+        options = lookalikes(ch)
         if options:
             hints.append(f"'{visible(ch)}' is probably " + " or ".join(f"'{o}'" for o in options))
         elif ch in _SEPARATORS or ch.isspace():
@@ -249,13 +250,13 @@ def _bad_chars_text(core: str) -> tuple[str, str]:
     return detail, _join(*hints)
 
 
-def _candidates(ch: str) -> list[str]:
+def lookalikes(ch: str) -> list[str]:
     """Alphabet characters that ``ch`` is likely a mistyped or lookalike form of."""
     if ch in _LOOKALIKES:
         return [c for c in _LOOKALIKES[ch] if c in _ALPHABET_SET]
     folded = unicodedata.normalize("NFKC", ch)  # full-width and other compatibility forms: 'Ａ' -> 'A'
     if len(folded) == 1 and folded != ch:
-        return [folded] if folded in _ALPHABET_SET else _candidates(folded)
+        return [folded] if folded in _ALPHABET_SET else lookalikes(folded)
     return []
 
 

@@ -218,7 +218,8 @@ def _from_engine(native: Any, columns: Any, keep: Any) -> Prepared:
     engine = _engine_of(native)
     if engine == "dask":
         return _from_dask(native, columns, keep)
-    available = list(native.columns) if engine != "polars-lazy" else list(native.collect_schema().names())
+    wrapped = nw.from_native(native)
+    available = list(wrapped.collect_schema().names()) if isinstance(wrapped, nw.LazyFrame) else list(wrapped.columns)
     names, kept = resolve_columns(available, columns, keep)
     frame, ordered = with_row(native, engine, names, [str(k) for k in kept])
     typed, flags, originals = _typed_columns(frame, names, [ROW, *map(str, kept)])

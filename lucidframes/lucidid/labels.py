@@ -14,8 +14,8 @@ __all__ = ["as_labels", "resolve_columns"]
 
 
 def as_labels(columns: Any) -> list[Any] | None:
-    """``columns=`` as a list of labels: one label (str, number, tuple) or any iterable of labels; None if neither."""
-    if isinstance(columns, str | bytes | int | float | tuple) or np.isscalar(columns):
+    """``columns=`` as a list of labels: one label (str, number) or any iterable of labels; None if neither."""
+    if isinstance(columns, str | bytes | int | float) or np.isscalar(columns):
         return [columns]
     if isinstance(columns, pd.Index | pd.Series | np.ndarray):
         return list(columns.tolist())
@@ -43,6 +43,8 @@ def resolve_columns(available: list[Any], columns: Any, keep: Any = None) -> tup
             names = [available[0]]
         else:
             raise ConfigError(f"say which columns hold ids: columns=[...] (the frame has {have})")
+    elif isinstance(columns, tuple) and _has(available, columns):
+        names = [columns]  # a MultiIndex label is a tuple
     else:
         labels = as_labels(columns)
         if labels is None:
@@ -51,19 +53,24 @@ def resolve_columns(available: list[Any], columns: Any, keep: Any = None) -> tup
             )
         if not labels:
             raise ConfigError(f"columns= is empty: name at least one column (the frame has {have})")
-        names = list(dict.fromkeys(labels))
+        names = labels
     kept = [] if keep is None else as_labels(keep)
     if kept is None:
         raise ConfigError(f"keep= takes a column label or a list of labels, not {type(keep).__name__}")
     for label in [*names, *kept]:
-        try:
-            found = label in available
-        except TypeError:  # an unhashable label inside the iterable
-            found = False
-        if not found:
+        if not _has(available, label):
             raise ConfigError(f"no column {label!r}; the frame has {have}")
+    names, kept = list(dict.fromkeys(names)), list(dict.fromkeys(kept))
     if len(set(map(repr, available))) != len(available):
         repeated = [c for c in names if sum(repr(a) == repr(c) for a in available) > 1]
         if repeated:
             raise ConfigError(f"column name {repeated[0]!r} appears more than once in the frame")
     return names, list(dict.fromkeys(kept))
+
+
+def _has(available: list[Any], label: Any) -> bool:
+    """Whether ``label`` is one of the columns (False for an unhashable or incomparable label)."""
+    try:
+        return any(label is a or bool(label == a) for a in available)
+    except (TypeError, ValueError):
+        return False

@@ -23,7 +23,7 @@ from lucidframes.lucidid.formats import IdFormat, Reason
 __all__ = ["TierResult", "run", "valid_rows"]
 
 _KEY, _ORD, _COL, _N, _FIRST = "__lf_key", "__lf_ord", "__lf_col", "__lf_n", "__lf_first"
-_REASON, _CORE, _RESCUED = "__lf_reason", "__lf_core", "__lf_rescued"
+_REASON, _CORE, _RESCUED, _CELL = "__lf_reason", "__lf_core", "__lf_rescued", "__lf_cell"
 _GROUPS_LIMIT = 1_000_000  # repeated values collected at most; beyond, only the count and the first rows
 
 
@@ -70,6 +70,8 @@ def _bad(prep: Prepared, base: Any, j: int, fmt: IdFormat, normalize: bool) -> A
     columns = [nw.col(ROW), s]
     if prep.has_original[j]:
         columns.append(nw.col(original(j)))
+    if prep.has_not_text[j]:
+        columns.append(nw.col(not_text(j)))
     columns += [nw.col(k) for k in prep.keep]
     if normalize:
         checked = rules.core(s, fmt, normalize=True)
@@ -84,13 +86,14 @@ def _valid_values(prep: Prepared, base: Any, bad: list[Any], normalize: bool) ->
     for j in range(k):
         keep = [nw.col(c) for c in prep.keep]
         order = (nw.col(ROW) * k + j).alias(_ORD)
+        cell = nw.col(string_view(j)).alias(_CELL)
         good = base.filter(nw.col(f"__lf_ok{j}")).select(
-            order, nw.lit(j).alias(_COL), nw.col(string_view(j)).alias(_KEY), *keep
+            order, nw.lit(j).alias(_COL), nw.col(string_view(j)).alias(_KEY), cell, *keep
         )
         parts.append(good)
         if normalize:
             rescued = bad[j].filter(nw.col(_RESCUED))
-            parts.append(rescued.select(order, nw.lit(j).alias(_COL), nw.col(_CORE).alias(_KEY), *keep))
+            parts.append(rescued.select(order, nw.lit(j).alias(_COL), nw.col(_CORE).alias(_KEY), cell, *keep))
     return parts[0] if len(parts) == 1 else nw.concat(parts, how="vertical")
 
 
@@ -268,7 +271,7 @@ def _from_values(rows: pd.DataFrame, k: int, reason: str) -> pd.DataFrame:
     if not len(rows):
         return pd.DataFrame()
     order = rows[_ORD].to_numpy(dtype=np.int64)
-    return rows.assign(**{ROW: order // k, _COL: rows[_COL].astype(int), "value": rows[_KEY],
+    return rows.assign(**{ROW: order // k, _COL: rows[_COL].astype(int), "value": rows[_CELL],
                           _REASON: reason, _CORE: rows[_KEY]})  # fmt: skip
 
 
@@ -324,7 +327,7 @@ def valid_rows(prep: Prepared, fmt: IdFormat, *, normalize: bool, unique: bool, 
         long = long_parts[0] if k == 1 else nw.concat(long_parts, how="vertical")
         firsts = long.group_by(_KEY).agg(nw.col(_ORD).min().alias(_FIRST))
         repeats = long.join(firsts, on=_KEY).filter(nw.col(_ORD) > nw.col(_FIRST)).select((nw.col(_ORD) // k).alias(ROW))
-        good = good.join(repeats.unique(), on=ROW, how="anti")
+        good = good.join(repeats, on=ROW, how="anti")
     rows = good.select(ROW)
     if prep.eager:
         mask = np.zeros(int(_scalar_row(prep.frame.select(nw.len().alias(_N)))[_N]), dtype=bool)
