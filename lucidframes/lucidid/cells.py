@@ -40,6 +40,7 @@ __all__ = [
     "describe_char",
     "diagnose",
     "diagnose_cell",
+    "for_cli",
     "diagnose_well_formed",
     "is_missing",
     "lookalikes",
@@ -413,3 +414,18 @@ def diagnose_cell(
     if checked is not cell and checked != cell:
         found = found._replace(detail=f"normalised to {quote(checked)}: {found.detail}")
     return found
+
+
+_CLI_WORDS = (
+    (re.compile(r"normalize=True \(or lf\.normalize_lucid_ids\)"), "--normalize"),
+    (re.compile(r"\blength=(\d+)"), r"--length \1"),
+    (re.compile(r"\bkind='(\w+)'"), r"--kind \1"),
+    (re.compile(r"\bunique=False"), "--allow-duplicates"),
+)
+
+
+def for_cli(text: str) -> str:
+    """A hint or note worded for the command line: flags (``--normalize``) instead of Python arguments."""
+    for pattern, flag in _CLI_WORDS:
+        text = pattern.sub(flag, text)
+    return text

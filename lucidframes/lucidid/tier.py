@@ -208,7 +208,7 @@ def run(prep: Prepared, check: Check) -> TierResult:
         *(rules.strict_ok(nw.col(string_view(j)), check.fmt).fill_null(False).alias(f"__lf_ok{j}") for j in range(k))
     )
     totals = _scalar_row(
-        base.select(nw.len().alias(_N), *((~nw.col(f"__lf_ok{j}")).sum().alias(f"__lf_bad{j}") for j in range(k)))
+        base.select(nw.len().alias(_N), *((~nw.col(f"__lf_ok{j}")).cast(nw.Int64).sum().alias(f"__lf_bad{j}") for j in range(k)))
     )
     bad = [_bad(prep, base, j, check.fmt, check.normalize) for j in range(k)]
     counts: dict[tuple[int, str], int] = {}
