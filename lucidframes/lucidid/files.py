@@ -133,7 +133,12 @@ def validate_file(
         frame = read_table(file, sep=sep)
         return validate_lucid_ids(frame, columns, **options)
     native, first_line = scan(file, chosen, sep)
-    report = validate_lucid_ids(native, columns, **options)
+    try:
+        report = validate_lucid_ids(native, columns, **options)
+    except Exception as exc:  # a lazy scan only reads the file here: its engine's errors mean an unreadable file
+        if type(exc).__module__.split(".")[0] not in ("polars", "narwhals", "duckdb", "_duckdb"):
+            raise
+        raise ReadError(f"{file}: {chosen} cannot read it ({type(exc).__name__}: {exc})") from exc
     report.source = str(file)
     if first_line is not None and "line" not in report.failures:
         report.failures.insert(1, "line", report.failures["row"].astype("int64") + first_line)
