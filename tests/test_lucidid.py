@@ -312,7 +312,10 @@ def test_report_api() -> None:
     assert "<script>" not in page and '&lt;</mark>script<mark title="GREATER-THAN SIGN">&gt;</mark>' in page
     assert "4 failing cell(s)" in repr(report)
     assert validate_lucid_ids([GOOD]).ok
-    assert "PASS" in validate_lucid_ids([GOOD])._repr_html_() and "all 1 rows pass" in validate_lucid_ids([GOOD])._repr_html_()
+    assert (
+        "PASS" in validate_lucid_ids([GOOD])._repr_html_()
+        and "all 1 rows pass" in validate_lucid_ids([GOOD])._repr_html_()
+    )
 
 
 def test_raise_for_errors() -> None:

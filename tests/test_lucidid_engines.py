@@ -32,13 +32,28 @@ CASES: dict[str, tuple[dict[str, list[Any]], dict[str, Any]]] = {
     "every_reason": (
         {
             "id": [
-                G1, None, "", "   ", "\u200b", f" {G2}", f"{G3}\u00a0", f"https://qr.lcdg.io/{G2}",
-                f"https://qr.lcdg.io/case/{UUID}", G1[:-1], G1 + "a", G1[:7] + "0" + G1[8:], "С" + G2[1:],
-                f"https://example.com/{G1}", G1, G1, G3, "23456789ABCDEFGHJKL\n",
+                G1,
+                None,
+                "",
+                "   ",
+                "\u200b",
+                f" {G2}",
+                f"{G3}\u00a0",
+                f"https://qr.lcdg.io/{G2}",
+                f"https://qr.lcdg.io/case/{UUID}",
+                G1[:-1],
+                G1 + "a",
+                G1[:7] + "0" + G1[8:],
+                "С" + G2[1:],
+                f"https://example.com/{G1}",
+                G1,
+                G1,
+                G3,
+                "23456789ABCDEFGHJKL\n",
             ]
         },
         {},
-    ),  # fmt: skip
+    ),
     "normalize": (
         {"id": [f" {G1}", f"https://qr.lcdg.io/{G2}", f"https://qr.lcdg.io/case/{UUID}", f" {G1[:-1]}", G1, "x", None]},
         {"normalize": True},
@@ -280,7 +295,9 @@ _cells = st.one_of(
     st.none(),
     st.text(max_size=30),
     st.text(alphabet=G1 + G2 + " \u200b/:.", min_size=18, max_size=24),
-    st.sampled_from([G1, G2, f" {G1}", f"https://qr.lcdg.io/{G2}", f"qr.lcdg.io/case/{UUID}", UUID, "oZEq7ovRbLq6UnGMPwc8B6"]),
+    st.sampled_from(
+        [G1, G2, f" {G1}", f"https://qr.lcdg.io/{G2}", f"qr.lcdg.io/case/{UUID}", UUID, "oZEq7ovRbLq6UnGMPwc8B6"]
+    ),
 )
 
 
@@ -294,6 +311,8 @@ def test_property_pandas_and_polars_agree(cells: list[Any], normalize: bool, len
     report = lf.validate_lucid_ids(pl.Series("value", cells, dtype=pl.String), **options)
     assert report.summary.equals(expected.summary)
     assert comparable(report).equals(comparable(expected))
-    assert expected.failures["reason"].value_counts().to_dict().items() <= dict(
-        zip(expected.summary["reason"], expected.summary["count"], strict=True)
-    ).items() or expected.capped
+    assert (
+        expected.failures["reason"].value_counts().to_dict().items()
+        <= dict(zip(expected.summary["reason"], expected.summary["count"], strict=True)).items()
+        or expected.capped
+    )

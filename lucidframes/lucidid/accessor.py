@@ -52,8 +52,8 @@ class LucidFrameAccessor:
         Returns:
             A DataFrame with the passing rows.
         """
-        report = validate_lucid_ids(self._frame, columns, **options)
-        return self._frame.loc[report.valid_mask.to_numpy()]
+        result: pd.DataFrame = validate_lucid_ids(self._frame, columns, **options).valid_rows()
+        return result
 
 
 @pd.api.extensions.register_series_accessor("lucid")
@@ -91,5 +91,5 @@ class LucidSeriesAccessor:
         Returns:
             A Series with the passing cells.
         """
-        report = validate_lucid_ids(self._series, **options)
-        return self._series.loc[report.valid_mask.to_numpy()]
+        result: pd.Series = validate_lucid_ids(self._series, **options).valid_rows()
+        return result

@@ -22,7 +22,14 @@ from lucidframes.errors import ConfigError, LucidIDValidationError
 from lucidframes.lucidid import tier
 from lucidframes.lucidid.assemble import build_report
 from lucidframes.lucidid.cells import KnownIds
-from lucidframes.lucidid.columns import as_series, changes_frame, normalize_series, replace_columns, split_input, well_formed
+from lucidframes.lucidid.columns import (
+    as_series,
+    changes_frame,
+    normalize_series,
+    replace_columns,
+    split_input,
+    well_formed,
+)
 from lucidframes.lucidid.engines import prepare
 from lucidframes.lucidid.formats import (
     ALPHABET,

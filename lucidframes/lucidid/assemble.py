@@ -30,7 +30,9 @@ def _row_label(prep: Prepared, position: int) -> Any:
     return position
 
 
-def _failures(prep: Prepared, result: TierResult, fmt: IdFormat, known: KnownIds | None, normalize: bool) -> pd.DataFrame:
+def _failures(
+    prep: Prepared, result: TierResult, fmt: IdFormat, known: KnownIds | None, normalize: bool
+) -> pd.DataFrame:
     rows = result.failures
     positions = rows[ROW].to_numpy(dtype=np.int64) if len(rows) else np.empty(0, dtype=np.int64)
     cols = rows["__lf_col"].to_numpy(dtype=np.int64) if len(rows) else np.empty(0, dtype=np.int64)
@@ -42,14 +44,15 @@ def _failures(prep: Prepared, result: TierResult, fmt: IdFormat, known: KnownIds
                 values[i] = cell
     diags: list[Diagnosis] = []
     for i in range(len(rows)):
-        reason = rows["__lf_reason"].iat[i]
+        reason = str(rows["__lf_reason"].iat[i])
         stored = rows["__lf_diag"].iat[i] if "__lf_diag" in rows else None
         if reason == Reason.DUPLICATE:
-            diags.append(_duplicate(prep, int(rows["__lf_first"].iat[i])))
+            diags.append(_duplicate(prep, int(str(rows["__lf_first"].iat[i]))))
         elif isinstance(stored, Diagnosis):
             diags.append(stored)
-        else:
-            diags.append(diagnose_cell(values[i], reason, rows["__lf_core"].iat[i], fmt, known, normalize))
+        else:  # unknown ids: found among the well-formed values, diagnosed here
+            found = diagnose_cell(values[i], reason, rows["__lf_core"].iat[i], fmt, known, normalize)
+            diags.append(found if found is not None else Diagnosis(reason, "failed the engine's check", ""))
     cells = np.empty(len(values), dtype=object)
     for i, cell in enumerate(values):
         cells[i] = cell  # one by one: a cell that is a list must stay one cell
@@ -101,7 +104,9 @@ def _summary(prep: Prepared, counts: dict[tuple[int, str], int]) -> pd.DataFrame
     )
 
 
-def _length_notes(prep: Prepared, result: TierResult, failures: pd.DataFrame, fmt: IdFormat, known: KnownIds | None) -> list[str]:
+def _length_notes(
+    prep: Prepared, result: TierResult, failures: pd.DataFrame, fmt: IdFormat, known: KnownIds | None
+) -> list[str]:
     """A note for each column that fails only because all its ids have another, consistent length."""
     notes = []
     for j, name in enumerate(prep.names):
@@ -155,11 +160,14 @@ def _normalized(prep: Prepared, result: TierResult, changes: pd.DataFrame) -> An
     """The input with the checked columns normalised: pandas as before; other engines through narwhals."""
     raw = result.changes if result.changes is not None else pd.DataFrame(columns=["row", "col", "before", "after"])
     if prep.series is not None:
-        per_column = []
+        per_column: list[pd.Series | None] = []
         for j, series in enumerate(prep.series):
             mine = raw[raw["col"] == j]
             per_column.append(
-                with_changes(series, [(int(p), b, a, "") for p, b, a in zip(mine["row"], mine["before"], mine["after"], strict=True)])
+                with_changes(
+                    series,
+                    [(int(p), b, a, "") for p, b, a in zip(mine["row"], mine["before"], mine["after"], strict=True)],
+                )
             )
         return replace_columns(prep.frame_pd, prep.names, per_column)
     return None

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import narwhals as nw
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -174,7 +173,7 @@ def with_row(native: Any, engine: str, names: list[Any], keep: list[str]) -> tup
     if engine == "spark":  # no row order: the keep= columns (else the id columns) decide what comes "first"
         return frame.with_row_index(ROW, order_by=[*keep] or [str(n) for n in names]), False
     if isinstance(frame, nw.LazyFrame):
-        return frame.with_row_index(ROW, order_by=None), True
+        return frame.with_row_index(ROW, order_by=None), True  # type: ignore[arg-type]  # None: scan order (polars, dask)
     return frame.with_row_index(ROW), True
 
 
@@ -205,11 +204,11 @@ def prepare(data: Any, columns: Any = None, keep: Any = None) -> Prepared:
             raise ConfigError(f"columns= applies to tables; this input is a single column named {name!r}")
         return _from_engine(native, None, keep)
     series = as_series(data)  # lists, arrays, Index, Series; TypeError for the rest
-    name = series.name if series.name is not None else "value"
-    if columns is not None and as_labels(columns) != [name]:
-        raise ConfigError(f"columns= applies to tables; this input is a single column named {name!r}")
-    frame = series.to_frame(name=name)
-    prepared = _from_pandas(frame, [name], [], series)
+    label: Any = series.name if series.name is not None else "value"
+    if columns is not None and as_labels(columns) != [label]:
+        raise ConfigError(f"columns= applies to tables; this input is a single column named {label!r}")
+    frame = series.to_frame(name=label)
+    prepared = _from_pandas(frame, [label], [], series)
     prepared.series = [series]
     return prepared
 

@@ -18,7 +18,7 @@ from lucidframes.lucidid.api import MAX_FAILURES, validate_lucid_ids
 from lucidframes.lucidid.report import ValidationReport
 from lucidframes.readers import PARQUET_SUFFIXES, check_file, read_table, sniff_csv
 
-__all__ = ["AUTO_LAZY_BYTES", "ENGINES", "DUCKDB_MEMORY_LIMIT", "choose_engine", "scan", "validate_file"]
+__all__ = ["AUTO_LAZY_BYTES", "DUCKDB_MEMORY_LIMIT", "ENGINES", "choose_engine", "scan", "validate_file"]
 
 ENGINES = ("auto", "pandas", "polars", "duckdb")
 AUTO_LAZY_BYTES = 200 * 2**20  # files from this size are scanned lazily when a lazy engine is installed

@@ -67,16 +67,16 @@ class Report(Protocol):
     source: str | None
 
     @property
-    def ok(self) -> bool: ...  # noqa: D102
+    def ok(self) -> bool: ...
 
     @property
-    def summary(self) -> pd.DataFrame: ...  # noqa: D102
+    def summary(self) -> pd.DataFrame: ...
 
     @property
-    def n_failed_cells(self) -> int: ...  # noqa: D102
+    def n_failed_cells(self) -> int: ...
 
     @property
-    def n_failed_rows(self) -> int | None: ...  # noqa: D102
+    def n_failed_rows(self) -> int | None: ...
 
 
 def marked(value: Any) -> str:
@@ -217,5 +217,5 @@ def page(report: Report) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title></head><body style=\"margin:1.5rem\">{fragment(report)}</body></html>\n"
+        f'<title>{html.escape(title)}</title></head><body style="margin:1.5rem">{fragment(report)}</body></html>\n'
     )

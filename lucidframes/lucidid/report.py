@@ -6,7 +6,6 @@ cells in row order (``capped`` says when there were more).
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from collections import Counter
@@ -21,7 +20,7 @@ from lucidframes.errors import LucidIDValidationError
 from lucidframes.lucidid import html as report_html
 from lucidframes.lucidid.cells import visible
 from lucidframes.lucidid.columns import CHANGE_COLUMNS
-from lucidframes.lucidid.formats import REASONS, IdFormat
+from lucidframes.lucidid.formats import IdFormat
 
 __all__ = ["FAILURE_COLUMNS", "ValidationReport"]
 

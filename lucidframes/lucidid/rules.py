@@ -60,9 +60,7 @@ def _stripped(s: nw.Expr) -> nw.Expr:
 
 def _url_id(stripped: nw.Expr) -> nw.Expr:
     """The last path segment of a scan URL: query and fragment, one trailing slash and the path before it removed."""
-    return (
-        stripped.str.replace_all(r"[?#][\s\S]*$", "").str.replace_all("/$", "").str.replace_all(r"^[\s\S]*/", "")
-    )
+    return stripped.str.replace_all(r"[?#][\s\S]*$", "").str.replace_all("/$", "").str.replace_all(r"^[\s\S]*/", "")
 
 
 def core(s: nw.Expr, fmt: IdFormat, *, normalize: bool) -> nw.Expr:
@@ -114,9 +112,12 @@ def reason(s: nw.Expr, not_a_string: nw.Expr | None, fmt: IdFormat, *, normalize
     is_url = stripped.str.contains(_SCAN_URL)
     first = nw.when(s.is_null() | (s == nw.lit(""))).then(nw.lit(Reason.MISSING.value))
     if not_a_string is not None:
-        first = nw.when(not_a_string).then(nw.lit(Reason.NOT_A_STRING.value)).when(
-            s.is_null() | (s == nw.lit(""))
-        ).then(nw.lit(Reason.MISSING.value))
+        first = (
+            nw.when(not_a_string)
+            .then(nw.lit(Reason.NOT_A_STRING.value))
+            .when(s.is_null() | (s == nw.lit("")))
+            .then(nw.lit(Reason.MISSING.value))
+        )
     if fmt.kind == "lucid_id":
         is_case = stripped.str.contains(_CASE_URL)
         first = first.when(is_url & is_case).then(nw.lit(Reason.CASE_ID.value))

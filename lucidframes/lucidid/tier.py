@@ -110,7 +110,9 @@ def _diagnosed(prep: Prepared, rows: pd.DataFrame, j: int, check: Check) -> pd.D
         return rows
     cells = _cells(prep, rows, j)
     cores = rows[_CORE].tolist() if _CORE in rows else [None] * len(rows)
-    diags = [diagnose_cell(c, None, v, check.fmt, check.known, check.normalize) for c, v in zip(cells, cores, strict=True)]
+    diags = [
+        diagnose_cell(c, None, v, check.fmt, check.known, check.normalize) for c, v in zip(cells, cores, strict=True)
+    ]
     keep = [d is not None for d in diags]
     value = np.empty(len(cells), dtype=object)
     for i, cell in enumerate(cells):
@@ -124,7 +126,9 @@ def _diagnosed(prep: Prepared, rows: pd.DataFrame, j: int, check: Check) -> pd.D
     return out[keep]
 
 
-def _format_failures(prep: Prepared, bad: Any, j: int, n_bad: int, check: Check) -> tuple[dict[str, int], pd.DataFrame, Any]:
+def _format_failures(
+    prep: Prepared, bad: Any, j: int, n_bad: int, check: Check
+) -> tuple[dict[str, int], pd.DataFrame, Any]:
     """Counts per reason (exact), the first ``cap`` failing rows diagnosed, and (eager) every failing row position.
 
     When every failing row fits under the cap they are all collected and diagnosed in Python, which also gives the
@@ -149,7 +153,9 @@ def _format_failures(prep: Prepared, bad: Any, j: int, n_bad: int, check: Check)
     return counts, rows, positions
 
 
-def _known_failures(values: Any, known: frozenset[str], cap: int, eager: bool) -> tuple[Any, dict[int, int], pd.DataFrame, Any]:
+def _known_failures(
+    values: Any, known: frozenset[str], cap: int, eager: bool
+) -> tuple[Any, dict[int, int], pd.DataFrame, Any]:
     """Split well-formed values into known ones and unknown failures (counts per column exact, rows capped)."""
     known_list = sorted(known)
     unknown = values.filter(~nw.col(_KEY).is_in(known_list))
@@ -180,7 +186,7 @@ def _duplicates(values: Any, cap: int, eager: bool) -> tuple[dict[int, int], pd.
     # Exact counts per column: the repeats of a value are its holders minus one, spread over columns by holder.
     total = int(sum(int(n) - 1 for n in repeated[_N].tolist()))
     if limit is None or len(rows) == total:
-        counts = {int(c): int(n) for c, n in rows[_COL].value_counts().items()}
+        counts = {int(str(c)): int(n) for c, n in rows[_COL].value_counts().items()}
     else:
         counts_frame = _collect(
             values.join(groups.select(_KEY, _FIRST), on=_KEY)
@@ -208,7 +214,9 @@ def run(prep: Prepared, check: Check) -> TierResult:
         *(rules.strict_ok(nw.col(string_view(j)), check.fmt).fill_null(False).alias(f"__lf_ok{j}") for j in range(k))
     )
     totals = _scalar_row(
-        base.select(nw.len().alias(_N), *((~nw.col(f"__lf_ok{j}")).cast(nw.Int64).sum().alias(f"__lf_bad{j}") for j in range(k)))
+        base.select(
+            nw.len().alias(_N), *((~nw.col(f"__lf_ok{j}")).cast(nw.Int64).sum().alias(f"__lf_bad{j}") for j in range(k))
+        )
     )
     bad = [_bad(prep, base, j, check.fmt, check.normalize) for j in range(k)]
     counts: dict[tuple[int, str], int] = {}
@@ -271,8 +279,11 @@ def _from_values(rows: pd.DataFrame, k: int, reason: str) -> pd.DataFrame:
     if not len(rows):
         return pd.DataFrame()
     order = rows[_ORD].to_numpy(dtype=np.int64)
-    return rows.assign(**{ROW: order // k, _COL: rows[_COL].astype(int), "value": rows[_CELL],
-                          _REASON: reason, _CORE: rows[_KEY]})  # fmt: skip
+    out = rows.copy()
+    out[ROW] = order // k
+    out[_COL] = rows[_COL].astype(int)
+    out["value"], out[_REASON], out[_CORE] = rows[_CELL], reason, rows[_KEY]
+    return out
 
 
 def _merge(pieces: list[pd.DataFrame], cap: int) -> pd.DataFrame:
@@ -323,10 +334,14 @@ def valid_rows(prep: Prepared, fmt: IdFormat, *, normalize: bool, unique: bool, 
         conds.append(cond)
     good = base.with_columns(*keys).filter(*conds)
     if unique:
-        long_parts = [good.select((nw.col(ROW) * k + j).alias(_ORD), nw.col(f"__lf_key{j}").alias(_KEY)) for j in range(k)]
+        long_parts = [
+            good.select((nw.col(ROW) * k + j).alias(_ORD), nw.col(f"__lf_key{j}").alias(_KEY)) for j in range(k)
+        ]
         long = long_parts[0] if k == 1 else nw.concat(long_parts, how="vertical")
         firsts = long.group_by(_KEY).agg(nw.col(_ORD).min().alias(_FIRST))
-        repeats = long.join(firsts, on=_KEY).filter(nw.col(_ORD) > nw.col(_FIRST)).select((nw.col(_ORD) // k).alias(ROW))
+        repeats = (
+            long.join(firsts, on=_KEY).filter(nw.col(_ORD) > nw.col(_FIRST)).select((nw.col(_ORD) // k).alias(ROW))
+        )
         good = good.join(repeats, on=ROW, how="anti")
     rows = good.select(ROW)
     if prep.eager:
