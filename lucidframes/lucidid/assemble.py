@@ -47,7 +47,7 @@ def _failures(
         reason = str(rows["__lf_reason"].iat[i])
         stored = rows["__lf_diag"].iat[i] if "__lf_diag" in rows else None
         if reason == Reason.DUPLICATE:
-            diags.append(_duplicate(prep, int(str(rows["__lf_first"].iat[i]))))
+            diags.append(_duplicate(prep, int(float(str(rows["__lf_first"].iat[i])))))
         elif isinstance(stored, Diagnosis):
             diags.append(stored)
         else:  # unknown ids: found among the well-formed values, diagnosed here

@@ -79,8 +79,15 @@ class Report(Protocol):
     def n_failed_rows(self) -> int | None: ...
 
 
-def marked(value: Any) -> str:
+_PLAIN = frozenset({"missing", "url_wrapped", "case_id", "duplicate", "unknown"})  # no character is at fault
+
+
+def marked(value: Any, reason: str = "") -> str:
     """A cell as HTML: characters outside the alphabet marked, invisible ones named, long values cut."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return '<span class="lf-sub">(empty)</span>'
+    if isinstance(value, str) and reason in _PLAIN and value.strip() == value:
+        return f'<span class="lf-value">{html.escape(value[:_VALUE_CHARS])}</span>'
     if not isinstance(value, str):
         try:
             text = repr(value)
@@ -145,7 +152,7 @@ def _table(report: Report) -> list[str]:
         if "line" in failures.columns:
             cells.append(f'<td class="lf-num">{html.escape(_text(record["line"]))}</td>')
         cells.append(f"<td>{html.escape(str(record['column']))}</td>")
-        cells.append(f"<td>{marked(record['value'])}</td>")
+        cells.append(f"<td>{marked(record['value'], str(record['reason']))}</td>")
         cells.append(f'<td><span class="lf-reason">{html.escape(str(record["reason"]))}</span></td>')
         hint, detail = str(record["hint"] or ""), str(record["detail"] or "")
         cells.append(
