@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
@@ -167,7 +168,7 @@ def section_polars(ids: pd.Series, repeat: int, pandas_seconds: float) -> None:
     except ImportError:
         print("\n3. polars is not installed (pip install 'lucidframes[polars]'): skipped")
         return
-    frame = pl.DataFrame({"lucid_id": pl.Series(ids.tolist(), dtype=pl.String)})
+    frame = pl.from_arrow(pa.table({"lucid_id": pa.array(ids.array)}))
     pattern = "^" + id_format().pattern + "$"
     bare, _ = timed(
         lambda: frame.select(pl.col("lucid_id").str.contains(pattern), pl.col("lucid_id").is_duplicated().alias("d")),

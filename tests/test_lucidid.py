@@ -314,7 +314,7 @@ def test_report_api() -> None:
     assert validate_lucid_ids([GOOD]).ok
     assert (
         "PASS" in validate_lucid_ids([GOOD])._repr_html_()
-        and "all 1 rows pass" in validate_lucid_ids([GOOD])._repr_html_()
+        and "all cells pass (1 rows)" in validate_lucid_ids([GOOD])._repr_html_()
     )
 
 

@@ -43,15 +43,17 @@ def _failures(
             for i, cell in zip(mine.tolist(), source.take(positions[mine]).tolist(), strict=True):
                 values[i] = cell
     diags: list[Diagnosis] = []
-    for i in range(len(rows)):
-        reason = str(rows["__lf_reason"].iat[i])
-        stored = rows["__lf_diag"].iat[i] if "__lf_diag" in rows else None
+    reasons = [str(r) for r in rows["__lf_reason"].tolist()] if len(rows) else []
+    stored = rows["__lf_diag"].tolist() if "__lf_diag" in rows else [None] * len(rows)
+    firsts = rows["__lf_first"].tolist() if "__lf_first" in rows else [None] * len(rows)
+    cores = rows["__lf_core"].tolist() if "__lf_core" in rows else [None] * len(rows)
+    for i, reason in enumerate(reasons):
         if reason == Reason.DUPLICATE:
-            diags.append(_duplicate(prep, int(float(str(rows["__lf_first"].iat[i])))))
-        elif isinstance(stored, Diagnosis):
-            diags.append(stored)
+            diags.append(_duplicate(prep, int(float(str(firsts[i])))))
+        elif isinstance(stored[i], Diagnosis):
+            diags.append(stored[i])
         else:  # unknown ids: found among the well-formed values, diagnosed here
-            found = diagnose_cell(values[i], reason, rows["__lf_core"].iat[i], fmt, known, normalize)
+            found = diagnose_cell(values[i], reason, cores[i], fmt, known, normalize)
             diags.append(found if found is not None else Diagnosis(reason, "failed the engine's check", ""))
     cells = np.empty(len(values), dtype=object)
     for i, cell in enumerate(values):

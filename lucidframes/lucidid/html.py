@@ -192,7 +192,7 @@ def fragment(report: Report) -> str:
     columns = ", ".join(map(str, report.columns))
     badge = '<span class="lf-badge lf-pass">PASS</span>' if report.ok else '<span class="lf-badge lf-fail">FAIL</span>'
     if report.ok:
-        sub = f"all {report.n_rows:,} rows pass"
+        sub = f"all cells pass ({report.n_rows:,} rows)"
     else:
         rows = "" if report.n_failed_rows is None else f" in {report.n_failed_rows:,} rows"
         sub = f"{report.n_failed_cells:,} failing cell(s){rows} of {report.n_rows:,}"

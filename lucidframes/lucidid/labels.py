@@ -10,7 +10,13 @@ import pandas as pd
 
 from lucidframes.errors import ConfigError
 
-__all__ = ["as_labels", "resolve_columns"]
+__all__ = ["MissingColumnError", "as_labels", "resolve_columns"]
+
+
+class MissingColumnError(ConfigError, KeyError):
+    """A ``columns=``/``keep=`` label the frame does not have (a KeyError too, as pandas' own lookups raise)."""
+
+    __str__ = Exception.__str__  # KeyError would quote the message
 
 
 def as_labels(columns: Any) -> list[Any] | None:
@@ -59,7 +65,7 @@ def resolve_columns(available: list[Any], columns: Any, keep: Any = None) -> tup
         raise ConfigError(f"keep= takes a column label or a list of labels, not {type(keep).__name__}")
     for label in [*names, *kept]:
         if not _has(available, label):
-            raise ConfigError(f"no column {label!r}; the frame has {have}")
+            raise MissingColumnError(f"no column {label!r}; the frame has {have}")
     names, kept = list(dict.fromkeys(names)), list(dict.fromkeys(kept))
     if len(set(map(repr, available))) != len(available):
         repeated = [c for c in names if sum(repr(a) == repr(c) for a in available) > 1]

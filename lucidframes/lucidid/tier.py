@@ -168,6 +168,8 @@ def _known_failures(
 
 def _duplicates(values: Any, cap: int, eager: bool) -> tuple[dict[int, int], pd.DataFrame]:
     """Repeats after the first occurrence: exact counts per column, the first ``cap`` rows (eager: all of them)."""
+    if eager:  # the engine's hash first (pandas' duplicated, polars' is_duplicated): group only the repeats
+        values = values.filter(nw.col(_KEY).is_duplicated())
     groups = values.group_by(_KEY).agg(nw.len().alias(_N), nw.col(_ORD).min().alias(_FIRST)).filter(nw.col(_N) > 1)
     repeated = _collect(groups.head(_GROUPS_LIMIT + 1))
     if not len(repeated):
