@@ -155,7 +155,7 @@ def write_parquet(path: Path, rows: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    with pq.ParquetWriter(path, pa.schema([("lucid_id", pa.string())])) as writer:
+    with pq.ParquetWriter(path, pa.schema([("lucid_id", pa.large_string())])) as writer:
         for start in range(0, rows, 1_000_000):
             chunk = make_ids(min(1_000_000, rows - start), 0.01, seed=start)
             writer.write_table(pa.table({"lucid_id": pa.array(chunk.array)}))

@@ -44,14 +44,14 @@ def _failures(
                 values[i] = cell
     diags: list[Diagnosis] = []
     reasons = [str(r) for r in rows["__lf_reason"].tolist()] if len(rows) else []
-    stored = rows["__lf_diag"].tolist() if "__lf_diag" in rows else [None] * len(rows)
+    stored: list[Any] = rows["__lf_diag"].tolist() if "__lf_diag" in rows else [None] * len(rows)
     firsts = rows["__lf_first"].tolist() if "__lf_first" in rows else [None] * len(rows)
     cores = rows["__lf_core"].tolist() if "__lf_core" in rows else [None] * len(rows)
     for i, reason in enumerate(reasons):
         if reason == Reason.DUPLICATE:
             diags.append(_duplicate(prep, int(float(str(firsts[i])))))
-        elif isinstance(stored[i], Diagnosis):
-            diags.append(stored[i])
+        elif isinstance(kept := stored[i], Diagnosis):
+            diags.append(kept)
         else:  # unknown ids: found among the well-formed values, diagnosed here
             found = diagnose_cell(values[i], reason, cores[i], fmt, known, normalize)
             diags.append(found if found is not None else Diagnosis(reason, "failed the engine's check", ""))
@@ -59,7 +59,10 @@ def _failures(
     for i, cell in enumerate(values):
         cells[i] = cell  # one by one: a cell that is a list must stay one cell
     data: dict[str, Any] = {
-        "row": pd.Series([_row_label(prep, p) for p in positions.tolist()], dtype=object),
+        "row": pd.Series(
+            [None] * len(positions) if prep.index is not None else [_row_label(prep, p) for p in positions.tolist()],
+            dtype=object,
+        ),
         "column": pd.Series([prep.names[j] for j in cols.tolist()], dtype=object),
         "value": pd.Series(cells, dtype=object),
         "reason": pd.Series([d.reason for d in diags], dtype=object),
