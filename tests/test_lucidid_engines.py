@@ -221,7 +221,7 @@ def test_non_string_columns_of_typed_engines() -> None:
 # ---------------------------------------------------------------------------------------------------- Spark
 
 
-@pytest.mark.parametrize("case", ["every_reason", "two_columns", "known_ids", "capped"])
+@pytest.mark.parametrize("case", ["every_reason", "two_columns", "capped"])
 def test_spark_counts_and_failures_by_kept_columns(spark: Any, case: str) -> None:
     columns, options = CASES[case]
     base = frame_of(columns)
