@@ -55,8 +55,11 @@ from lucidframes.loaders.plan import Plan
 from lucidframes.loaders.stream import PageStream
 from lucidframes.lucidid import (  # importing it registers the df.lucid / series.lucid accessor
     Normalized,
+    Reason,
     ValidationReport,
     normalize_lucid_ids,
+    suggest_fixes,
+    validate_file,
     validate_lucid_ids,
 )
 from lucidframes.readers import EncodingFallbackWarning, read_table
@@ -100,6 +103,7 @@ __all__ = [
     "Plan",
     "RateLimitError",
     "ReadError",
+    "Reason",
     "RedirectError",
     "RequestTimeoutError",
     "ResultCache",
@@ -125,6 +129,8 @@ __all__ = [
     "run_summary",
     "shared_sandbox",
     "snapshot",
+    "suggest_fixes",
+    "validate_file",
     "validate_lucid_ids",
 ]
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from lucidframes.errors import ReadError
 
-__all__ = ["EncodingFallbackWarning", "ReadError", "read_table"]
+__all__ = ["PARQUET_SUFFIXES", "EncodingFallbackWarning", "ReadError", "check_file", "read_table", "sniff_csv"]
 
 
 class EncodingFallbackWarning(UserWarning):
@@ -38,24 +38,17 @@ def read_table(path: str | os.PathLike[str], *, sep: str | None = None, encoding
     """Read a CSV or Parquet file into a DataFrame, keeping id columns exactly as written.
 
     Args:
-        path: the file; ``.parquet`` / ``.pq`` is read as Parquet (needs ``pip install lucidframes[parquet]``),
-            anything else as CSV.
+        path: the file; ``.parquet`` / ``.pq`` is read as Parquet, anything else as CSV.
         sep: the CSV separator; detected when None.
         encoding: the CSV encoding; None means UTF-8 with the documented cp1252 fallback (see the module).
 
     Returns:
         The table; CSV columns are all strings (empty cells missing). ``df.attrs["source"]`` records the path,
-        and for CSV the separator and encoding used. Raises ReadError for anything that cannot be read.
+        and for CSV the separator, the encoding used and ``first_row_line`` (the spreadsheet line of row 0).
+        Raises ReadError for anything that cannot be read.
     """
-    file = Path(path)
-    if not file.exists():
-        raise ReadError(f"{file}: no such file")
-    if file.is_dir():
-        raise ReadError(f"{file}: is a directory, not a file")
-    suffix = file.suffix.lower()
-    if suffix in _SPREADSHEETS:
-        raise ReadError(f"{file}: a spreadsheet; save it as CSV UTF-8 (File > Save As) or Parquet and try again")
-    if suffix in PARQUET_SUFFIXES:
+    file = check_file(path)
+    if file.suffix.lower() in PARQUET_SUFFIXES:
         return _read_parquet(file)
     try:
         raw = file.read_bytes()
@@ -64,18 +57,51 @@ def read_table(path: str | os.PathLike[str], *, sep: str | None = None, encoding
     return _read_csv(file, raw, sep=sep, encoding=encoding)
 
 
+def check_file(path: str | os.PathLike[str]) -> Path:
+    """The path as a Path, once it is known to be a readable kind of file.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The Path. Raises ReadError for a missing file, a directory or a spreadsheet (save it as CSV first).
+    """
+    file = Path(path)
+    if not file.exists():
+        raise ReadError(f"{file}: no such file")
+    if file.is_dir():
+        raise ReadError(f"{file}: is a directory, not a file")
+    if file.suffix.lower() in _SPREADSHEETS:
+        raise ReadError(f"{file}: a spreadsheet; save it as CSV UTF-8 (File > Save As) or Parquet and try again")
+    return file
+
+
+def sniff_csv(path: str | os.PathLike[str], sep: str | None = None) -> tuple[str, int]:
+    """The separator of a CSV file and how many lines come before its header (1 for Excel's ``sep=;`` line).
+
+    Only the start of the file is read, so this works on files of any size (engines that scan lazily use it).
+
+    Args:
+        path: the file.
+        sep: the separator when known.
+
+    Returns:
+        ``(separator, lines before the header)``.
+    """
+    with open(path, "rb") as f:
+        head = f.read(65536)
+    text = head.decode("utf-8-sig", errors="replace")
+    found, rest = _detect_sep(text)
+    skipped = 1 if rest is not text else 0
+    return (sep or found), skipped
+
+
 def _read_parquet(file: Path) -> pd.DataFrame:
-    try:
-        import pyarrow.parquet  # noqa: F401 - only to find out whether the extra is installed
-    except ImportError:
-        raise ReadError(
-            f"{file}: reading Parquet needs pyarrow: pip install lucidframes[parquet] (or save the sheet as CSV)"
-        ) from None
     try:
         frame = pd.read_parquet(file)
     except Exception as exc:  # pyarrow raises its own errors (ArrowInvalid, OSError) for damaged files
         raise ReadError(f"{file}: not a readable Parquet file ({type(exc).__name__}: {exc})") from exc
-    frame.attrs["source"] = {"path": str(file), "format": "parquet"}
+    frame.attrs["source"] = {"path": str(file), "format": "parquet", "first_row_line": None}
     return frame
 
 
@@ -142,8 +168,11 @@ def _read_csv(file: Path, raw: bytes, *, sep: str | None, encoding: str | None) 
     text, used = _decode(file, raw, encoding)
     if not text.strip():
         raise ReadError(f"{file}: the file is empty")
+    first_row_line = 2  # the header is line 1 in a spreadsheet
     if sep is None:
-        sep, text = _detect_sep(text)
+        sep, rest = _detect_sep(text)
+        first_row_line += rest is not text
+        text = rest
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -155,5 +184,11 @@ def _read_csv(file: Path, raw: bytes, *, sep: str | None, encoding: str | None) 
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise ReadError(f"{file}: not a readable CSV file with separator {sep!r}: {exc}") from exc
-    frame.attrs["source"] = {"path": str(file), "format": "csv", "sep": sep, "encoding": used}
+    frame.attrs["source"] = {
+        "path": str(file),
+        "format": "csv",
+        "sep": sep,
+        "encoding": used,
+        "first_row_line": first_row_line,  # the spreadsheet line of row 0 (valid while no cell spans lines)
+    }
     return frame

@@ -52,7 +52,8 @@ def test_report_files(tmp_path: Path) -> None:
     assert run(SHEET, "-c", "lucid_id", "--report", out_json) == 1
     with out_csv.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 14 and list(rows[0]) == ["row", "column", "value", "reason", "detail", "hint"]
+    assert len(rows) == 14 and list(rows[0]) == ["row", "line", "column", "value", "reason", "detail", "hint"]
+    assert all(int(r["line"]) == int(r["row"]) + 2 for r in rows)  # the header is line 1 in a spreadsheet
     data = json.loads(out_json.read_text(encoding="utf-8"))
     assert data["failed_cells"] == 14 and not data["ok"]
     assert [r["reason"] for r in data["failures"]] == [r["reason"] for r in rows]
@@ -61,7 +62,7 @@ def test_report_files(tmp_path: Path) -> None:
 def test_report_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(SHEET, "-c", "product_uuid", "--kind", "uuid", "--allow-duplicates", "--report", "-") == 1
     out = capsys.readouterr().out
-    assert out.startswith("row,column,value,reason,detail,hint")
+    assert out.startswith("row,line,column,value,reason,detail,hint")
     assert "not_decodable" in out
 
 
@@ -72,7 +73,8 @@ def test_normalize_and_length(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     capsys.readouterr()
     path = sheet(tmp_path, f"item\n{UUID}\n{'2' * 22}\n")
     assert run(path, "-c", "item") == 1
-    assert "pass length=22" in capsys.readouterr().err  # the note for a column of another consistent length
+    err = capsys.readouterr().err
+    assert "pass --length 22" in err and "length=22" not in err  # worded for the command line: flags
     assert run(path, "-c", "item", "--length", "22") == 0
     assert run(path, "-c", "item", "--kind", "uuid") == 0
 
@@ -87,8 +89,9 @@ def test_several_columns_and_duplicates(tmp_path: Path) -> None:
     ("argv", "message"),
     [
         (["missing.csv", "-c", "lucid_id"], "no such file"),
-        ([SHEET, "-c", "nope"], "no column nope"),
-        ([SHEET, "-c", "lucid_id", "--report", "out.txt"], "--report writes .csv or .json"),
+        ([SHEET, "-c", "nope"], "no column 'nope'; the frame has 'order_id'"),
+        ([SHEET, "-c", "lucid_id", "--report", "out.txt"], "--report writes .csv, .json or .html"),
+        ([SHEET, "-c", "lucid_id", "--output", "fixed.csv"], "add --normalize"),
     ],
 )
 def test_usage_errors_exit_2(argv: list[object], message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -126,3 +129,40 @@ def test_the_command(tmp_path: Path) -> None:
         )  # fmt: skip
         assert done.returncode == code, done.stderr
         assert done.stdout == ""
+
+
+def test_hints_name_flags_not_python_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = sheet(tmp_path, f"lucid_id\n {GOOD}\n{GOOD}\n")
+    out = tmp_path / "out.csv"
+    assert run(path, "-c", "lucid_id", "--report", out) == 1
+    err = capsys.readouterr().err
+    assert "--normalize removes them" in err and "normalize=True" not in err
+    assert "--allow-duplicates" in out.read_text(encoding="utf-8") or "duplicate" not in out.read_text(encoding="utf-8")
+    assert "line 2 (row 0)" in err
+
+
+def test_normalize_output_writes_the_fixed_sheet(tmp_path: Path) -> None:
+    path = sheet(tmp_path, f"lucid_id,n\n https://qr.lcdg.io/{GOOD}\n\u200b{UUID[:20]},2\nbad,3\n")
+    fixed = tmp_path / "fixed.csv"
+    assert run(path, "-c", "lucid_id", "--normalize", "--output", fixed) == 1  # "bad" still fails
+    with fixed.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["lucid_id"] for r in rows] == [GOOD, UUID[:20], "bad"] and [r["n"] for r in rows] == ["", "2", "3"]
+
+
+def test_html_report(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    assert run(SHEET, "-c", "lucid_id", "--report", out) == 1
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "FAIL" in page and "<script" not in page
+    assert "--normalize" in page  # the CLI's wording reaches the HTML too
+
+
+@pytest.mark.parametrize("engine", ["pandas", "polars", "duckdb"])
+def test_engines_give_the_same_failures(engine: str, tmp_path: Path) -> None:
+    pytest.importorskip(engine)
+    out = tmp_path / f"{engine}.csv"
+    assert run(SHEET, "-c", "lucid_id", "--engine", engine, "--report", out) == 1
+    reference = tmp_path / "ref.csv"
+    run(SHEET, "-c", "lucid_id", "--engine", "pandas", "--report", reference)
+    assert out.read_text(encoding="utf-8") == reference.read_text(encoding="utf-8")

@@ -25,7 +25,7 @@ from lucidframes.lucidid import (
     normalize_lucid_ids,
     validate_lucid_ids,
 )
-from lucidframes.lucidid_cells import normalize_value
+from lucidframes.lucidid.cells import normalize_value
 from lucidframes.readers import read_table
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -228,9 +228,9 @@ def test_bad_arguments_are_usage_errors(bad: object) -> None:
 
 def test_usage_errors() -> None:
     frame = pd.DataFrame({"a": [GOOD], "b": [GOOD2]})
-    with pytest.raises(ValueError, match="columns="):
+    with pytest.raises(ConfigError, match="columns="):
         validate_lucid_ids(frame)
-    with pytest.raises(KeyError, match="no column 'c'"):
+    with pytest.raises(ConfigError, match="no column 'c'"):
         validate_lucid_ids(frame, ["c"])
     with pytest.raises(ValueError, match="kind"):
         validate_lucid_ids([GOOD], kind="item")
@@ -308,11 +308,14 @@ def test_report_api() -> None:
     assert data["failed_cells"] == 4 and data["rows"] == 5 and data["failures"][1]["value"] is None
     assert data["failures"][2]["value"] == GOOD + "\u200b"
     page = report._repr_html_()
-    assert "⟨U+200B⟩" in page and "·" + GOOD2 in page
-    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert 'title="ZERO WIDTH SPACE">⟨U+200B⟩</mark>' in page and 'title="SPACE">·</mark>' + GOOD2 in page
+    assert "<script>" not in page and '&lt;</mark>script<mark title="GREATER-THAN SIGN">&gt;</mark>' in page
     assert "4 failing cell(s)" in repr(report)
     assert validate_lucid_ids([GOOD]).ok
-    assert "all cells pass" in validate_lucid_ids([GOOD])._repr_html_()
+    assert (
+        "PASS" in validate_lucid_ids([GOOD])._repr_html_()
+        and "all cells pass (1 rows)" in validate_lucid_ids([GOOD])._repr_html_()
+    )
 
 
 def test_raise_for_errors() -> None:
@@ -514,11 +517,10 @@ def test_property_duplicates_match_pandas(cells: list[object], dtype: object) ->
     assert flagged == set(series.index[ok & series.duplicated(keep="first")])
 
 
-def test_hash_collisions_among_candidates_are_harmless(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lucidframes import lucidid_columns
-
-    cells = pd.Series([GOOD, GOOD2, GOOD, GOOD3, GOOD2], dtype="str")
-    expected = validate_lucid_ids(cells).failures
-    monkeypatch.setattr(lucidid_columns, "repeat_candidates", lambda values: np.ones(len(values), dtype=bool))
-    assert validate_lucid_ids(cells).failures.equals(expected)
-    assert expected["row"].tolist() == [2, 4]
+def test_duplicates_first_occurrence_is_by_row_then_column() -> None:
+    frame = pd.DataFrame({"a": [GOOD2, GOOD, GOOD3], "b": [GOOD, GOOD2, GOOD]})
+    report = validate_lucid_ids(frame, ["b", "a"])  # the order of columns= decides within a row
+    got = report.failures[["row", "column", "reason"]].values.tolist()
+    assert got == [[1, "b", "duplicate"], [1, "a", "duplicate"], [2, "b", "duplicate"]]
+    assert "same id as row 0, column 'a'" in report.failures["detail"].iloc[0]
+    assert "same id as row 0, column 'b'" in report.failures["detail"].iloc[1]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from lucidframes.errors import LucidError
-from lucidframes.readers import EncodingFallbackWarning, ReadError, read_table
+from lucidframes.readers import EncodingFallbackWarning, ReadError, read_table, sniff_csv
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -29,7 +28,13 @@ def test_values_are_kept_as_written(tmp_path: Path) -> None:
     assert frame["lucid_id"].iloc[2] == "  spaced "
     assert frame["note"].iloc[:2].tolist() == ["null", "n/a"]
     assert all(pd.api.types.is_string_dtype(dtype) for dtype in frame.dtypes)
-    assert frame.attrs["source"] == {"path": str(path), "format": "csv", "sep": ",", "encoding": "utf-8"}
+    assert frame.attrs["source"] == {
+        "path": str(path),
+        "format": "csv",
+        "sep": ",",
+        "encoding": "utf-8",
+        "first_row_line": 2,
+    }
 
 
 def test_excel_utf8_bom_and_crlf(tmp_path: Path) -> None:
@@ -116,12 +121,12 @@ def test_parquet_round_trip(tmp_path: Path) -> None:
     assert frame.attrs["source"]["format"] == "parquet"
 
 
-def test_parquet_without_pyarrow_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = write(tmp_path, "ids.parquet", b"PAR1")
-    monkeypatch.setitem(sys.modules, "pyarrow", None)  # makes `import pyarrow` fail, as if not installed
-    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
-    with pytest.raises(ReadError, match=r"pip install lucidframes\[parquet\]"):
-        read_table(path)
+def test_spreadsheet_line_of_the_first_row_and_sniffing(tmp_path: Path) -> None:
+    plain = write(tmp_path, "plain.csv", b"id;n\nabc;1\n")
+    excel = write(tmp_path, "excel.csv", b"sep=;\nid;n\nabc;1\n")
+    assert read_table(plain).attrs["source"]["first_row_line"] == 2  # the header is line 1
+    assert read_table(excel).attrs["source"]["first_row_line"] == 3  # Excel's sep= line comes first
+    assert sniff_csv(plain) == (";", 0) and sniff_csv(excel) == (";", 1) and sniff_csv(plain, sep=",") == (",", 0)
 
 
 def test_the_sample_sheet() -> None:

@@ -1,21 +1,25 @@
-"""``lucidframes validate FILE --column COL``: check the id columns of a sheet, thin over ``validate_lucid_ids``.
+"""``lucidframes validate FILE --column COL``: check the id columns of a sheet, thin over ``lf.validate_file``.
 
-The summary goes to stderr; ``--report`` writes every failure to a CSV or JSON file (``-`` for CSV on stdout).
+The summary goes to stderr; ``--report`` writes the failures to a CSV, JSON or HTML file (``-`` for CSV on
+stdout); ``--normalize --output fixed.csv`` writes the normalised sheet. Big files are scanned lazily
+(``--engine auto|pandas|polars|duckdb``). Hints name flags (``--normalize``), not Python arguments.
 Exit codes: 0 every cell passed, 1 some cell failed, 2 a usage error or a file that cannot be read.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from lucidframes.cli.logs import stderr_stream
 from lucidframes.errors import LucidError
-from lucidframes.lucidid import KINDS, ValidationReport, validate_lucid_ids
-from lucidframes.lucidid_cells import is_missing, visible
-from lucidframes.readers import ReadError, read_table
+from lucidframes.lucidid import KINDS, MAX_FAILURES, ValidationReport
+from lucidframes.lucidid.cells import for_cli, is_missing, visible
+from lucidframes.lucidid.files import ENGINES, validate_file
 
 __all__ = ["DESCRIPTION", "EXAMPLES", "EXIT_CODES", "add_validate_arguments", "run_validate"]
 
@@ -31,7 +35,7 @@ EXIT_CODES = """exit codes:
   0    every cell passed
   1    some cell failed the check
   2    usage error, or a file that cannot be read"""
-_REPORT_SUFFIXES = (".csv", ".json")
+_REPORT_SUFFIXES = (".csv", ".json", ".html", ".htm")
 _SHOW = 10  # failures listed on stderr
 
 
@@ -65,7 +69,14 @@ def add_validate_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the id length (default 20 for lucid_id, or $LUCID_ID_LENGTH; 22 for uuid)")  # fmt: skip
     parser.add_argument("--allow-duplicates", action="store_true", help="do not report repeated ids")
     parser.add_argument("--report", metavar="OUT",
-                        help="write every failure to OUT.csv or OUT.json (- for CSV on stdout)")  # fmt: skip
+                        help="write the failures to OUT.csv, OUT.json or OUT.html (- for CSV on stdout)")  # fmt: skip
+    parser.add_argument("--engine", choices=ENGINES, default="auto",
+                        help="auto (by file size and what is installed), pandas, polars or duckdb "
+                             "(polars and duckdb scan big files lazily, with bounded memory)")  # fmt: skip
+    parser.add_argument("--output", metavar="FIXED.csv",
+                        help="with --normalize: write the sheet with the id columns normalised (CSV)")  # fmt: skip
+    parser.add_argument("--max-failures", type=_positive, default=MAX_FAILURES, metavar="N",
+                        help=f"failing cells listed at most (counts stay exact; default {MAX_FAILURES:,})")  # fmt: skip
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -79,34 +90,55 @@ def run_validate(args: argparse.Namespace) -> int:
     """
     out = args.report
     if out is not None and out != "-" and Path(out).suffix.lower() not in _REPORT_SUFFIXES:
-        return _usage(f"--report writes .csv or .json files (or - for CSV on stdout), not {out!r}")
+        return _usage(f"--report writes .csv, .json or .html files (or - for CSV on stdout), not {out!r}")
+    if args.output is not None and not args.normalize:
+        return _usage("--output writes the normalised sheet: add --normalize")
+    if args.output is not None and args.engine not in ("auto", "pandas"):
+        return _usage("--output writes the whole sheet, which needs --engine pandas (or auto)")
     try:
-        frame = read_table(args.file)
-    except ReadError as exc:
-        return _usage(str(exc))
-    missing = [c for c in args.column if c not in frame.columns]
-    if missing:
-        have = ", ".join(map(str, frame.columns))
-        return _usage(f"{args.file}: no column {', '.join(missing)} (the file has: {have})")
-    try:
-        report = validate_lucid_ids(
-            frame,
+        report = validate_file(
+            args.file,
             columns=args.column,
+            engine="pandas" if args.output is not None else args.engine,
             kind=args.kind,
             normalize=args.normalize,
             unique=not args.allow_duplicates,
             length=args.length,
+            max_failures=args.max_failures,
         )
-    except (LucidError, ValueError, KeyError) as exc:  # a bad LUCID_ID_LENGTH, repeated column names
+    except (LucidError, ValueError, KeyError) as exc:  # unreadable files, missing columns, a bad LUCID_ID_LENGTH
         return _usage(str(exc.args[0]) if exc.args else str(exc))
-    from_csv = frame.attrs.get("source", {}).get("format") == "csv"
-    _summary(report, args.file, stderr_stream("validate_summary"), from_csv=from_csv)
-    if out is not None:
-        try:
+    _word_for_cli(report)
+    _summary(report, args.file, stderr_stream("validate_summary"))
+    try:
+        if out is not None:
             _write_report(report, out)
-        except OSError as exc:
-            return _usage(f"cannot write {out}: {exc.strerror or exc}")
+        if args.output is not None:
+            _write_atomic(Path(args.output), lambda f: report.normalized.to_csv(f, index=False, lineterminator="\n"))
+            print(f"normalised sheet: {args.output}", file=stderr_stream("validate_output"))
+    except OSError as exc:
+        return _usage(f"cannot write {exc.filename or out}: {exc.strerror or exc}")
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _word_for_cli(report: ValidationReport) -> None:
+    """Hints and notes that name flags (--normalize) rather than Python arguments (normalize=True)."""
+    report.failures["hint"] = [for_cli(h) if isinstance(h, str) else h for h in report.failures["hint"]]
+    report.notes = [for_cli(n) for n in report.notes]
+
+
+def _write_atomic(path: Path, write: Any) -> None:
+    """Write through a temporary file in the same directory, then rename: readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _usage(message: str) -> int:
@@ -118,36 +150,43 @@ def _write_report(report: ValidationReport, out: str) -> None:
     if out == "-":
         report.failures.to_csv(sys.stdout, index=False)
     elif out.lower().endswith(".json"):
-        Path(out).write_text(report.to_json() + "\n", encoding="utf-8")
+        _write_atomic(Path(out), lambda f: f.write(report.to_json() + "\n"))
+    elif out.lower().endswith((".html", ".htm")):
+        _write_atomic(Path(out), lambda f: f.write(report.to_html()))
     else:  # errors="backslashreplace": a lone surrogate in a cell must not stop the report
-        report.failures.to_csv(out, index=False, encoding="utf-8", errors="backslashreplace")
+        _write_atomic(Path(out), lambda f: report.failures.to_csv(f, index=False, lineterminator="\n"))
     if out != "-":
         print(f"report: {out}", file=stderr_stream("validate_report"))
 
 
-def _summary(report: ValidationReport, file: str, stream: TextIO, *, from_csv: bool) -> None:
+def _summary(report: ValidationReport, file: str, stream: TextIO) -> None:
     """Counts per column and reason, notes, and the first failures, for people reading a terminal."""
     columns = ", ".join(map(str, report.columns))
     if report.ok:
-        print(f"{file}: {report.n_rows} rows, {columns}: every {report.kind} passed (length {report.length})",
-              file=stream)  # fmt: skip
+        print(f"{file}: {report.n_rows} rows, {columns}: every {report.kind} passed (length {report.length}; "
+              f"{report.engine})", file=stream)  # fmt: skip
         return
+    rows = "" if report.n_failed_rows is None else f" in {report.n_failed_rows}"
     print(
-        f"{file}: {len(report.failures)} failing cell(s) in {report.n_failed_rows} of {report.n_rows} rows "
-        f"({columns}; {report.kind}, length {report.length})",
+        f"{file}: {report.n_failed_cells} failing cell(s){rows} of {report.n_rows} rows "
+        f"({columns}; {report.kind}, length {report.length}; {report.engine})",
         file=stream,
     )
     for column, reason, count in report.summary.itertuples(index=False):
         print(f"  {column}: {reason} {count}", file=stream)
     for note in report.notes:
         print(f"note: {note}", file=stream)
-    if from_csv:
-        print("  (rows count from 0 below the header: in a spreadsheet, row N is line N + 2)", file=stream)
-    for row, column, value, reason, detail, hint in report.failures.head(_SHOW).itertuples(index=False):
+    has_line = "line" in report.failures.columns
+    if has_line:
+        print("  (line: the line in a spreadsheet, the header being line 1; row: counted from 0)", file=stream)
+    for record in report.failures.head(_SHOW).to_dict("records"):
+        value = record["value"]
         shown = visible(value, 40) if isinstance(value, str) else "(empty)" if is_missing(value) else repr(value)
-        print(f"  row {row} {column}: {reason}: {shown!s}: {detail}" + (f" (hint: {hint})" if hint else ""),
-              file=stream)  # fmt: skip
-    if len(report.failures) > _SHOW:
-        print(f"  ... and {len(report.failures) - _SHOW} more (--report FILE writes them all)", file=stream)
+        where = f"line {record['line']} (row {record['row']})" if has_line else f"row {record['row']}"
+        hint = f" (hint: {record['hint']})" if record["hint"] else ""
+        print(f"  {where} {record['column']}: {record['reason']}: {shown!s}: {record['detail']}{hint}", file=stream)
+    if report.n_failed_cells > _SHOW:
+        capped = f" (the first {len(report.failures):,} are listed: --max-failures N)" if report.capped else ""
+        print(f"  ... and {report.n_failed_cells - _SHOW} more (--report FILE writes them){capped}", file=stream)
     if report.changes is not None and len(report.changes):
         print(f"normalised {len(report.changes)} cell(s) before checking", file=stream)

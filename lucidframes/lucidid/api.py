@@ -1,13 +1,11 @@
-"""LucidID and uuid columns: format, normalisation, vectorised validation, and the ``df.lucid`` accessor.
+"""The public functions: ``validate_lucid_ids`` (any engine), ``normalize_lucid_ids``, ``format_mask``, the send guard.
 
 A LucidID is 20 characters of shortuuid's base57 alphabet (the specification); entity uuids are 22-character
 shortuuids no greater than ``UUID_MAX``. The LucidID length is a setting: the ``length=`` argument, else the
 ``LUCID_ID_LENGTH`` environment variable, else 20.
 
-The check is vectorised: one full-match of the pattern over the column (pyarrow's RE2 on pandas' string dtype)
-finds the failing cells; only those get a per-cell diagnosis (:mod:`lucidframes.lucidid_cells`), so the cost of
-the report grows with the number of failures, not with the rows. Importing this module registers the
-``.lucid`` accessor on DataFrame and Series.
+The whole-column rules run on the input's own engine (:mod:`.rules`, :mod:`.tier`, through narwhals); only the
+failing cells come back, at most ``max_failures`` of them, and only those get a per-cell diagnosis (:mod:`.cells`).
 """
 
 from __future__ import annotations
@@ -21,38 +19,41 @@ import numpy as np
 import pandas as pd
 
 from lucidframes.errors import ConfigError, LucidIDValidationError
-from lucidframes.lucidid_cells import (
-    ALPHABET,
-    LUCID_ID_LENGTH,
-    REASONS,
-    UUID_LENGTH,
-    UUID_MAX,
-    IdFormat,
-    KnownIds,
-)
-from lucidframes.lucidid_columns import (
+from lucidframes.lucidid import tier
+from lucidframes.lucidid.assemble import build_report
+from lucidframes.lucidid.cells import KnownIds
+from lucidframes.lucidid.columns import (
     as_series,
-    build_report,
     changes_frame,
-    check_column,
-    mark_duplicates,
-    mark_unknown,
     normalize_series,
     replace_columns,
     split_input,
     well_formed,
 )
-from lucidframes.lucidid_report import ValidationReport
+from lucidframes.lucidid.engines import prepare
+from lucidframes.lucidid.formats import (
+    ALPHABET,
+    KINDS,
+    LUCID_ID_LENGTH,
+    REASONS,
+    UUID_LENGTH,
+    UUID_MAX,
+    IdFormat,
+    Reason,
+)
+from lucidframes.lucidid.report import ValidationReport
 
 __all__ = [
     "ALPHABET",
     "KINDS",
     "LUCID_ID_LENGTH",
+    "MAX_FAILURES",
     "REASONS",
     "UUID_LENGTH",
     "UUID_MAX",
     "IdFormat",
     "Normalized",
+    "Reason",
     "ValidationReport",
     "check_ids_before_send",
     "format_mask",
@@ -61,7 +62,7 @@ __all__ = [
     "validate_lucid_ids",
 ]
 
-KINDS = ("lucid_id", "uuid")
+MAX_FAILURES = 100_000  # failing cells collected and diagnosed at most; the summary counts stay exact
 
 
 class Normalized(NamedTuple):
@@ -129,42 +130,52 @@ def validate_lucid_ids(
     unique: bool = True,
     known_ids: Iterable[Any] | None = None,
     length: int | None = None,
+    *,
+    keep: Any = None,
+    max_failures: int = MAX_FAILURES,
 ) -> ValidationReport:
-    """Check LucidID (or uuid) columns and report every bad cell with a reason code, a detail and a hint.
+    """Check LucidID (or uuid) columns on the data's own engine and report every bad cell with a reason and a hint.
 
     Args:
-        data: a DataFrame, a Series, or a list (any iterable) of cells.
-        columns: with a DataFrame, the column name or names to check (all with the same kind); may be omitted
-            for a one-column frame.
+        data: a pandas, polars (eager or lazy), Arrow, DuckDB, Dask or Spark frame; or one column: a pandas or
+            polars Series, an Arrow array, a numpy array, or any iterable of cells.
+        columns: with a frame, the label or labels (any iterable) of the id columns, all of the same kind; may be
+            omitted for a one-column frame.
         kind: "lucid_id" (20 characters by default) or "uuid" (22-character shortuuid, at most ``UUID_MAX``).
         normalize: check the values after ``normalize_lucid_ids`` (whitespace, invisible characters and scan
-            URLs removed); the report then also carries ``changes`` and ``normalized``.
+            URLs removed); the report then also carries ``changes`` and (for pandas) ``normalized``.
         unique: report repeats (within a column and across the checked columns), after the first occurrence.
         known_ids: ids known to exist: well-formed ids not among them are reported as ``unknown``, and hints
             name the closest known ids.
         length: the id length (default: 22 for uuid; for lucid_id the LUCID_ID_LENGTH environment variable,
             else 20).
+        keep: columns to carry into ``failures`` next to each bad cell (an order id, say); on Spark, which has
+            no row order, they identify the failing rows and decide which repeat comes "first".
+        max_failures: failing cells collected and diagnosed at most (the summary counts stay exact and
+            ``report.capped`` says when there were more).
 
     Returns:
-        A ValidationReport. Usage mistakes raise TypeError, ValueError or KeyError; bad cells never raise.
+        A ValidationReport. Misuse raises ConfigError (``columns=``, ``keep=``), TypeError, ValueError; bad
+        cells never raise.
     """
     fmt = id_format(kind, length)
-    series_list, names, index, frame = split_input(data, columns)
-    known = KnownIds.of(known_ids)
-    need_values = unique or known is not None
-    checked = [check_column(s, fmt, normalize=normalize, known=known, need_values=need_values) for s in series_list]
+    if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 0:
+        raise ValueError(f"max_failures must be a whole number >= 0, not {max_failures!r}")
     started = time.perf_counter()
-    if known is not None:
-        mark_unknown(checked, fmt, known)
-    if unique:
-        mark_duplicates(checked, names, index)
+    prep = prepare(data, columns, keep)
+    known = KnownIds.of(known_ids)
+    known_set = known.ids if known is not None else None
+    result = tier.run(prep, tier.Check(fmt, normalize, unique, known, max_failures))
     between = time.perf_counter()
-    report = build_report(checked, series_list, names, index, frame, fmt, normalize=normalize)
-    # Seconds per phase (read by bench/bench_lucidid.py): vectorised passes vs per-failure work.
-    report._timings = {
-        phase: sum(c.seconds.get(phase, 0.0) for c in checked) for phase in ("format", "diagnose", "values")
-    }
-    report._timings.update(known_and_unique=between - started, report=time.perf_counter() - between)
+
+    def valid_rows() -> Any:
+        return tier.valid_rows(prep, fmt, normalize=normalize, unique=unique, known=known_set)
+
+    report = build_report(
+        prep, result, fmt, known=known, normalize=normalize, max_failures=max_failures, valid_rows=valid_rows
+    )
+    # Seconds per phase (read by bench/bench_lucidid.py): the engine's passes vs per-failure work.
+    report._timings = {"engine": between - started, "report": time.perf_counter() - between}
     return report
 
 
@@ -207,97 +218,11 @@ def check_ids_before_send(ids: Iterable[str], kind: str = "lucid_id", length: in
     if isinstance(ids, str | bytes):
         raise TypeError("pass a list of ids, not a single string")
     batch = list(ids)
+    if not batch:
+        return batch
     report = validate_lucid_ids(batch, kind=kind, unique=False, length=length)
     if not report.ok:
         label = "LucidID" if kind == "lucid_id" else "uuid"
         head = f"Nothing was sent: {len(report.failures)} of {len(batch)} {label}(s) failed the local check"
         raise LucidIDValidationError(report.message(prefix=head), report=report)
     return batch
-
-
-# --------------------------------------------------------------------------------------------------------------
-# The pandas accessor: df.lucid / series.lucid
-# --------------------------------------------------------------------------------------------------------------
-
-
-@pd.api.extensions.register_dataframe_accessor("lucid")
-class LucidFrameAccessor:
-    """``df.lucid.validate(...)``, ``df.lucid.normalize(...)``, ``df.lucid.valid(...)``."""
-
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self._frame = frame
-
-    def validate(self, columns: Any = None, **options: Any) -> ValidationReport:
-        """``validate_lucid_ids(df, columns, **options)``.
-
-        Args:
-            columns: the id column or columns.
-            **options: kind, normalize, unique, known_ids, length.
-
-        Returns:
-            The ValidationReport.
-        """
-        return validate_lucid_ids(self._frame, columns, **options)
-
-    def normalize(self, columns: Any = None) -> Normalized:
-        """``normalize_lucid_ids(df, columns)``: a copy with those columns normalised, and the changes.
-
-        Args:
-            columns: the id column or columns.
-
-        Returns:
-            ``Normalized(values, changes)``.
-        """
-        return normalize_lucid_ids(self._frame, columns)
-
-    def valid(self, columns: Any = None, **options: Any) -> pd.DataFrame:
-        """The rows whose checked cells all pass (first occurrences of repeated ids included).
-
-        Args:
-            columns: the id column or columns.
-            **options: as for ``validate``.
-
-        Returns:
-            A DataFrame with the passing rows.
-        """
-        report = validate_lucid_ids(self._frame, columns, **options)
-        return self._frame.loc[report.valid_mask.to_numpy()]
-
-
-@pd.api.extensions.register_series_accessor("lucid")
-class LucidSeriesAccessor:
-    """``series.lucid.validate()``, ``series.lucid.normalize()``, ``series.lucid.valid()``."""
-
-    def __init__(self, series: pd.Series) -> None:
-        self._series = series
-
-    def validate(self, **options: Any) -> ValidationReport:
-        """``validate_lucid_ids(series, **options)``.
-
-        Args:
-            **options: kind, normalize, unique, known_ids, length.
-
-        Returns:
-            The ValidationReport.
-        """
-        return validate_lucid_ids(self._series, **options)
-
-    def normalize(self) -> Normalized:
-        """``normalize_lucid_ids(series)``.
-
-        Returns:
-            ``Normalized(values, changes)``.
-        """
-        return normalize_lucid_ids(self._series)
-
-    def valid(self, **options: Any) -> pd.Series:
-        """The cells that pass.
-
-        Args:
-            **options: as for ``validate``.
-
-        Returns:
-            A Series with the passing cells.
-        """
-        report = validate_lucid_ids(self._series, **options)
-        return self._series.loc[report.valid_mask.to_numpy()]

@@ -17,6 +17,17 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from lucidframes.lucidid.formats import (
+    ALPHABET,
+    INVISIBLE_CHARS,
+    LUCID_ID_LENGTH,
+    REASONS,
+    SCAN_URL,
+    UUID_LENGTH,
+    UUID_MAX,
+    IdFormat,
+)
+
 __all__ = [
     "ALPHABET",
     "LUCID_ID_LENGTH",
@@ -28,43 +39,23 @@ __all__ = [
     "KnownIds",
     "describe_char",
     "diagnose",
+    "diagnose_cell",
     "diagnose_well_formed",
+    "for_cli",
     "is_missing",
+    "lookalikes",
     "normalize_value",
     "quote",
     "visible",
 ]
 
-# shortuuid's base57: no 0 1 I O l (they look alike); sorted by code point, so fixed-length ids compare like numbers.
-ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-LUCID_ID_LENGTH = 20  # the specification's LucidID; LUCID_ID_LENGTH in the environment or length= override it
-UUID_LENGTH = 22  # shortuuid of a 128-bit uuid
-UUID_MAX = "oZEq7ovRbLq6UnGMPwc8B5"  # the encoding of 2**128 - 1: anything above cannot be decoded
-
-# Stable reason codes, in the order a cell is checked (a cell gets the first that applies).
-REASONS = (
-    "missing",
-    "not_a_string",
-    "url_wrapped",
-    "case_id",
-    "whitespace",
-    "wrong_length",
-    "bad_character",
-    "not_decodable",
-    "unknown",  # only with known_ids=: well-formed, but not among the known ids
-    "duplicate",
-)
-
 _ALPHABET_SET = frozenset(ALPHABET)
 _BAD_CHAR = re.compile(f"[^{ALPHABET}]")
 _DROP_ALPHABET = dict.fromkeys(map(ord, ALPHABET))  # str.translate table that deletes alphabet characters
 # Invisible format characters that copy-paste from web pages and Excel leaves behind; removed anywhere.
-_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
+_INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]")
 # A scan URL: https://qr.lcdg.io/<id>, /case/<id>, /c/<id>, /collection/<id>, on qr. or dev-qr. (any *.lcdg.io).
-_SCAN_URL = re.compile(
-    r"(?i:(?:https?://)?(?:[a-z0-9-]+\.)*lcdg\.io(?::\d+)?)/(?:(?i:(case|c|collection))/)?([^/?#]+)/?(?:[?#].*)?",
-    re.DOTALL,
-)
+_SCAN_URL = re.compile(SCAN_URL)
 _OTHER_URL = re.compile(r"(?i)^[a-z][a-z0-9+.-]*://([^/?#]*)")
 _SHOW_CHARS = 5  # bad characters named in one detail
 
@@ -78,29 +69,6 @@ _LOOKALIKES: dict[str, str] = {
     "Ο": "o", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o", "ν": "v", "κ": "k",
 }  # fmt: skip
 _SEPARATORS = frozenset(" -_.,;:/\\'\"`")
-
-
-@dataclass(frozen=True)
-class IdFormat:
-    """What a valid identifier looks like: its kind ("lucid_id" or "uuid") and its length."""
-
-    kind: str
-    length: int
-
-    @property
-    def max_value(self) -> str | None:
-        """The largest decodable value: set for 22-character shortuuids, whatever the kind."""
-        return UUID_MAX if self.length == UUID_LENGTH else None
-
-    @property
-    def pattern(self) -> str:
-        """The full-match regular expression (the same in Python's re and pyarrow's RE2)."""
-        return f"[{ALPHABET}]{{{self.length}}}"
-
-    @property
-    def label(self) -> str:
-        """How messages name the identifier."""
-        return "LucidID" if self.kind == "lucid_id" else "uuid"
 
 
 class Diagnosis(NamedTuple):
@@ -273,7 +241,7 @@ def _bad_chars_text(core: str) -> tuple[str, str]:
     detail = f"{total} character(s) outside the base57 alphabet: {detail}"
     hints = []
     for ch in dict.fromkeys(ch for _, ch in shown):
-        options = _candidates(ch)
+        options = lookalikes(ch)
         if options:
             hints.append(f"'{visible(ch)}' is probably " + " or ".join(f"'{o}'" for o in options))
         elif ch in _SEPARATORS or ch.isspace():
@@ -283,13 +251,13 @@ def _bad_chars_text(core: str) -> tuple[str, str]:
     return detail, _join(*hints)
 
 
-def _candidates(ch: str) -> list[str]:
+def lookalikes(ch: str) -> list[str]:
     """Alphabet characters that ``ch`` is likely a mistyped or lookalike form of."""
     if ch in _LOOKALIKES:
         return [c for c in _LOOKALIKES[ch] if c in _ALPHABET_SET]
     folded = unicodedata.normalize("NFKC", ch)  # full-width and other compatibility forms: 'Ａ' -> 'A'
     if len(folded) == 1 and folded != ch:
-        return [folded] if folded in _ALPHABET_SET else _candidates(folded)
+        return [folded] if folded in _ALPHABET_SET else lookalikes(folded)
     return []
 
 
@@ -415,3 +383,49 @@ def _not_a_string(value: Any) -> Diagnosis:
     except Exception:  # a hostile __repr__ must not break the report
         text = "<unrepresentable>"
     return Diagnosis("not_a_string", f"{kind} {visible(text, 40)}", "expected one id as text per cell")
+
+
+def diagnose_cell(
+    cell: Any, reason: str | None, core: Any, fmt: IdFormat, known: KnownIds | None, normalize: bool
+) -> Diagnosis | None:
+    """One failing cell as the column check sees it: normalised first with ``normalize``; None when that fixes it.
+
+    Args:
+        cell: the cell as it was.
+        reason: the engine's reason when it computed one ("unknown" is only known there), else None.
+        core: the value that was checked (for "unknown").
+        fmt: the expected format.
+        known: ids known to exist, for hints.
+        normalize: check the value once normalised.
+
+    Returns:
+        The Diagnosis, or None when the normalised value is a valid id.
+    """
+    if reason == "unknown":
+        return diagnose_well_formed(core, fmt, known, "unknown")
+    checked = cell
+    if normalize and isinstance(cell, str):
+        checked, _, url_kind = normalize_value(cell)
+        if url_kind not in (None, "item") and fmt.kind == "lucid_id":
+            checked = cell  # a case or collection id is not a LucidID: reported as case_id
+    found = diagnose(checked, fmt, known)
+    if found is None:
+        return None
+    if checked is not cell and checked != cell:
+        found = found._replace(detail=f"normalised to {quote(checked)}: {found.detail}")
+    return found
+
+
+_CLI_WORDS = (
+    (re.compile(r"normalize=True \(or lf\.normalize_lucid_ids\)"), "--normalize"),
+    (re.compile(r"\blength=(\d+)"), r"--length \1"),
+    (re.compile(r"\bkind='(\w+)'"), r"--kind \1"),
+    (re.compile(r"\bunique=False"), "--allow-duplicates"),
+)
+
+
+def for_cli(text: str) -> str:
+    """A hint or note worded for the command line: flags (``--normalize``) instead of Python arguments."""
+    for pattern, flag in _CLI_WORDS:
+        text = pattern.sub(flag, text)
+    return text

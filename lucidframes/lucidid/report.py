@@ -1,24 +1,30 @@
-"""ValidationReport: the result of a LucidID check, for notebooks (HTML), pipelines (JSON, CSV) and code (raise)."""
+"""ValidationReport: the result of a LucidID check, for notebooks (HTML), pipelines (JSON, CSV) and code (raise).
+
+The summary counts come from the engine and are exact; ``failures`` holds the first ``max_failures`` failing
+cells in row order (``capped`` says when there were more).
+"""
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from lucidframes.errors import LucidIDValidationError
-from lucidframes.lucidid_cells import REASONS, IdFormat, visible
+from lucidframes.lucidid import html as report_html
+from lucidframes.lucidid.cells import visible
+from lucidframes.lucidid.columns import CHANGE_COLUMNS
+from lucidframes.lucidid.formats import IdFormat
 
 __all__ = ["FAILURE_COLUMNS", "ValidationReport"]
 
 FAILURE_COLUMNS = ["row", "column", "value", "reason", "detail", "hint"]
-CHANGE_COLUMNS = ["row", "column", "before", "after", "action"]
-_SHOW = 20  # failures shown in the HTML view
 _IN_MESSAGE = 5  # failures named in an exception message
 
 
@@ -26,32 +32,51 @@ class ValidationReport:
     """What a LucidID check found; build it with ``lf.validate_lucid_ids`` or ``df.lucid.validate``.
 
     Attributes:
-        failures: one row per bad cell: ``row`` (the input's index label), ``column``, ``value`` (the cell as it
-            was), ``reason`` (a stable code, see ``lucidid.REASONS``), ``detail`` and ``hint`` (never applied).
-        valid_mask: a boolean Series aligned to the input rows, True where every checked cell passed.
+        failures: one row per bad cell, the first ``max_failures`` in row order: ``row`` (the input's index label;
+            the 0-based position for other engines; missing on Spark, which has no row order), ``line`` (for a
+            table read from a CSV file: its line in a spreadsheet, the header being line 1), ``column``, ``value``
+            (the cell as it was), ``reason`` (a stable code, see ``lf.Reason``), ``detail`` and ``hint`` (never
+            applied), then the ``keep=`` columns.
+        summary: exact counts per column and reason, however many failures there are.
+        capped: True when there were more failing cells than ``failures`` holds.
+        valid_mask: eager engines: a boolean Series aligned to the input rows, True where every checked cell
+            passed (None for lazy engines: use ``valid_rows()``).
         changes: with ``normalize=True``, what normalisation changed (row, column, before, after, action).
         normalized: with ``normalize=True``, the input with the checked columns normalised; else None.
         notes: remarks about whole columns (for example "every value has 22 characters: pass length=22").
-        columns, kind, length, n_rows: what was checked.
+        columns, kind, length, n_rows, engine: what was checked, and on which engine.
     """
 
     def __init__(
         self,
         *,
         failures: pd.DataFrame,
-        valid_mask: pd.Series,
+        summary: pd.DataFrame,
+        n_rows: int,
         fmt: IdFormat,
         columns: list[Any],
+        valid_mask: pd.Series | None,
+        capped: bool = False,
+        max_failures: int | None = None,
+        engine: str = "pandas",
+        valid_rows: Callable[[], Any] | None = None,
         changes: pd.DataFrame | None = None,
-        normalized: pd.Series | pd.DataFrame | None = None,
+        normalized: Any = None,
         notes: list[str] | None = None,
+        source: str | None = None,
     ) -> None:
         self.failures = failures
+        self._summary = summary
         self.valid_mask = valid_mask
         self.kind = fmt.kind
         self.length = fmt.length
         self.columns = list(columns)
-        self.n_rows = len(valid_mask)
+        self.n_rows = n_rows
+        self.capped = capped
+        self.max_failures = max_failures
+        self.engine = engine
+        self.source = source
+        self._valid_rows = valid_rows
         self.changes = changes if changes is not None else pd.DataFrame(columns=CHANGE_COLUMNS)
         self.normalized = normalized
         self.notes = list(notes or [])
@@ -61,26 +86,46 @@ class ValidationReport:
     @property
     def ok(self) -> bool:
         """True when every checked cell passed."""
-        return self.failures.empty
+        return self.n_failed_cells == 0
 
     @property
-    def n_failed_rows(self) -> int:
-        """How many input rows have at least one failing cell."""
-        return int((~self.valid_mask).sum())
+    def n_failed_cells(self) -> int:
+        """How many checked cells failed (exact, even when ``failures`` is capped)."""
+        return int(self._summary["count"].sum())
+
+    @property
+    def n_failed_rows(self) -> int | None:
+        """How many input rows have at least one failing cell (None for lazy engines, which have no mask)."""
+        return None if self.valid_mask is None else int((~self.valid_mask).sum())
 
     @property
     def summary(self) -> pd.DataFrame:
         """Failure counts per column and reason: columns ``column``, ``reason``, ``count`` (check order)."""
-        counts = Counter(zip(self.failures["column"].tolist(), self.failures["reason"].tolist(), strict=True))
-        order = {c: i for i, c in enumerate(self.columns)}
-        keys = sorted(counts, key=lambda k: (order.get(k[0], len(order)), REASONS.index(k[1])))
-        return pd.DataFrame(
-            {
-                "column": pd.Series([k[0] for k in keys], dtype=object),
-                "reason": pd.Series([k[1] for k in keys], dtype=object),
-                "count": pd.Series([counts[k] for k in keys], dtype="int64"),
-            }
-        )
+        return self._summary.copy()
+
+    def valid_rows(self) -> Any:
+        """The rows whose checked cells all pass (first occurrences of repeats included), on the input's engine.
+
+        Returns:
+            A frame of the input's kind: for lazy engines (polars LazyFrame, DuckDB, Dask, Spark) a lazy one.
+        """
+        if self._valid_rows is None:
+            raise ValueError("this report was built without its input: valid_rows() is not available")
+        return self._valid_rows()
+
+    def to_html(self, path: str | Path | None = None) -> str:
+        """The report as a standalone HTML page (no external assets, no JavaScript); written to ``path`` if given.
+
+        Args:
+            path: where to write it (UTF-8), or None.
+
+        Returns:
+            The HTML text.
+        """
+        page = report_html.page(self)
+        if path is not None:
+            Path(path).write_text(page, encoding="utf-8")
+        return page
 
     def to_frame(self) -> pd.DataFrame:
         """The failures as a new DataFrame (one row per bad cell)."""
@@ -94,14 +139,16 @@ class ValidationReport:
             "length": self.length,
             "columns": [_jsonable(c) for c in self.columns],
             "rows": self.n_rows,
-            "failed_cells": len(self.failures),
+            "engine": self.engine,
+            "failed_cells": self.n_failed_cells,
+            "capped": self.capped,
             "failed_rows": self.n_failed_rows,
             "summary": [
                 {"column": _jsonable(c), "reason": r, "count": int(n)} for c, r, n in self.summary.itertuples(False)
             ],
             "notes": self.notes,
             "failures": [
-                {k: _jsonable(v) for k, v in zip(FAILURE_COLUMNS, row, strict=True)}
+                {k: _jsonable(v) for k, v in zip(self.failures.columns, row, strict=True)}
                 for row in self.failures.itertuples(index=False)
             ],
             "changes": [
@@ -122,15 +169,15 @@ class ValidationReport:
 
     def message(self, prefix: str = "") -> str:
         """A one-paragraph account naming the first few bad cells, as used in exception messages."""
-        head = prefix or (
-            f"{len(self.failures)} cell(s) in {self.n_failed_rows} of {self.n_rows} row(s) failed the "
-            f"{self._label} check"
-        )
+        rows = "" if self.n_failed_rows is None else f" in {self.n_failed_rows}"
+        head = prefix or f"{self.n_failed_cells} cell(s){rows} of {self.n_rows} row(s) failed the {self._label} check"
         shown = [
-            f"row {_label(row)!s} column {column!r}: {reason} ({_short(value)}: {detail})"
-            for row, column, value, reason, detail, _ in self.failures.head(_IN_MESSAGE).itertuples(index=False)
+            f"row {_label(row)!s} column {column!r}: {reason} ({short(value)}: {detail})"
+            for row, column, value, reason, detail in self.failures[["row", "column", "value", "reason", "detail"]]
+            .head(_IN_MESSAGE)
+            .itertuples(index=False)
         ]
-        more = len(self.failures) - len(shown)
+        more = self.n_failed_cells - len(shown)
         text = head + (": " + "; ".join(shown) if shown else "")
         if more > 0:
             text += f"; and {more} more (see .report.failures)"
@@ -141,42 +188,19 @@ class ValidationReport:
     def __repr__(self) -> str:
         if self.ok:
             return f"<ValidationReport ok: {self.n_rows} rows, columns {self.columns!r}>"
-        counts = ", ".join(f"{r} {n}" for r, n in Counter(self.failures["reason"]).most_common())
-        return (
-            f"<ValidationReport: {len(self.failures)} failing cell(s) in {self.n_failed_rows} of {self.n_rows} "
-            f"rows ({counts})>"
-        )
+        by_reason: Counter[str] = Counter()
+        for reason, count in zip(self._summary["reason"], self._summary["count"], strict=True):
+            by_reason[reason] += int(count)
+        counts = ", ".join(f"{r} {n}" for r, n in by_reason.most_common())
+        rows = "" if self.n_failed_rows is None else f" in {self.n_failed_rows}"
+        return f"<ValidationReport: {self.n_failed_cells} failing cell(s){rows} of {self.n_rows} rows ({counts})>"
 
     def _repr_html_(self) -> str:
-        """Counts per reason and column, notes, and the first failures with invisible characters made visible."""
-        esc = html.escape
-        title = (
-            f"{self._label} check of {esc(', '.join(map(str, self.columns)))} "
-            f"(length {self.length}): {self.n_rows} rows"
-        )
-        if self.ok:
-            return f"<div class='lucidframes-report'><b>{title}</b>: all cells pass.</div>"
-        parts = [
-            "<div class='lucidframes-report'>",
-            f"<b>{title}</b>: {len(self.failures)} failing cell(s) in {self.n_failed_rows} row(s)",
-            "<table><thead><tr><th>column</th><th>reason</th><th>count</th></tr></thead><tbody>",
-        ]
-        for column, reason, count in self.summary.itertuples(index=False):
-            parts.append(f"<tr><td>{esc(str(column))}</td><td>{esc(reason)}</td><td>{count}</td></tr>")
-        parts.append("</tbody></table>")
-        parts.extend(f"<p>{esc(note)}</p>" for note in self.notes)
-        parts.append("<table><thead><tr>" + "".join(f"<th>{c}</th>" for c in FAILURE_COLUMNS) + "</tr></thead><tbody>")
-        for row in self.failures.head(_SHOW).itertuples(index=False):
-            cells = [str(_label(row[0])), str(row[1]), _short(row[2], 60), *row[3:]]
-            parts.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
-        parts.append("</tbody></table>")
-        if len(self.failures) > _SHOW:
-            parts.append(f"<p>… and {len(self.failures) - _SHOW} more in <code>report.failures</code></p>")
-        parts.append("</div>")
-        return "".join(parts)
+        """The HTML view of notebooks: a badge, a bar per reason, the failing values with their bad characters."""
+        return report_html.fragment(self)
 
 
-def _short(value: Any, limit: int = 40) -> str:
+def short(value: Any, limit: int = 40) -> str:
     """A cell for display: strings quoted with invisible characters shown, other values by type and repr."""
     if isinstance(value, str):
         return "'" + visible(value, limit) + "'"

@@ -1,0 +1,19 @@
+"""LucidID and uuid columns: formats, per-cell diagnosis, the vectorised tier (any engine), report, accessor, fixes.
+
+Modules, each importing only those above it: ``formats`` (alphabet, lengths, ``Reason``), ``cells`` (one cell:
+normalise, diagnose, hints), ``labels`` and ``columns`` (``columns=``; pandas string views), ``rules`` (the
+whole-column rules as narwhals expressions), ``engines`` (any input to one narwhals frame), ``tier`` (run the
+rules: exact counts, capped failing rows), ``html`` and ``report`` (ValidationReport), ``assemble``, ``api``
+(the public functions), ``accessor`` (``df.lucid``, registered on import), ``fixes`` (``suggest_fixes``) and
+``files`` (``validate_file``).
+"""
+
+from __future__ import annotations
+
+from lucidframes.lucidid.accessor import LucidFrameAccessor, LucidSeriesAccessor
+from lucidframes.lucidid.api import *  # noqa: F403
+from lucidframes.lucidid.api import __all__ as _api_names
+from lucidframes.lucidid.files import validate_file
+from lucidframes.lucidid.fixes import suggest_fixes
+
+__all__ = ["LucidFrameAccessor", "LucidSeriesAccessor", *_api_names, "suggest_fixes", "validate_file"]

@@ -1,0 +1,145 @@
+"""``validate_file``: check the id columns of a CSV or Parquet file, scanning it lazily when it is big.
+
+Engines: ``pandas`` reads the whole file (``read_table``: ids exactly as written); ``polars`` scans it lazily
+(streaming); ``duckdb`` scans it in its own process memory with a memory limit, so files far bigger than memory
+work. ``auto`` takes pandas for files under ``AUTO_LAZY_BYTES``, else DuckDB, else polars, else pandas. CSV cells
+are read as text on every engine (no type guessing) and only empty cells are missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any
+
+from lucidframes.errors import ConfigError, ReadError
+from lucidframes.lucidid.api import MAX_FAILURES, validate_lucid_ids
+from lucidframes.lucidid.report import ValidationReport
+from lucidframes.readers import PARQUET_SUFFIXES, check_file, read_table, sniff_csv
+
+__all__ = ["AUTO_LAZY_BYTES", "DUCKDB_MEMORY_LIMIT", "ENGINES", "choose_engine", "scan", "validate_file"]
+
+ENGINES = ("auto", "pandas", "polars", "duckdb")
+AUTO_LAZY_BYTES = 200 * 2**20  # files from this size are scanned lazily when a lazy engine is installed
+DUCKDB_MEMORY_LIMIT = "1GB"  # DuckDB spills to disk beyond this: bounded memory for files of any size
+_ROW = "__lf_row"  # engines.ROW: a scan that numbers its rows itself passes them on under this name
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def choose_engine(path: str | os.PathLike[str], engine: str = "auto") -> str:
+    """The engine ``validate_file`` uses for ``path``.
+
+    Args:
+        path: the file.
+        engine: auto, pandas, polars or duckdb.
+
+    Returns:
+        The engine's name. Raises ConfigError for an unknown engine or one that is not installed.
+    """
+    if engine not in ENGINES:
+        raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine == "auto":
+        if Path(path).stat().st_size < AUTO_LAZY_BYTES:
+            return "pandas"
+        return next((e for e in ("duckdb", "polars") if _installed(e)), "pandas")
+    if engine != "pandas" and not _installed(engine):
+        raise ConfigError(f"engine={engine!r} needs {engine}: pip install 'lucidframes[{engine}]'")
+    return engine
+
+
+def scan(file: Path, engine: str, sep: str | None = None) -> tuple[Any, int | None]:
+    """A lazy scan of ``file`` on ``engine`` (polars or duckdb), and the spreadsheet line of row 0 (CSV only).
+
+    Args:
+        file: a CSV or Parquet file.
+        engine: polars or duckdb.
+        sep: the CSV separator; detected when None.
+
+    Returns:
+        ``(lazy frame, first row line)``. Raises ReadError when the engine cannot read the file.
+    """
+    parquet = file.suffix.lower() in PARQUET_SUFFIXES
+    skip = 0
+    if not parquet:
+        sep, skip = sniff_csv(file, sep)
+    try:
+        if engine == "polars":
+            import polars as pl
+
+            if parquet:
+                return pl.scan_parquet(file), None
+            frame = pl.scan_csv(file, separator=sep or ",", infer_schema=False, skip_rows=skip, encoding="utf8-lossy")
+            return frame, 2 + skip
+        import duckdb
+
+        con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "preserve_insertion_order": True})
+        if parquet:
+            relation = con.sql(
+                f'SELECT * EXCLUDE (file_row_number), file_row_number AS "{_ROW}" '
+                "FROM read_parquet($path, file_row_number = true)",
+                params={"path": str(file)},
+            )
+            return relation, None
+        relation = con.read_csv(str(file), header=True, sep=sep or ",", all_varchar=True, skiprows=skip)
+        return relation, 2 + skip
+    except Exception as exc:  # each engine raises its own errors for damaged or unreadable files
+        raise ReadError(f"{file}: {engine} cannot read it ({type(exc).__name__}: {exc})") from exc
+
+
+def validate_file(
+    path: str | os.PathLike[str],
+    columns: Any,
+    *,
+    engine: str = "auto",
+    kind: str = "lucid_id",
+    normalize: bool = False,
+    unique: bool = True,
+    known_ids: Any = None,
+    length: int | None = None,
+    keep: Any = None,
+    max_failures: int = MAX_FAILURES,
+    sep: str | None = None,
+) -> ValidationReport:
+    """Check the id columns of a CSV or Parquet file; big files are scanned lazily with bounded memory.
+
+    Args:
+        path: the file (``.parquet``/``.pq`` is Parquet, anything else CSV).
+        columns: the id column or columns.
+        engine: auto (by size and what is installed), pandas, polars or duckdb.
+        kind: "lucid_id" or "uuid".
+        normalize: check values once normalised.
+        unique: report repeats after the first occurrence.
+        known_ids: ids known to exist.
+        length: the id length.
+        keep: columns to carry into the failures.
+        max_failures: failing cells collected at most (counts stay exact).
+        sep: the CSV separator; detected when None.
+
+    Returns:
+        The ValidationReport; for CSV files its failures carry the spreadsheet ``line`` (header = line 1).
+        Raises ReadError for a file that cannot be read, ConfigError for an unusable engine or columns.
+    """
+    file = check_file(path)
+    chosen = choose_engine(file, engine)
+    options: dict[str, Any] = dict(
+        kind=kind, normalize=normalize, unique=unique, known_ids=known_ids, length=length, keep=keep,
+        max_failures=max_failures,
+    )  # fmt: skip
+    if chosen == "pandas":
+        frame = read_table(file, sep=sep)
+        return validate_lucid_ids(frame, columns, **options)
+    native, first_line = scan(file, chosen, sep)
+    try:
+        report = validate_lucid_ids(native, columns, **options)
+    except Exception as exc:  # a lazy scan only reads the file here: its engine's errors mean an unreadable file
+        if type(exc).__module__.split(".")[0] not in ("polars", "narwhals", "duckdb", "_duckdb"):
+            raise
+        raise ReadError(f"{file}: {chosen} cannot read it ({type(exc).__name__}: {exc})") from exc
+    report.source = str(file)
+    if first_line is not None and "line" not in report.failures:
+        report.failures.insert(1, "line", report.failures["row"].astype("int64") + first_line)
+    return report

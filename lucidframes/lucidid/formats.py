@@ -1,0 +1,95 @@
+"""What a valid id looks like: the alphabet, the lengths, the reason codes, and the patterns every engine shares.
+
+The patterns are written for the common subset of Python's ``re``, RE2 (pyarrow, polars, DuckDB) and Java
+(Spark): characters are placed literally in classes (no ``\\u`` or ``\\x{}`` escapes, which differ between them),
+and ``\\s`` is never used (ASCII-only in RE2 and Java, Unicode in Python).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "ALPHABET",
+    "INVISIBLE_CHARS",
+    "KINDS",
+    "LUCID_ID_LENGTH",
+    "REASONS",
+    "SCAN_URL",
+    "UUID_LENGTH",
+    "UUID_MAX",
+    "WHITESPACE_CHARS",
+    "IdFormat",
+    "Reason",
+]
+
+# shortuuid's base57: no 0 1 I O l (they look alike); sorted by code point, so fixed-length ids compare like numbers.
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+LUCID_ID_LENGTH = 20  # the specification's LucidID; LUCID_ID_LENGTH in the environment or length= override it
+UUID_LENGTH = 22  # shortuuid of a 128-bit uuid
+UUID_MAX = "oZEq7ovRbLq6UnGMPwc8B5"  # the encoding of 2**128 - 1: anything above cannot be decoded
+KINDS = ("lucid_id", "uuid")
+
+
+class Reason(StrEnum):
+    """Stable reason codes, in the order a cell is checked (a cell gets the first that applies).
+
+    Members are strings: ``failures["reason"] == "wrong_length"`` and ``== lf.Reason.WRONG_LENGTH`` agree.
+    """
+
+    MISSING = "missing"
+    NOT_A_STRING = "not_a_string"
+    URL_WRAPPED = "url_wrapped"
+    CASE_ID = "case_id"
+    WHITESPACE = "whitespace"
+    WRONG_LENGTH = "wrong_length"
+    BAD_CHARACTER = "bad_character"
+    NOT_DECODABLE = "not_decodable"
+    UNKNOWN = "unknown"  # only with known_ids=: well-formed, but not among the known ids
+    DUPLICATE = "duplicate"
+
+
+REASONS: tuple[str, ...] = tuple(r.value for r in Reason)
+
+# Invisible format characters that copy-paste from web pages and Excel leaves behind; removed anywhere.
+INVISIBLE_CHARS = (
+    "\u00ad\u061c\u180e"
+    + "".join(map(chr, range(0x200B, 0x2010)))
+    + "".join(map(chr, range(0x202A, 0x202F)))
+    + "".join(map(chr, range(0x2060, 0x2065)))
+    + "".join(map(chr, range(0x2066, 0x2070)))
+    + "\ufeff\ufff9\ufffa\ufffb"
+)
+# Exactly the characters Python's str.strip() removes, so that every engine strips the same ones.
+WHITESPACE_CHARS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# A scan URL: https://qr.lcdg.io/<id>, /case/<id>, /c/<id>, /collection/<id>, on qr. or dev-qr. (any *.lcdg.io).
+_HOST = r"(?i:(?:https?://)?(?:[a-z0-9-]+\.)*lcdg\.io(?::[0-9]+)?)"
+SCAN_URL = _HOST + r"/(?:(?i:(case|c|collection))/)?([^/?#]+)/?(?:[?#][\s\S]*)?"
+CASE_URL = _HOST + r"/(?i:case|c|collection)/[^/?#]+/?(?:[?#][\s\S]*)?"
+
+
+@dataclass(frozen=True)
+class IdFormat:
+    """What a valid identifier looks like: its kind ("lucid_id" or "uuid") and its length."""
+
+    kind: str
+    length: int
+
+    @property
+    def max_value(self) -> str | None:
+        """The largest decodable value: set for 22-character shortuuids, whatever the kind."""
+        return UUID_MAX if self.length == UUID_LENGTH else None
+
+    @property
+    def pattern(self) -> str:
+        """The full-match regular expression (the same in Python's re and pyarrow's RE2)."""
+        return f"[{ALPHABET}]{{{self.length}}}"
+
+    @property
+    def label(self) -> str:
+        """How messages name the identifier."""
+        return "LucidID" if self.kind == "lucid_id" else "uuid"

@@ -1,0 +1,363 @@
+"""Run the rules on the engine: exact counts per column and reason, and only the failing rows (capped) collected.
+
+The same narwhals code serves eager frames (pandas, polars, Arrow: every step runs at once) and lazy ones (polars
+lazy, DuckDB, Dask, Spark: each ``collect`` is one query on the engine). Duplicates are found with the engine's
+group-by: the values that occur more than once come back (few, normally), then the rows holding them, so the
+first occurrence of each in row order (row, then column) is known and only the repeats after it are reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import narwhals as nw
+import numpy as np
+import pandas as pd
+
+from lucidframes.lucidid import rules
+from lucidframes.lucidid.cells import KnownIds, diagnose_cell
+from lucidframes.lucidid.engines import ROW, Prepared, not_text, original, string_view, with_row
+from lucidframes.lucidid.formats import IdFormat, Reason
+
+__all__ = ["TierResult", "run", "valid_rows"]
+
+_KEY, _ORD, _COL, _N, _FIRST = "__lf_key", "__lf_ord", "__lf_col", "__lf_n", "__lf_first"
+_REASON, _CORE, _RESCUED, _CELL = "__lf_reason", "__lf_core", "__lf_rescued", "__lf_cell"
+_GROUPS_LIMIT = 1_000_000  # repeated values collected at most; beyond, only the count and the first rows
+
+
+@dataclass(frozen=True)
+class Check:
+    """What is checked: the format, normalisation, known ids, and the cap on collected failures."""
+
+    fmt: IdFormat
+    normalize: bool
+    unique: bool
+    known: KnownIds | None
+    cap: int
+
+
+@dataclass
+class TierResult:
+    """What the engine found: exact counts, the first ``max_failures`` failing cells, and what eager mode adds."""
+
+    n_rows: int
+    counts: dict[tuple[int, str], int]  # (column position, reason) -> cells
+    failures: pd.DataFrame  # row, col, value, text, reason, core, first, keep columns: sorted, capped
+    capped: bool
+    failing_rows: np.ndarray | None = None  # eager engines: every row position with a failing cell
+    changes: pd.DataFrame | None = None  # normalize=True: row, col, before, after (cells normalisation changed)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def _collect(frame: Any) -> pd.DataFrame:
+    """A narwhals frame (eager or lazy) as a pandas DataFrame of Python objects (ints stay ints, nulls None)."""
+    eager = frame.collect() if isinstance(frame, nw.LazyFrame) else frame
+    data = eager.to_dict(as_series=False)
+    return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in data.items()}, columns=list(data))
+
+
+def _scalar_row(frame: Any) -> dict[str, Any]:
+    """The single row of an aggregate as a dict."""
+    eager = frame.collect() if isinstance(frame, nw.LazyFrame) else frame
+    return {k: v[0] if v else None for k, v in eager.to_dict(as_series=False).items()}
+
+
+def _bad(prep: Prepared, base: Any, j: int, fmt: IdFormat, normalize: bool) -> Any:
+    """The rows whose j-th cell fails the strict check; with ``normalize``, the checked value and whether it passes."""
+    s = nw.col(string_view(j))
+    columns = [nw.col(ROW), s]
+    if prep.has_original[j]:
+        columns.append(nw.col(original(j)))
+    if prep.has_not_text[j]:
+        columns.append(nw.col(not_text(j)))
+    columns += [nw.col(k) for k in prep.keep]
+    if normalize:
+        checked = rules.core(s, fmt, normalize=True)
+        columns += [checked.alias(_CORE), rules.strict_ok(checked, fmt).fill_null(False).alias(_RESCUED)]
+    return base.filter(~nw.col(f"__lf_ok{j}")).select(*columns)
+
+
+def _valid_values(prep: Prepared, base: Any, bad: list[Any], normalize: bool) -> Any:
+    """Every well-formed value as (ord, col, key, keep...): the passing cells, and with ``normalize`` the rescued."""
+    k = len(prep.names)
+    parts = []
+    for j in range(k):
+        keep = [nw.col(c) for c in prep.keep]
+        order = (nw.col(ROW) * k + j).alias(_ORD)
+        cell = nw.col(string_view(j)).alias(_CELL)
+        good = base.filter(nw.col(f"__lf_ok{j}")).select(
+            order, nw.lit(j).alias(_COL), nw.col(string_view(j)).alias(_KEY), cell, *keep
+        )
+        parts.append(good)
+        if normalize:
+            rescued = bad[j].filter(nw.col(_RESCUED))
+            parts.append(rescued.select(order, nw.lit(j).alias(_COL), nw.col(_CORE).alias(_KEY), cell, *keep))
+    return parts[0] if len(parts) == 1 else nw.concat(parts, how="vertical")
+
+
+def _cells(prep: Prepared, rows: pd.DataFrame, j: int) -> list[Any]:
+    """The original cells of collected rows: pandas' own objects (lists stay lists), else the engine's values."""
+    if prep.series is not None:
+        return list(prep.series[j].take(rows[ROW].to_numpy(dtype=np.int64)).tolist())
+    return list(rows[original(j)] if prep.has_original[j] else rows[string_view(j)])
+
+
+def _diagnosed(prep: Prepared, rows: pd.DataFrame, j: int, check: Check) -> pd.DataFrame:
+    """Collected failing rows with their per-cell diagnosis; rows that normalisation fixes are dropped."""
+    if not len(rows):
+        return rows
+    cells = _cells(prep, rows, j)
+    cores = rows[_CORE].tolist() if _CORE in rows else [None] * len(rows)
+    diags = [
+        diagnose_cell(c, None, v, check.fmt, check.known, check.normalize) for c, v in zip(cells, cores, strict=True)
+    ]
+    keep = [d is not None for d in diags]
+    value = np.empty(len(cells), dtype=object)
+    for i, cell in enumerate(cells):
+        value[i] = cell
+    out = rows.assign(
+        __lf_col=j,
+        value=pd.Series(value, dtype=object, index=rows.index),  # never inferred: lone surrogates stay
+        __lf_diag=pd.Series(diags, dtype=object, index=rows.index),
+        __lf_reason=pd.Series([d.reason if d is not None else None for d in diags], dtype=object, index=rows.index),
+    )
+    return out[keep]
+
+
+def _format_failures(
+    prep: Prepared, bad: Any, j: int, n_bad: int, check: Check
+) -> tuple[dict[str, int], pd.DataFrame, Any]:
+    """Counts per reason (exact), the first ``cap`` failing rows diagnosed, and (eager) every failing row position.
+
+    When every failing row fits under the cap they are all collected and diagnosed in Python, which also gives the
+    counts; beyond the cap the engine classifies every failing row (``rules.reason``) and only the first come back.
+    """
+    if not n_bad:
+        return {}, pd.DataFrame(), None
+    if n_bad <= check.cap:
+        rows = _diagnosed(prep, _collect(bad.sort(ROW)), j, check)
+        counts = {str(r): int(n) for r, n in rows[_REASON].value_counts().items()}
+        positions = rows[ROW].to_numpy(dtype=np.int64) if prep.eager else None
+        return counts, rows, positions
+    s = nw.col(string_view(j))
+    flag = nw.col(not_text(j)) if prep.has_not_text[j] else None
+    failing = bad.with_columns(rules.reason(s, flag, check.fmt, normalize=check.normalize).alias(_REASON)).filter(
+        ~nw.col(_REASON).is_null()
+    )
+    counts_frame = _collect(failing.group_by(_REASON).agg(nw.len().alias(_N)))
+    counts = dict(zip(counts_frame[_REASON].tolist(), map(int, counts_frame[_N].tolist()), strict=True))
+    rows = _diagnosed(prep, _collect(failing.drop(_REASON).sort(ROW).head(check.cap)), j, check)
+    positions = _collect(failing.select(ROW))[ROW].to_numpy(dtype=np.int64) if prep.eager else None
+    return counts, rows, positions
+
+
+def _known_failures(
+    values: Any, known: frozenset[str], cap: int, eager: bool
+) -> tuple[Any, dict[int, int], pd.DataFrame, Any]:
+    """Split well-formed values into known ones and unknown failures (counts per column exact, rows capped)."""
+    known_list = sorted(known)
+    unknown = values.filter(~nw.col(_KEY).is_in(known_list))
+    counts_frame = _collect(unknown.group_by(_COL).agg(nw.len().alias(_N)))
+    counts = dict(zip(map(int, counts_frame[_COL].tolist()), map(int, counts_frame[_N].tolist()), strict=True))
+    rows = _collect(unknown.sort(_ORD).head(cap)) if counts else pd.DataFrame()
+    positions = _collect(unknown.select(_ORD))[_ORD].to_numpy(dtype=np.int64) if eager and counts else None
+    return values.filter(nw.col(_KEY).is_in(known_list)), counts, rows, positions
+
+
+def _duplicates(values: Any, cap: int, eager: bool) -> tuple[dict[int, int], pd.DataFrame]:
+    """Repeats after the first occurrence: exact counts per column, the first ``cap`` rows (eager: all of them)."""
+    if eager:  # the engine's hash first (pandas' duplicated, polars' is_duplicated): group only the repeats
+        values = values.filter(nw.col(_KEY).is_duplicated())
+    groups = values.group_by(_KEY).agg(nw.len().alias(_N), nw.col(_ORD).min().alias(_FIRST)).filter(nw.col(_N) > 1)
+    repeated = _collect(groups.head(_GROUPS_LIMIT + 1))
+    if not len(repeated):
+        return {}, pd.DataFrame()
+    if len(repeated) > _GROUPS_LIMIT:  # very many repeated values: join on the engine instead of in Python
+        dups = values.join(groups.select(_KEY, _FIRST), on=_KEY).filter(nw.col(_ORD) > nw.col(_FIRST))
+        counts_frame = _collect(dups.group_by(_COL).agg(nw.len().alias(_N)))
+        counts = dict(zip(map(int, counts_frame[_COL].tolist()), map(int, counts_frame[_N].tolist()), strict=True))
+        return counts, _collect(dups.sort(_ORD).head(cap) if not eager else dups.sort(_ORD))
+    first = dict(zip(repeated[_KEY].tolist(), map(int, repeated[_FIRST].tolist()), strict=True))
+    limit = None if eager else cap + len(repeated)  # among these rows at most len(repeated) are first occurrences
+    holders = values.filter(nw.col(_KEY).is_in(list(first))).sort(_ORD)
+    rows = _collect(holders if limit is None else holders.head(limit))
+    rows = rows[[o != first[v] for o, v in zip(rows[_ORD].tolist(), rows[_KEY].tolist(), strict=True)]]
+    rows = rows.assign(**{_FIRST: [first[v] for v in rows[_KEY].tolist()]})
+    # Exact counts per column: the repeats of a value are its holders minus one, spread over columns by holder.
+    total = int(sum(int(n) - 1 for n in repeated[_N].tolist()))
+    if limit is None or len(rows) == total:
+        counts = {int(str(c)): int(n) for c, n in rows[_COL].value_counts().items()}
+    else:
+        counts_frame = _collect(
+            values.join(groups.select(_KEY, _FIRST), on=_KEY)
+            .filter(nw.col(_ORD) > nw.col(_FIRST))
+            .group_by(_COL)
+            .agg(nw.len().alias(_N))
+        )
+        counts = dict(zip(map(int, counts_frame[_COL].tolist()), map(int, counts_frame[_N].tolist()), strict=True))
+    return counts, rows.head(cap) if not eager else rows
+
+
+def run(prep: Prepared, check: Check) -> TierResult:
+    """Run every rule on the engine of ``prep``.
+
+    Args:
+        prep: the prepared input.
+        check: what to check.
+
+    Returns:
+        The TierResult: exact counts, the first ``check.cap`` failures diagnosed, and for eager engines every
+        failing row position.
+    """
+    k = len(prep.names)
+    base = prep.frame.with_columns(
+        *(rules.strict_ok(nw.col(string_view(j)), check.fmt).fill_null(False).alias(f"__lf_ok{j}") for j in range(k))
+    )
+    totals = _scalar_row(
+        base.select(
+            nw.len().alias(_N), *((~nw.col(f"__lf_ok{j}")).cast(nw.Int64).sum().alias(f"__lf_bad{j}") for j in range(k))
+        )
+    )
+    bad = [_bad(prep, base, j, check.fmt, check.normalize) for j in range(k)]
+    counts: dict[tuple[int, str], int] = {}
+    pieces: list[pd.DataFrame] = []
+    positions: list[np.ndarray] = []
+    changes: list[pd.DataFrame] = []
+    for j in range(k):
+        found, rows, where = _format_failures(prep, bad[j], j, int(totals[f"__lf_bad{j}"] or 0), check)
+        counts.update({(j, r): n for r, n in found.items()})
+        pieces.append(rows)
+        if where is not None:
+            positions.append(where)
+        if check.normalize:
+            changes.append(_changes(bad[j], j, check.cap, prep.eager))
+    if check.unique or check.known is not None:
+        values = _valid_values(prep, base, bad, check.normalize)
+        if check.known is not None:
+            values, found_unknown, rows, where = _known_failures(values, check.known.ids, check.cap, prep.eager)
+            counts.update({(j, Reason.UNKNOWN.value): n for j, n in found_unknown.items()})
+            pieces.append(_from_values(rows, k, Reason.UNKNOWN.value))
+            if where is not None:
+                positions.append(where // k)
+        if check.unique:
+            found_dups, rows = _duplicates(values, check.cap, prep.eager)
+            counts.update({(j, Reason.DUPLICATE.value): n for j, n in found_dups.items()})
+            pieces.append(_from_values(rows, k, Reason.DUPLICATE.value))
+            if prep.eager and len(rows):
+                positions.append(rows[_ORD].to_numpy(dtype=np.int64) // k)
+    failures = _merge(pieces, check.cap)
+    failing_rows = None
+    if prep.eager:
+        failing_rows = np.unique(np.concatenate(positions)) if positions else np.empty(0, dtype=np.int64)
+    return TierResult(
+        n_rows=int(totals[_N]),
+        counts=counts,
+        failures=failures,
+        capped=sum(counts.values()) > len(failures),
+        failing_rows=failing_rows,
+        changes=pd.concat(changes, ignore_index=True).sort_values(["row", "col"], kind="stable") if changes else None,
+    )
+
+
+def _changes(bad: Any, j: int, cap: int, eager: bool) -> pd.DataFrame:
+    """The cells normalisation changed: row, col, before, after (eager: all of them, else the first ``cap``)."""
+    changed = bad.filter(~nw.col(_CORE).is_null() & (nw.col(_CORE) != nw.col(string_view(j)))).sort(ROW)
+    # A case URL in a LucidID column is left as it was (core() does not unwrap it), so it is not a change.
+    rows = _collect(changed if eager else changed.head(cap))
+    return pd.DataFrame(
+        {
+            "row": pd.Series(rows[ROW].tolist() if len(rows) else [], dtype="int64"),
+            "col": pd.Series([j] * len(rows), dtype="int64"),
+            "before": pd.Series(rows[string_view(j)].tolist() if len(rows) else [], dtype=object),
+            "after": pd.Series(rows[_CORE].tolist() if len(rows) else [], dtype=object),
+        }
+    )
+
+
+def _from_values(rows: pd.DataFrame, k: int, reason: str) -> pd.DataFrame:
+    """Failures found among the well-formed values, in the shape of the format failures."""
+    if not len(rows):
+        return pd.DataFrame()
+    order = rows[_ORD].to_numpy(dtype=np.int64)
+    out = rows.copy()
+    out[ROW] = order // k
+    out[_COL] = rows[_COL].astype(int)
+    out["value"], out[_REASON], out[_CORE] = rows[_CELL], reason, rows[_KEY]
+    return out
+
+
+def _merge(pieces: list[pd.DataFrame], cap: int) -> pd.DataFrame:
+    """All failures in (row, column) order, the first ``cap`` of them."""
+    pieces = [p for p in pieces if len(p)]
+    if not pieces:
+        return pd.DataFrame(columns=[ROW, _COL, "value", _REASON, _CORE, _FIRST])
+    merged = pd.concat(pieces, ignore_index=True)
+    merged[ROW] = merged[ROW].astype("int64")
+    merged[_COL] = merged[_COL].astype("int64")
+    merged = merged.sort_values([ROW, _COL], kind="stable").head(cap).reset_index(drop=True)
+    if _FIRST not in merged:
+        merged[_FIRST] = None
+    return merged
+
+
+def valid_rows(prep: Prepared, fmt: IdFormat, *, normalize: bool, unique: bool, known: frozenset[str] | None) -> Any:
+    """The caller's rows whose checked cells all pass, as a query on the input's engine (nothing is collected).
+
+    Args:
+        prep: the prepared input.
+        fmt: the expected format.
+        normalize: values were checked normalised (the rows come back as they were, not normalised).
+        unique: repeats after the first occurrence do not pass.
+        known: ids known to exist, or None.
+
+    Returns:
+        A native frame of the input's engine (lazy for lazy engines).
+    """
+    k = len(prep.names)
+    base = prep.frame.with_columns(
+        *(rules.strict_ok(nw.col(string_view(j)), fmt).fill_null(False).alias(f"__lf_ok{j}") for j in range(k))
+    )
+    keys, conds = [], []
+    for j in range(k):
+        s = nw.col(string_view(j))
+        ok = nw.col(f"__lf_ok{j}")
+        if normalize:
+            checked = rules.core(s, fmt, normalize=True)
+            rescued = ~ok & rules.strict_ok(checked, fmt).fill_null(False)
+            key = nw.when(ok).then(s).when(rescued).then(checked)
+            cond = ok | rescued
+        else:
+            key, cond = nw.when(ok).then(s), ok
+        if known is not None:
+            cond = cond & key.is_in(sorted(known))
+        keys.append(key.alias(f"__lf_key{j}"))
+        conds.append(cond)
+    good = base.with_columns(*keys).filter(*conds)
+    if unique:
+        long_parts = [
+            good.select((nw.col(ROW) * k + j).alias(_ORD), nw.col(f"__lf_key{j}").alias(_KEY)) for j in range(k)
+        ]
+        long = long_parts[0] if k == 1 else nw.concat(long_parts, how="vertical")
+        firsts = long.group_by(_KEY).agg(nw.col(_ORD).min().alias(_FIRST))
+        repeats = (
+            long.join(firsts, on=_KEY).filter(nw.col(_ORD) > nw.col(_FIRST)).select((nw.col(_ORD) // k).alias(ROW))
+        )
+        good = good.join(repeats, on=ROW, how="anti")
+    rows = good.select(ROW)
+    if prep.eager:
+        mask = np.zeros(int(_scalar_row(prep.frame.select(nw.len().alias(_N)))[_N]), dtype=bool)
+        mask[_collect(rows)[ROW].to_numpy(dtype=np.int64)] = True
+        if isinstance(prep.native, pd.DataFrame | pd.Series):
+            return prep.native.loc[mask]
+        return nw.from_native(prep.native, eager_only=True).filter(mask.tolist()).to_native()
+    full = _full_frame(prep)
+    joined = full.join(rows, on=ROW, how="semi").sort(ROW) if prep.ordered else full.join(rows, on=ROW, how="semi")
+    return joined.drop(ROW).to_native()
+
+
+def _full_frame(prep: Prepared) -> Any:
+    """The caller's frame with ROW, numbered exactly as in ``prep.frame``."""
+    frame, _ = with_row(prep.native, prep.engine, prep.names, prep.keep)
+    return frame
