@@ -28,6 +28,7 @@ from lucidframes.errors import (
     DrainInterrupted,
     DrainStopped,
     DriftWarning,
+    EncodingFallbackWarning,
     ForbiddenError,
     HTTPStatusError,
     LookupInterrupted,
@@ -62,7 +63,7 @@ from lucidframes.lucidid import (  # importing it registers the df.lucid / serie
     validate_file,
     validate_lucid_ids,
 )
-from lucidframes.readers import EncodingFallbackWarning, read_table
+from lucidframes.readers import read_table
 from lucidframes.shared import close_shared_sandbox, shared_client, shared_sandbox
 from lucidframes.snapshot import snapshot
 from lucidframes.summary import RunSummary, run_summary

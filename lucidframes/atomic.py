@@ -103,7 +103,12 @@ def replace_durably(temp: str | os.PathLike[str], target: str | os.PathLike[str]
 
 @contextlib.contextmanager
 def atomic_write(
-    path: str | os.PathLike[str], mode: str = "w", *, encoding: str | None = "utf-8", newline: str | None = ""
+    path: str | os.PathLike[str],
+    mode: str = "w",
+    *,
+    encoding: str | None = "utf-8",
+    newline: str | None = "",
+    errors: str | None = None,
 ) -> Iterator[IO[Any]]:
     """Open a temp file next to ``path`` for writing; on success flush, fsync and ``os.replace`` it onto ``path``.
 
@@ -112,6 +117,7 @@ def atomic_write(
         mode: ``"w"`` (text) or ``"wb"`` (bytes).
         encoding: the text encoding (ignored for bytes).
         newline: as for ``open`` (``""``: no translation, what CSV writers want).
+        errors: as for ``open`` (``"backslashreplace"`` keeps a stray surrogate visible instead of failing).
 
     Returns:
         A context manager yielding the open file.
@@ -120,7 +126,7 @@ def atomic_write(
         raise ValueError(f"atomic_write writes new files: mode 'w' or 'wb', not {mode!r}")
     binary = mode == "wb"
     with atomic_path(path) as temp:
-        kwargs: dict[str, Any] = {} if binary else {"encoding": encoding, "newline": newline}
+        kwargs: dict[str, Any] = {} if binary else {"encoding": encoding, "newline": newline, "errors": errors}
         with open(temp, mode, **kwargs) as fh:
             yield fh
             fh.flush()

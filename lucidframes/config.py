@@ -209,7 +209,9 @@ def lucid_id_length(environ: Mapping[str, str] | None = None) -> int:
     if not text:
         return DEFAULT_LUCID_ID_LENGTH
     if not text.isdigit() or not 1 <= int(text) <= 64:
-        raise ConfigError(f"{ENV_LUCID_ID_LENGTH} must be a whole number from 1 to 64 (got {text!r}).")
+        raise ConfigError(
+            f"{ENV_LUCID_ID_LENGTH} must be a positive whole number (like 20 or 22) up to 64, not {text!r}"
+        )
     return int(text)
 
 

@@ -33,7 +33,8 @@
 
     UserWarning
     ├── ConfigWarning                   a setting is ignored (a fixed token beside client credentials)
-    └── DriftWarning                    the data changed during a drain and re-fetching did not settle it
+    ├── DriftWarning                    the data changed during a drain and re-fetching did not settle it
+    └── EncodingFallbackWarning         a CSV that is not UTF-8 was read with a fallback encoding (cp1252)
 
 Messages say what happened and what to do, after the "Action" column of the API's retry guide.
 No message ever contains a token or a client secret. Every error pickles with its fields (a worker process's error
@@ -60,6 +61,7 @@ __all__ = [
     "DrainInterrupted",
     "DrainStopped",
     "DriftWarning",
+    "EncodingFallbackWarning",
     "ForbiddenError",
     "HTTPStatusError",
     "LookupInterrupted",
@@ -115,6 +117,10 @@ class ConfigWarning(UserWarning):
 
 class DriftWarning(UserWarning):
     """The data changed while it was being drained; the result may not be a consistent snapshot."""
+
+
+class EncodingFallbackWarning(UserWarning):
+    """A CSV file was not UTF-8 and was decoded with a fallback encoding."""
 
 
 class ConfigError(LucidError):

@@ -20,13 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from lucidframes.errors import ReadError
+from lucidframes.errors import EncodingFallbackWarning, ReadError
 
-__all__ = ["PARQUET_SUFFIXES", "EncodingFallbackWarning", "ReadError", "check_file", "read_table", "sniff_csv"]
-
-
-class EncodingFallbackWarning(UserWarning):
-    """A CSV file was not UTF-8 and was decoded with a fallback encoding."""
+__all__ = ["PARQUET_SUFFIXES", "check_file", "read_table", "sniff_csv"]
 
 
 PARQUET_SUFFIXES = (".parquet", ".pq")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lucidframes.errors import LucidError
-from lucidframes.readers import EncodingFallbackWarning, ReadError, read_table, sniff_csv
+from lucidframes.errors import EncodingFallbackWarning, LucidError, ReadError
+from lucidframes.readers import read_table, sniff_csv
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

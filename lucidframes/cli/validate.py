@@ -9,12 +9,11 @@ Exit codes: 0 every cell passed, 1 some cell failed, 2 a usage error or a file t
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
+from lucidframes.atomic import atomic_write
 from lucidframes.cli.logs import stderr_stream
 from lucidframes.errors import LucidError
 from lucidframes.lucidid import KINDS, MAX_FAILURES, ValidationReport
@@ -128,17 +127,9 @@ def _word_for_cli(report: ValidationReport) -> None:
 
 
 def _write_atomic(path: Path, write: Any) -> None:
-    """Write through a temporary file in the same directory, then rename: readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write through ``atomic_write`` (temp file, fsync, rename): readers never see half a file."""
+    with atomic_write(path, encoding="utf-8", errors="backslashreplace") as f:
+        write(f)
 
 
 def _usage(message: str) -> int:

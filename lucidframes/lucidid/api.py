@@ -10,7 +10,6 @@ failing cells come back, at most ``max_failures`` of them, and only those get a 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -18,7 +17,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from lucidframes.errors import ConfigError, LucidIDValidationError
+from lucidframes import config
+from lucidframes.errors import LucidIDValidationError
 from lucidframes.lucidid import tier
 from lucidframes.lucidid.assemble import build_report
 from lucidframes.lucidid.cells import KnownIds
@@ -91,19 +91,10 @@ def id_format(kind: str = "lucid_id", length: int | None = None) -> IdFormat:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     if length is None:
-        length = UUID_LENGTH if kind == "uuid" else _length_from_environment()
+        length = UUID_LENGTH if kind == "uuid" else config.lucid_id_length()
     if isinstance(length, bool) or not isinstance(length, int | np.integer) or length < 1:
         raise ValueError(f"length must be a positive integer, not {length!r}")
     return IdFormat(kind, int(length))
-
-
-def _length_from_environment() -> int:
-    raw = os.environ.get("LUCID_ID_LENGTH", "").strip()
-    if not raw:
-        return LUCID_ID_LENGTH
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"LUCID_ID_LENGTH must be a positive whole number (like 20 or 22), not {raw!r}")
-    return int(raw)
 
 
 def format_mask(values: Iterable[Any] | pd.Series, kind: str = "lucid_id", length: int | None = None) -> pd.Series:

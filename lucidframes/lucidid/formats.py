@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from lucidframes import config
+
 __all__ = [
     "ALPHABET",
     "INVISIBLE_CHARS",
@@ -26,7 +28,7 @@ __all__ = [
 
 # shortuuid's base57: no 0 1 I O l (they look alike); sorted by code point, so fixed-length ids compare like numbers.
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-LUCID_ID_LENGTH = 20  # the specification's LucidID; LUCID_ID_LENGTH in the environment or length= override it
+LUCID_ID_LENGTH = config.DEFAULT_LUCID_ID_LENGTH  # the specification's; LUCID_ID_LENGTH or length= override it
 UUID_LENGTH = 22  # shortuuid of a 128-bit uuid
 UUID_MAX = "oZEq7ovRbLq6UnGMPwc8B5"  # the encoding of 2**128 - 1: anything above cannot be decoded
 KINDS = ("lucid_id", "uuid")
