@@ -65,6 +65,32 @@ def epilog(examples: list[str], *, exit_codes: bool = True) -> str:
     return "\n\n".join(parts)
 
 
+def subcommand(
+    sub: Any, name: str, help_text: str, description: str, examples: list[str], *, exit_codes: bool = True
+) -> argparse.ArgumentParser:
+    """Register one subcommand with its description and an epilog of examples (and exit codes).
+
+    Args:
+        sub: the subparsers action.
+        name: the command's name.
+        help_text: the one line ``lucidframes --help`` shows.
+        description: the paragraph ``lucidframes NAME --help`` starts with.
+        examples: two or three command lines.
+        exit_codes: add the exit-code table to the epilog.
+
+    Returns:
+        The parser.
+    """
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=help_text,
+        description=description,
+        epilog=epilog(examples, exit_codes=exit_codes),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
 def add_log_options(parser: argparse.ArgumentParser) -> None:
     """``--log-format`` and ``--quiet``, on every subcommand.
 

@@ -24,13 +24,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     Returns:
         The parser.
     """
-    p: argparse.ArgumentParser = sub.add_parser(
+    p = common.subcommand(
+        sub,
         "endpoints",
-        help="list the endpoints lucidframes knows",
-        description="List every endpoint name with its product (source, retail), methods, whether it is "
+        "list the endpoints lucidframes knows",
+        "List every endpoint name with its product (source, retail), methods, whether it is "
         "paginated, its path and what it is. The names are what fetch, lookup and snapshot take.",
-        epilog=common.epilog(EXAMPLES, exit_codes=False),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        EXAMPLES,
+        exit_codes=False,
     )
     common.add_log_options(p)
     p.set_defaults(run=run)

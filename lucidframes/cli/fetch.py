@@ -38,12 +38,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     Returns:
         The parser.
     """
-    p: argparse.ArgumentParser = sub.add_parser(
+    p = common.subcommand(
+        sub,
         "fetch",
-        help="load an endpoint and write it as CSV, Parquet, JSON Lines or a DuckDB table",
-        description=DESCRIPTION,
-        epilog=common.epilog(EXAMPLES),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "load an endpoint and write it as CSV, Parquet, JSON Lines or a DuckDB table",
+        DESCRIPTION,
+        EXAMPLES,
     )
     p.add_argument("endpoint", help="an endpoint name (see `lucidframes endpoints`)")
     common.add_output_options(p)

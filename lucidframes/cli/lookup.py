@@ -34,12 +34,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     Returns:
         The parser.
     """
-    p: argparse.ArgumentParser = sub.add_parser(
-        "lookup",
-        help="look up the ids of a CSV or Parquet column (LucidIDs checked first)",
-        description=DESCRIPTION,
-        epilog=common.epilog(EXAMPLES),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = common.subcommand(
+        sub, "lookup", "look up the ids of a CSV or Parquet column (LucidIDs checked first)", DESCRIPTION, EXAMPLES
     )
     p.add_argument("endpoint", help="a single-resource endpoint (items, products, batches, collections, ...)")
     p.add_argument("file", metavar="FILE", help="a CSV or Parquet file holding the ids")

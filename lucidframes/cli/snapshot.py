@@ -34,12 +34,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     Returns:
         The parser.
     """
-    p: argparse.ArgumentParser = sub.add_parser(
+    p = common.subcommand(
+        sub,
         "snapshot",
-        help="every list endpoint into a folder, with the changes since the last snapshot and a manifest",
-        description=DESCRIPTION,
-        epilog=common.epilog(EXAMPLES),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "every list endpoint into a folder, with the changes since the last snapshot and a manifest",
+        DESCRIPTION,
+        EXAMPLES,
     )
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="the snapshot folder (created if missing)")
     p.add_argument("--endpoint", action="append", metavar="NAME",
