@@ -64,8 +64,8 @@ def _scalar_row(frame: Any) -> dict[str, Any]:
     return {k: v[0] if v else None for k, v in eager.to_dict(as_series=False).items()}
 
 
-def _bad(prep: Prepared, base: Any, j: int, fmt: IdFormat, normalize: bool) -> Any:
-    """The rows whose j-th cell fails the strict check; with ``normalize``, the checked value and whether it passes."""
+def bad_columns(prep: Prepared, j: int, fmt: IdFormat, normalize: bool) -> list[Any]:
+    """The columns kept of a row whose j-th cell fails (ROW, the cell, flags, keep); ``normalize`` adds the rescue."""
     s = nw.col(string_view(j))
     columns = [nw.col(ROW), s]
     if prep.has_original[j]:
@@ -76,7 +76,7 @@ def _bad(prep: Prepared, base: Any, j: int, fmt: IdFormat, normalize: bool) -> A
     if normalize:
         checked = rules.core(s, fmt, normalize=True)
         columns += [checked.alias(_CORE), rules.strict_ok(checked, fmt).fill_null(False).alias(_RESCUED)]
-    return base.filter(~nw.col(f"__lf_ok{j}")).select(*columns)
+    return columns
 
 
 def _valid_values(prep: Prepared, base: Any, bad: list[Any], normalize: bool) -> Any:
@@ -126,7 +126,7 @@ def _diagnosed(prep: Prepared, rows: pd.DataFrame, j: int, check: Check) -> pd.D
     return out[keep]
 
 
-def _format_failures(
+def format_failures(
     prep: Prepared, bad: Any, j: int, n_bad: int, check: Check
 ) -> tuple[dict[str, int], pd.DataFrame, Any]:
     """Counts per reason (exact), the first ``cap`` failing rows diagnosed, and (eager) every failing row position.
@@ -153,7 +153,7 @@ def _format_failures(
     return counts, rows, positions
 
 
-def _known_failures(
+def known_failures(
     values: Any, known: frozenset[str], cap: int, eager: bool
 ) -> tuple[Any, dict[int, int], pd.DataFrame, Any]:
     """Split well-formed values into known ones and unknown failures (counts per column exact, rows capped)."""
@@ -166,7 +166,7 @@ def _known_failures(
     return values.filter(nw.col(_KEY).is_in(known_list)), counts, rows, positions
 
 
-def _duplicates(values: Any, cap: int, eager: bool) -> tuple[dict[int, int], pd.DataFrame]:
+def duplicates(values: Any, cap: int, eager: bool) -> tuple[dict[int, int], pd.DataFrame]:
     """Repeats after the first occurrence: exact counts per column, the first ``cap`` rows (eager: all of them)."""
     if eager:  # the engine's hash first (pandas' duplicated, polars' is_duplicated): group only the repeats
         values = values.filter(nw.col(_KEY).is_duplicated())
@@ -200,6 +200,50 @@ def _duplicates(values: Any, cap: int, eager: bool) -> tuple[dict[int, int], pd.
     return counts, rows.head(cap) if not eager else rows
 
 
+@dataclass
+class Findings:
+    """What the rules found so far, column by column; ``result`` turns it into the TierResult."""
+
+    k: int  # checked columns: a value's order is row * k + column
+    eager: bool
+    counts: dict[tuple[int, str], int] = field(default_factory=dict)
+    pieces: list[pd.DataFrame] = field(default_factory=list)
+    positions: list[np.ndarray] = field(default_factory=list)
+    changes: list[pd.DataFrame] = field(default_factory=list)
+
+    def add_format(self, j: int, found: dict[str, int], rows: pd.DataFrame, where: Any) -> None:
+        """The format failures of column j (``where``: every failing row position, eager engines only)."""
+        self.counts.update({(j, r): n for r, n in found.items()})
+        self.pieces.append(rows)
+        if where is not None:
+            self.positions.append(where)
+
+    def add_values(self, reason: str, found: dict[int, int], rows: pd.DataFrame, orders: Any) -> None:
+        """Failures among the well-formed values (unknown, duplicate); ``orders``: all of them, eager engines only."""
+        self.counts.update({(j, reason): n for j, n in found.items()})
+        self.pieces.append(from_values(rows, self.k, reason))
+        if orders is not None:
+            self.positions.append(np.asarray(orders, dtype=np.int64) // self.k)
+
+    def result(self, n_rows: int, cap: int) -> TierResult:
+        """The TierResult: failures merged in (row, column) order and capped."""
+        failures = merge(self.pieces, cap)
+        failing_rows = None
+        if self.eager:
+            failing_rows = np.unique(np.concatenate(self.positions)) if self.positions else np.empty(0, np.int64)
+        changes = self.changes
+        return TierResult(
+            n_rows=n_rows,
+            counts=self.counts,
+            failures=failures,
+            capped=sum(self.counts.values()) > len(failures),
+            failing_rows=failing_rows,
+            changes=pd.concat(changes, ignore_index=True).sort_values(["row", "col"], kind="stable")
+            if changes
+            else None,
+        )
+
+
 def run(prep: Prepared, check: Check) -> TierResult:
     """Run every rule on the engine of ``prep``.
 
@@ -220,48 +264,26 @@ def run(prep: Prepared, check: Check) -> TierResult:
             nw.len().alias(_N), *((~nw.col(f"__lf_ok{j}")).cast(nw.Int64).sum().alias(f"__lf_bad{j}") for j in range(k))
         )
     )
-    bad = [_bad(prep, base, j, check.fmt, check.normalize) for j in range(k)]
-    counts: dict[tuple[int, str], int] = {}
-    pieces: list[pd.DataFrame] = []
-    positions: list[np.ndarray] = []
-    changes: list[pd.DataFrame] = []
+    bad = [
+        base.filter(~nw.col(f"__lf_ok{j}")).select(*bad_columns(prep, j, check.fmt, check.normalize)) for j in range(k)
+    ]
+    found = Findings(k, prep.eager)
     for j in range(k):
-        found, rows, where = _format_failures(prep, bad[j], j, int(totals[f"__lf_bad{j}"] or 0), check)
-        counts.update({(j, r): n for r, n in found.items()})
-        pieces.append(rows)
-        if where is not None:
-            positions.append(where)
+        found.add_format(j, *format_failures(prep, bad[j], j, int(totals[f"__lf_bad{j}"] or 0), check))
         if check.normalize:
-            changes.append(_changes(bad[j], j, check.cap, prep.eager))
+            found.changes.append(changed_cells(bad[j], j, check.cap, prep.eager))
     if check.unique or check.known is not None:
         values = _valid_values(prep, base, bad, check.normalize)
         if check.known is not None:
-            values, found_unknown, rows, where = _known_failures(values, check.known.ids, check.cap, prep.eager)
-            counts.update({(j, Reason.UNKNOWN.value): n for j, n in found_unknown.items()})
-            pieces.append(_from_values(rows, k, Reason.UNKNOWN.value))
-            if where is not None:
-                positions.append(where // k)
+            values, unknown, rows, where = known_failures(values, check.known.ids, check.cap, prep.eager)
+            found.add_values(Reason.UNKNOWN.value, unknown, rows, where)
         if check.unique:
-            found_dups, rows = _duplicates(values, check.cap, prep.eager)
-            counts.update({(j, Reason.DUPLICATE.value): n for j, n in found_dups.items()})
-            pieces.append(_from_values(rows, k, Reason.DUPLICATE.value))
-            if prep.eager and len(rows):
-                positions.append(rows[_ORD].to_numpy(dtype=np.int64) // k)
-    failures = _merge(pieces, check.cap)
-    failing_rows = None
-    if prep.eager:
-        failing_rows = np.unique(np.concatenate(positions)) if positions else np.empty(0, dtype=np.int64)
-    return TierResult(
-        n_rows=int(totals[_N]),
-        counts=counts,
-        failures=failures,
-        capped=sum(counts.values()) > len(failures),
-        failing_rows=failing_rows,
-        changes=pd.concat(changes, ignore_index=True).sort_values(["row", "col"], kind="stable") if changes else None,
-    )
+            repeats, rows = duplicates(values, check.cap, prep.eager)
+            found.add_values(Reason.DUPLICATE.value, repeats, rows, rows[_ORD] if prep.eager and len(rows) else None)
+    return found.result(int(totals[_N]), check.cap)
 
 
-def _changes(bad: Any, j: int, cap: int, eager: bool) -> pd.DataFrame:
+def changed_cells(bad: Any, j: int, cap: int, eager: bool) -> pd.DataFrame:
     """The cells normalisation changed: row, col, before, after (eager: all of them, else the first ``cap``)."""
     changed = bad.filter(~nw.col(_CORE).is_null() & (nw.col(_CORE) != nw.col(string_view(j)))).sort(ROW)
     # A case URL in a LucidID column is left as it was (core() does not unwrap it), so it is not a change.
@@ -276,7 +298,7 @@ def _changes(bad: Any, j: int, cap: int, eager: bool) -> pd.DataFrame:
     )
 
 
-def _from_values(rows: pd.DataFrame, k: int, reason: str) -> pd.DataFrame:
+def from_values(rows: pd.DataFrame, k: int, reason: str) -> pd.DataFrame:
     """Failures found among the well-formed values, in the shape of the format failures."""
     if not len(rows):
         return pd.DataFrame()
@@ -288,7 +310,7 @@ def _from_values(rows: pd.DataFrame, k: int, reason: str) -> pd.DataFrame:
     return out
 
 
-def _merge(pieces: list[pd.DataFrame], cap: int) -> pd.DataFrame:
+def merge(pieces: list[pd.DataFrame], cap: int) -> pd.DataFrame:
     """All failures in (row, column) order, the first ``cap`` of them."""
     pieces = [p for p in pieces if len(p)]
     if not pieces:
