@@ -3,9 +3,10 @@
 Modules, each importing only those above it: ``formats`` (alphabet, lengths, ``Reason``), ``cells`` (one cell:
 normalise, diagnose, hints), ``labels`` and ``columns`` (``columns=``; pandas string views), ``rules`` (the
 whole-column rules as narwhals expressions), ``engines`` (any input to one narwhals frame), ``tier`` (run the
-rules: exact counts, capped failing rows), ``html`` and ``report`` (ValidationReport), ``assemble``, ``api``
-(the public functions), ``accessor`` (``df.lucid``, registered on import), ``fixes`` (``suggest_fixes``) and
-``files`` (``validate_file``).
+rules: exact counts, capped failing rows), ``pandas_tier`` (the same for pandas: native passes over every cell,
+the tier's functions over the few failing or repeated ones), ``html`` and ``report`` (ValidationReport),
+``assemble``, ``api`` (the public functions), ``accessor`` (``df.lucid``, registered on import), ``fixes``
+(``suggest_fixes``) and ``files`` (``validate_file``).
 """
 
 from __future__ import annotations

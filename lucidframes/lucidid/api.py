@@ -19,7 +19,7 @@ import pandas as pd
 
 from lucidframes import config
 from lucidframes.errors import LucidIDValidationError
-from lucidframes.lucidid import tier
+from lucidframes.lucidid import pandas_tier, tier
 from lucidframes.lucidid.assemble import build_report
 from lucidframes.lucidid.cells import KnownIds
 from lucidframes.lucidid.columns import (
@@ -156,7 +156,8 @@ def validate_lucid_ids(
     prep = prepare(data, columns, keep)
     known = KnownIds.of(known_ids)
     known_set = known.ids if known is not None else None
-    result = tier.run(prep, tier.Check(fmt, normalize, unique, known, max_failures))
+    check = tier.Check(fmt, normalize, unique, known, max_failures)
+    result = pandas_tier.run(prep, check) if pandas_tier.applies(prep) else tier.run(prep, check)
     between = time.perf_counter()
 
     def valid_rows() -> Any:

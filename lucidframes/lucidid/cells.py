@@ -6,6 +6,7 @@ failed them, so clarity wins over speed here. Hints name candidates; nothing her
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -93,6 +94,7 @@ def is_missing(value: Any) -> bool:
     return isinstance(value, np.datetime64 | np.timedelta64) and bool(np.isnat(value))
 
 
+@functools.lru_cache(maxsize=4096)  # a few characters recur in thousands of failing cells
 def describe_char(ch: str) -> str:
     """A character as people can read it: visible form and Unicode name, e.g. ``'0' (DIGIT ZERO)``."""
     return f"'{visible(ch)}' ({unicodedata.name(ch, f'U+{ord(ch):04X}')})"
@@ -101,6 +103,8 @@ def describe_char(ch: str) -> str:
 def visible(text: str, limit: int | None = None) -> str:
     """The text with invisible characters made visible: spaces as ·, others as ⟨U+200B⟩; cut at ``limit``."""
     cut = text if limit is None or len(text) <= limit else text[:limit]
+    if cut.isascii() and cut.isprintable() and " " not in cut:  # the common case: nothing to show differently
+        return cut if cut is text else f"{cut}…(+{len(text) - len(cut)} characters)"
     out = []
     for ch in cut:
         if ch == " ":
@@ -251,14 +255,15 @@ def _bad_chars_text(core: str) -> tuple[str, str]:
     return detail, _join(*hints)
 
 
-def lookalikes(ch: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def lookalikes(ch: str) -> tuple[str, ...]:
     """Alphabet characters that ``ch`` is likely a mistyped or lookalike form of."""
     if ch in _LOOKALIKES:
-        return [c for c in _LOOKALIKES[ch] if c in _ALPHABET_SET]
+        return tuple(c for c in _LOOKALIKES[ch] if c in _ALPHABET_SET)
     folded = unicodedata.normalize("NFKC", ch)  # full-width and other compatibility forms: 'Ａ' -> 'A'
     if len(folded) == 1 and folded != ch:
-        return [folded] if folded in _ALPHABET_SET else lookalikes(folded)
-    return []
+        return (folded,) if folded in _ALPHABET_SET else lookalikes(folded)
+    return ()
 
 
 def _length_hint(core: str, fmt: IdFormat) -> str:

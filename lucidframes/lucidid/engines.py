@@ -59,6 +59,7 @@ class Prepared:
     index: pd.Index | None = None  # pandas: the row labels
     frame_pd: pd.DataFrame | None = None  # pandas: the caller's DataFrame, when it is one
     source: dict[str, Any] = field(default_factory=dict)  # read_table's attrs["source"], when there is one
+    views: pd.DataFrame | None = None  # pandas: the internal columns without ROW, on a RangeIndex (the fast path)
 
 
 def _not_text_flags(series: pd.Series, strings: pd.Series) -> pd.Series | None:
@@ -102,6 +103,7 @@ def _from_pandas(frame: pd.DataFrame, names: list[Any], keep: list[Any], series:
         index=frame.index,
         frame_pd=None if series is not None else frame,
         source=dict(frame.attrs.get("source", {})) if series is None else {},
+        views=views,
     )
 
 

@@ -58,7 +58,7 @@ def candidates(value: Any, length: int, limit: int = _MAX_CANDIDATES) -> list[st
         choices = lookalikes(ch)
         if not choices:
             return []
-        options.append(choices)
+        options.append(list(choices))
     if all(len(o) == 1 and o[0] == ch for o, ch in zip(options, core, strict=True)):
         return []  # nothing to substitute: the value fails for another reason (a repeat, an unknown id)
     ranked = sorted(

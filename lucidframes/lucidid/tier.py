@@ -20,10 +20,27 @@ from lucidframes.lucidid.cells import KnownIds, diagnose_cell
 from lucidframes.lucidid.engines import ROW, Prepared, not_text, original, string_view, with_row
 from lucidframes.lucidid.formats import IdFormat, Reason
 
-__all__ = ["TierResult", "run", "valid_rows"]
+__all__ = [
+    "CELL",
+    "COL",
+    "CORE",
+    "KEY",
+    "ORD",
+    "RESCUED",
+    "Check",
+    "Findings",
+    "TierResult",
+    "bad_columns",
+    "changed_cells",
+    "duplicates",
+    "format_failures",
+    "known_failures",
+    "run",
+    "valid_rows",
+]
 
-_KEY, _ORD, _COL, _N, _FIRST = "__lf_key", "__lf_ord", "__lf_col", "__lf_n", "__lf_first"
-_REASON, _CORE, _RESCUED, _CELL = "__lf_reason", "__lf_core", "__lf_rescued", "__lf_cell"
+KEY, ORD, COL, _N, _FIRST = "__lf_key", "__lf_ord", "__lf_col", "__lf_n", "__lf_first"
+_REASON, CORE, RESCUED, CELL = "__lf_reason", "__lf_core", "__lf_rescued", "__lf_cell"
 _GROUPS_LIMIT = 1_000_000  # repeated values collected at most; beyond, only the count and the first rows
 
 
@@ -75,7 +92,7 @@ def bad_columns(prep: Prepared, j: int, fmt: IdFormat, normalize: bool) -> list[
     columns += [nw.col(k) for k in prep.keep]
     if normalize:
         checked = rules.core(s, fmt, normalize=True)
-        columns += [checked.alias(_CORE), rules.strict_ok(checked, fmt).fill_null(False).alias(_RESCUED)]
+        columns += [checked.alias(CORE), rules.strict_ok(checked, fmt).fill_null(False).alias(RESCUED)]
     return columns
 
 
@@ -85,15 +102,15 @@ def _valid_values(prep: Prepared, base: Any, bad: list[Any], normalize: bool) ->
     parts = []
     for j in range(k):
         keep = [nw.col(c) for c in prep.keep]
-        order = (nw.col(ROW) * k + j).alias(_ORD)
-        cell = nw.col(string_view(j)).alias(_CELL)
+        order = (nw.col(ROW) * k + j).alias(ORD)
+        cell = nw.col(string_view(j)).alias(CELL)
         good = base.filter(nw.col(f"__lf_ok{j}")).select(
-            order, nw.lit(j).alias(_COL), nw.col(string_view(j)).alias(_KEY), cell, *keep
+            order, nw.lit(j).alias(COL), nw.col(string_view(j)).alias(KEY), cell, *keep
         )
         parts.append(good)
         if normalize:
-            rescued = bad[j].filter(nw.col(_RESCUED))
-            parts.append(rescued.select(order, nw.lit(j).alias(_COL), nw.col(_CORE).alias(_KEY), cell, *keep))
+            rescued = bad[j].filter(nw.col(RESCUED))
+            parts.append(rescued.select(order, nw.lit(j).alias(COL), nw.col(CORE).alias(KEY), cell, *keep))
     return parts[0] if len(parts) == 1 else nw.concat(parts, how="vertical")
 
 
@@ -109,7 +126,7 @@ def _diagnosed(prep: Prepared, rows: pd.DataFrame, j: int, check: Check) -> pd.D
     if not len(rows):
         return rows
     cells = _cells(prep, rows, j)
-    cores = rows[_CORE].tolist() if _CORE in rows else [None] * len(rows)
+    cores = rows[CORE].tolist() if CORE in rows else [None] * len(rows)
     diags = [
         diagnose_cell(c, None, v, check.fmt, check.known, check.normalize) for c, v in zip(cells, cores, strict=True)
     ]
@@ -158,45 +175,45 @@ def known_failures(
 ) -> tuple[Any, dict[int, int], pd.DataFrame, Any]:
     """Split well-formed values into known ones and unknown failures (counts per column exact, rows capped)."""
     known_list = sorted(known)
-    unknown = values.filter(~nw.col(_KEY).is_in(known_list))
-    counts_frame = _collect(unknown.group_by(_COL).agg(nw.len().alias(_N)))
-    counts = dict(zip(map(int, counts_frame[_COL].tolist()), map(int, counts_frame[_N].tolist()), strict=True))
-    rows = _collect(unknown.sort(_ORD).head(cap)) if counts else pd.DataFrame()
-    positions = _collect(unknown.select(_ORD))[_ORD].to_numpy(dtype=np.int64) if eager and counts else None
-    return values.filter(nw.col(_KEY).is_in(known_list)), counts, rows, positions
+    unknown = values.filter(~nw.col(KEY).is_in(known_list))
+    counts_frame = _collect(unknown.group_by(COL).agg(nw.len().alias(_N)))
+    counts = dict(zip(map(int, counts_frame[COL].tolist()), map(int, counts_frame[_N].tolist()), strict=True))
+    rows = _collect(unknown.sort(ORD).head(cap)) if counts else pd.DataFrame()
+    positions = _collect(unknown.select(ORD))[ORD].to_numpy(dtype=np.int64) if eager and counts else None
+    return values.filter(nw.col(KEY).is_in(known_list)), counts, rows, positions
 
 
 def duplicates(values: Any, cap: int, eager: bool) -> tuple[dict[int, int], pd.DataFrame]:
     """Repeats after the first occurrence: exact counts per column, the first ``cap`` rows (eager: all of them)."""
     if eager:  # the engine's hash first (pandas' duplicated, polars' is_duplicated): group only the repeats
-        values = values.filter(nw.col(_KEY).is_duplicated())
-    groups = values.group_by(_KEY).agg(nw.len().alias(_N), nw.col(_ORD).min().alias(_FIRST)).filter(nw.col(_N) > 1)
+        values = values.filter(nw.col(KEY).is_duplicated())
+    groups = values.group_by(KEY).agg(nw.len().alias(_N), nw.col(ORD).min().alias(_FIRST)).filter(nw.col(_N) > 1)
     repeated = _collect(groups.head(_GROUPS_LIMIT + 1))
     if not len(repeated):
         return {}, pd.DataFrame()
     if len(repeated) > _GROUPS_LIMIT:  # very many repeated values: join on the engine instead of in Python
-        dups = values.join(groups.select(_KEY, _FIRST), on=_KEY).filter(nw.col(_ORD) > nw.col(_FIRST))
-        counts_frame = _collect(dups.group_by(_COL).agg(nw.len().alias(_N)))
-        counts = dict(zip(map(int, counts_frame[_COL].tolist()), map(int, counts_frame[_N].tolist()), strict=True))
-        return counts, _collect(dups.sort(_ORD).head(cap) if not eager else dups.sort(_ORD))
-    first = dict(zip(repeated[_KEY].tolist(), map(int, repeated[_FIRST].tolist()), strict=True))
+        dups = values.join(groups.select(KEY, _FIRST), on=KEY).filter(nw.col(ORD) > nw.col(_FIRST))
+        counts_frame = _collect(dups.group_by(COL).agg(nw.len().alias(_N)))
+        counts = dict(zip(map(int, counts_frame[COL].tolist()), map(int, counts_frame[_N].tolist()), strict=True))
+        return counts, _collect(dups.sort(ORD).head(cap) if not eager else dups.sort(ORD))
+    first = dict(zip(repeated[KEY].tolist(), map(int, repeated[_FIRST].tolist()), strict=True))
     limit = None if eager else cap + len(repeated)  # among these rows at most len(repeated) are first occurrences
-    holders = values.filter(nw.col(_KEY).is_in(list(first))).sort(_ORD)
+    holders = values.filter(nw.col(KEY).is_in(list(first))).sort(ORD)
     rows = _collect(holders if limit is None else holders.head(limit))
-    rows = rows[[o != first[v] for o, v in zip(rows[_ORD].tolist(), rows[_KEY].tolist(), strict=True)]]
-    rows = rows.assign(**{_FIRST: [first[v] for v in rows[_KEY].tolist()]})
+    rows = rows[[o != first[v] for o, v in zip(rows[ORD].tolist(), rows[KEY].tolist(), strict=True)]]
+    rows = rows.assign(**{_FIRST: [first[v] for v in rows[KEY].tolist()]})
     # Exact counts per column: the repeats of a value are its holders minus one, spread over columns by holder.
     total = int(sum(int(n) - 1 for n in repeated[_N].tolist()))
     if limit is None or len(rows) == total:
-        counts = {int(str(c)): int(n) for c, n in rows[_COL].value_counts().items()}
+        counts = {int(str(c)): int(n) for c, n in rows[COL].value_counts().items()}
     else:
         counts_frame = _collect(
-            values.join(groups.select(_KEY, _FIRST), on=_KEY)
-            .filter(nw.col(_ORD) > nw.col(_FIRST))
-            .group_by(_COL)
+            values.join(groups.select(KEY, _FIRST), on=KEY)
+            .filter(nw.col(ORD) > nw.col(_FIRST))
+            .group_by(COL)
             .agg(nw.len().alias(_N))
         )
-        counts = dict(zip(map(int, counts_frame[_COL].tolist()), map(int, counts_frame[_N].tolist()), strict=True))
+        counts = dict(zip(map(int, counts_frame[COL].tolist()), map(int, counts_frame[_N].tolist()), strict=True))
     return counts, rows.head(cap) if not eager else rows
 
 
@@ -279,13 +296,13 @@ def run(prep: Prepared, check: Check) -> TierResult:
             found.add_values(Reason.UNKNOWN.value, unknown, rows, where)
         if check.unique:
             repeats, rows = duplicates(values, check.cap, prep.eager)
-            found.add_values(Reason.DUPLICATE.value, repeats, rows, rows[_ORD] if prep.eager and len(rows) else None)
+            found.add_values(Reason.DUPLICATE.value, repeats, rows, rows[ORD] if prep.eager and len(rows) else None)
     return found.result(int(totals[_N]), check.cap)
 
 
 def changed_cells(bad: Any, j: int, cap: int, eager: bool) -> pd.DataFrame:
     """The cells normalisation changed: row, col, before, after (eager: all of them, else the first ``cap``)."""
-    changed = bad.filter(~nw.col(_CORE).is_null() & (nw.col(_CORE) != nw.col(string_view(j)))).sort(ROW)
+    changed = bad.filter(~nw.col(CORE).is_null() & (nw.col(CORE) != nw.col(string_view(j)))).sort(ROW)
     # A case URL in a LucidID column is left as it was (core() does not unwrap it), so it is not a change.
     rows = _collect(changed if eager else changed.head(cap))
     return pd.DataFrame(
@@ -293,7 +310,7 @@ def changed_cells(bad: Any, j: int, cap: int, eager: bool) -> pd.DataFrame:
             "row": pd.Series(rows[ROW].tolist() if len(rows) else [], dtype="int64"),
             "col": pd.Series([j] * len(rows), dtype="int64"),
             "before": pd.Series(rows[string_view(j)].tolist() if len(rows) else [], dtype=object),
-            "after": pd.Series(rows[_CORE].tolist() if len(rows) else [], dtype=object),
+            "after": pd.Series(rows[CORE].tolist() if len(rows) else [], dtype=object),
         }
     )
 
@@ -302,11 +319,11 @@ def from_values(rows: pd.DataFrame, k: int, reason: str) -> pd.DataFrame:
     """Failures found among the well-formed values, in the shape of the format failures."""
     if not len(rows):
         return pd.DataFrame()
-    order = rows[_ORD].to_numpy(dtype=np.int64)
+    order = rows[ORD].to_numpy(dtype=np.int64)
     out = rows.copy()
     out[ROW] = order // k
-    out[_COL] = rows[_COL].astype(int)
-    out["value"], out[_REASON], out[_CORE] = rows[_CELL], reason, rows[_KEY]
+    out[COL] = rows[COL].astype(int)
+    out["value"], out[_REASON], out[CORE] = rows[CELL], reason, rows[KEY]
     return out
 
 
@@ -314,11 +331,11 @@ def merge(pieces: list[pd.DataFrame], cap: int) -> pd.DataFrame:
     """All failures in (row, column) order, the first ``cap`` of them."""
     pieces = [p for p in pieces if len(p)]
     if not pieces:
-        return pd.DataFrame(columns=[ROW, _COL, "value", _REASON, _CORE, _FIRST])
+        return pd.DataFrame(columns=[ROW, COL, "value", _REASON, CORE, _FIRST])
     merged = pd.concat(pieces, ignore_index=True)
     merged[ROW] = merged[ROW].astype("int64")
-    merged[_COL] = merged[_COL].astype("int64")
-    merged = merged.sort_values([ROW, _COL], kind="stable").head(cap).reset_index(drop=True)
+    merged[COL] = merged[COL].astype("int64")
+    merged = merged.sort_values([ROW, COL], kind="stable").head(cap).reset_index(drop=True)
     if _FIRST not in merged:
         merged[_FIRST] = None
     return merged
@@ -359,13 +376,11 @@ def valid_rows(prep: Prepared, fmt: IdFormat, *, normalize: bool, unique: bool, 
     good = base.with_columns(*keys).filter(*conds)
     if unique:
         long_parts = [
-            good.select((nw.col(ROW) * k + j).alias(_ORD), nw.col(f"__lf_key{j}").alias(_KEY)) for j in range(k)
+            good.select((nw.col(ROW) * k + j).alias(ORD), nw.col(f"__lf_key{j}").alias(KEY)) for j in range(k)
         ]
         long = long_parts[0] if k == 1 else nw.concat(long_parts, how="vertical")
-        firsts = long.group_by(_KEY).agg(nw.col(_ORD).min().alias(_FIRST))
-        repeats = (
-            long.join(firsts, on=_KEY).filter(nw.col(_ORD) > nw.col(_FIRST)).select((nw.col(_ORD) // k).alias(ROW))
-        )
+        firsts = long.group_by(KEY).agg(nw.col(ORD).min().alias(_FIRST))
+        repeats = long.join(firsts, on=KEY).filter(nw.col(ORD) > nw.col(_FIRST)).select((nw.col(ORD) // k).alias(ROW))
         good = good.join(repeats, on=ROW, how="anti")
     rows = good.select(ROW)
     if prep.eager:
