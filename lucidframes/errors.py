@@ -68,6 +68,7 @@ __all__ = [
     "LucidError",
     "LucidIDValidationError",
     "MethodNotAllowedError",
+    "MissingColumnError",
     "NotFoundError",
     "PaginationError",
     "RateLimitError",
@@ -138,6 +139,12 @@ class UnknownEndpointError(LucidError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return str(self.args[0])
+
+
+class MissingColumnError(ConfigError, KeyError):
+    """A ``columns=``/``keep=`` label the frame does not have (a KeyError too, as pandas' own lookups raise)."""
+
+    __str__ = Exception.__str__  # KeyError would quote the message
 
 
 class LucidIDValidationError(LucidError, ValueError):

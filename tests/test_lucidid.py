@@ -6,6 +6,7 @@ import csv
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -400,6 +401,29 @@ def test_check_ids_before_send() -> None:
     assert check_ids_before_send([UUID], length=22) == [UUID]
     with pytest.raises(TypeError):
         check_ids_before_send(GOOD)
+
+
+@pytest.mark.parametrize("size", [1, 5_000])  # one by one in Python below 2,000 ids, vectorised above
+@pytest.mark.parametrize(
+    ("bad", "kind"),
+    [
+        (GOOD + "\n", "lucid_id"),  # a final newline: `$` would match before it
+        (GOOD[:-1], "lucid_id"),
+        (None, "lucid_id"),
+        (float("nan"), "lucid_id"),
+        (12, "lucid_id"),
+        (b"23456789ABCDEFGHJKLM", "lucid_id"),
+        ("zZEq7ovRbLq6UnGMPwc8B5", "uuid"),  # right length and alphabet, above UUID_MAX
+        (f" {GOOD}", "lucid_id"),
+        ("\ud800" + GOOD[1:], "lucid_id"),
+    ],
+)
+def test_the_send_guard_refuses_what_the_report_fails(bad: Any, kind: str, size: int) -> None:
+    good = GOOD if kind == "lucid_id" else UUID
+    assert check_ids_before_send([good] * size, kind=kind) == [good] * size
+    with pytest.raises(LucidIDValidationError, match="Nothing was sent: 1 of") as caught:
+        check_ids_before_send([good] * size + [bad], kind=kind)
+    assert caught.value.report.failures["row"].tolist() == [size]
 
 
 # ---------------------------------------------------------------------------------------------------- the sample sheet

@@ -8,15 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lucidframes.errors import ConfigError
+from lucidframes.errors import ConfigError, MissingColumnError
 
-__all__ = ["MissingColumnError", "as_labels", "resolve_columns"]
-
-
-class MissingColumnError(ConfigError, KeyError):
-    """A ``columns=``/``keep=`` label the frame does not have (a KeyError too, as pandas' own lookups raise)."""
-
-    __str__ = Exception.__str__  # KeyError would quote the message
+__all__ = ["as_labels", "resolve_columns"]
 
 
 def as_labels(columns: Any) -> list[Any] | None:

@@ -42,6 +42,7 @@ from lucidframes.lucidid.tier import (
 
 __all__ = ["applies", "run"]
 
+_CHUNK = 262_144  # cells packed by one Arrow take (about 5 MB of 20-character ids)
 _TABLE_SIZE = 2**20  # the prefilter of repeated hashes: one bool per slot
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd 64-bit constant (the golden ratio's): multiplying spreads the bits
 
@@ -61,10 +62,20 @@ def _arrow(strings: pd.Series) -> pa.Array | None:
 
 def _arrow_hash(arr: pa.Array, positions: np.ndarray, width: int) -> np.ndarray:
     """A 64-bit hash of the cells at ``positions``, each exactly ``width`` bytes, read from the Arrow buffers."""
-    if not len(positions):
+    if len(positions) == len(arr):
+        return _packed_hash(arr, width)
+    # Arrow's take packs the chosen cells into one buffer, a chunk at a time so that the copy stays small.
+    parts = [
+        _packed_hash(arr.take(pa.array(positions[low : low + _CHUNK])), width)
+        for low in range(0, len(positions), _CHUNK)
+    ]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+
+
+def _packed_hash(arr: pa.Array, width: int) -> np.ndarray:
+    """The hashes of an array whose every cell is exactly ``width`` bytes: one cell every ``width`` bytes."""
+    if not len(arr):
         return np.empty(0, dtype=np.uint64)
-    if len(positions) != len(arr):  # Arrow's take packs the cells into one buffer: a cell every ``width`` bytes
-        arr = arr.take(pa.array(positions))
     offset_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     offsets = np.frombuffer(arr.buffers()[1], dtype=offset_type)[arr.offset : arr.offset + len(arr) + 1]
     start, end = int(offsets[0]), int(offsets[-1])
