@@ -135,7 +135,7 @@ def normalize_value(value: str) -> tuple[str, list[str], str | None]:
     """
     actions: list[str] = []
     core = value
-    invisible = _INVISIBLE.findall(core)
+    invisible = [] if value.isascii() else _INVISIBLE.findall(core)  # every invisible character is non-ASCII
     if invisible:
         core = _INVISIBLE.sub("", core)
         names = sorted({describe_char(ch) for ch in invisible})
@@ -145,7 +145,7 @@ def normalize_value(value: str) -> tuple[str, list[str], str | None]:
         actions.append("stripped surrounding whitespace")
         core = stripped
     url_kind = None
-    match = _SCAN_URL.fullmatch(core)
+    match = _SCAN_URL.fullmatch(core) if "/" in core else None  # a scan URL has a path
     if match:
         url_kind = (match.group(1) or "item").lower()
         core = match.group(2)
