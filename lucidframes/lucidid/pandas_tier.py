@@ -12,6 +12,7 @@ filter) was 4 to 6 times slower.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +107,7 @@ def _python_hash(values: pd.Series) -> np.ndarray:
 class _Values:
     """The well-formed values of every checked column, as one long table in segments (order = row * k + column)."""
 
+    repeated: np.ndarray | None = None  # which entries' hashes repeat, when nothing joined after hashing
     orders: list[np.ndarray] = field(default_factory=list)
     hashes: list[np.ndarray] = field(default_factory=list)
     known: list[np.ndarray] = field(default_factory=list)
@@ -161,32 +163,58 @@ def _rescued_maker(rescued: pd.DataFrame, j: int, k: int, keep: list[str]) -> Ca
     return make
 
 
-def _format_pass(prep: Prepared, check: Check, found: Findings) -> _Values:
-    """The full match of every column, the failing cells through the shared plan, and the well-formed values."""
+def _hash_columns(
+    arrays: list[pa.Array | None], strings: list[pd.Series], goods: list[np.ndarray], width: int, plain: bool
+) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """The hashes of every column's well-formed cells; with ``plain`` (nothing else joins them) which repeat."""
+    if None in arrays:  # an object column: Python's hash for every column, so that equal ids hash alike
+        hashes = [_python_hash(s.take(g)) for s, g in zip(strings, goods, strict=True)]
+    else:
+        hashes = [_arrow_hash(a, g, width) for a, g in zip(arrays, goods, strict=True) if a is not None]
+    return hashes, _repeated(np.concatenate(hashes)) if plain and hashes else None
+
+
+def _failing_cells(prep: Prepared, check: Check, found: Findings, j: int, ok: np.ndarray) -> Any:
+    """The j-th column's failing cells through the shared plan: counts, diagnosis, changes; their frame back."""
     assert prep.views is not None
-    views, k = prep.views, len(prep.names)
-    arrays = [_arrow(views[string_view(j)]) for j in range(k)]
+    failing = np.flatnonzero(~ok)
+    rows = prep.views.take(failing).reset_index(drop=True)
+    rows.insert(0, ROW, failing.astype(np.int64))
+    bad = nw.from_native(rows, eager_only=True).select(*bad_columns(prep, j, check.fmt, check.normalize))
+    found.add_format(j, *format_failures(prep, bad, j, len(failing), check))
+    if check.normalize:
+        found.changes.append(changed_cells(bad, j, check.cap, True))
+    return bad
+
+
+def _format_pass(prep: Prepared, check: Check, found: Findings) -> _Values:
+    """The full match of every column, the failing cells through the shared plan, and the well-formed values.
+
+    The hashing (Arrow's take and numpy, which release the GIL) runs on a second thread while this one diagnoses
+    the failing cells in Python, when there are enough cells for a thread to pay.
+    """
+    assert prep.views is not None
+    k = len(prep.names)
+    strings = [prep.views[string_view(j)] for j in range(k)]
+    arrays = [_arrow(s) for s in strings]
+    oks = [well_formed(s, check.fmt)[1] for s in strings]
     width = check.fmt.length  # a well-formed id is ``length`` characters of an ASCII alphabet: as many bytes
+    wanted = check.unique or check.known is not None
+    goods = [np.flatnonzero(ok) for ok in oks] if wanted else []
+    plain = check.unique and check.known is None and not check.normalize
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lucidframes-hash") as pool:
+        job = pool.submit(_hash_columns, arrays, strings, goods, width, plain)
+        bads = [_failing_cells(prep, check, found, j, oks[j]) for j in range(k)]
+        hashes, repeated = job.result()
+    values = _Values(repeated=repeated)
     known_list = sorted(check.known.ids) if check.known is not None else None
-    values = _Values()
-    for j in range(k):
-        strings = views[string_view(j)]
-        _, ok = well_formed(strings, check.fmt)
-        failing = np.flatnonzero(~ok)
-        rows = views.take(failing).reset_index(drop=True)
-        rows.insert(0, ROW, failing.astype(np.int64))
-        bad = nw.from_native(rows, eager_only=True).select(*bad_columns(prep, j, check.fmt, check.normalize))
-        found.add_format(j, *format_failures(prep, bad, j, len(failing), check))
+    for j, good in enumerate(goods):
+        known = strings[j].take(good).isin(known_list).to_numpy(dtype=bool) if known_list is not None else None
+        values.add(
+            good * k + j, hashes[j], known if known is not None else np.ones(0, bool), _column_maker(prep, j, good)
+        )
         if check.normalize:
-            found.changes.append(changed_cells(bad, j, check.cap, True))
-        if not (check.unique or known_list is not None):
-            continue
-        good = np.flatnonzero(ok)
-        hashes = _arrow_hash(arrays[j], good, width) if None not in arrays else _python_hash(strings.take(good))
-        known = strings.take(good).isin(known_list).to_numpy(dtype=bool) if known_list is not None else None
-        values.add(good * k + j, hashes, known if known is not None else np.ones(0, bool), _column_maker(prep, j, good))
-        if check.normalize:
-            _add_rescued(values, bad, j, k, prep.keep, known_list, None not in arrays, width)
+            _add_rescued(values, bads[j], j, k, prep.keep, known_list, None not in arrays, width)
     return values
 
 
@@ -245,7 +273,10 @@ def run(prep: Prepared, check: Check) -> TierResult:
             found.add_values(Reason.UNKNOWN.value, counts, rows, where)
             remaining = np.flatnonzero(np.concatenate(values.known))
     if check.unique and len(remaining):
-        candidates = remaining[_repeated(np.concatenate(values.hashes)[remaining])]
+        repeated = (
+            values.repeated if values.repeated is not None else _repeated(np.concatenate(values.hashes)[remaining])
+        )
+        candidates = remaining[repeated]
         if len(candidates):
             repeats, rows = duplicates(values.frame(candidates), check.cap, True)
             found.add_values(Reason.DUPLICATE.value, repeats, rows, rows[ORD] if len(rows) else None)
