@@ -167,6 +167,8 @@ def _hash_columns(
     arrays: list[pa.Array | None], strings: list[pd.Series], goods: list[np.ndarray], width: int, plain: bool
 ) -> tuple[list[np.ndarray], np.ndarray | None]:
     """The hashes of every column's well-formed cells; with ``plain`` (nothing else joins them) which repeat."""
+    if not goods:  # neither repeats nor known ids are checked
+        return [], None
     if None in arrays:  # an object column: Python's hash for every column, so that equal ids hash alike
         hashes = [_python_hash(s.take(g)) for s, g in zip(strings, goods, strict=True)]
     else:
