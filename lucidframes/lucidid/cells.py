@@ -243,16 +243,22 @@ def _bad_chars_text(core: str) -> tuple[str, str]:
     if total > len(shown):
         detail += f" and {total - len(shown)} more"
     detail = f"{total} character(s) outside the base57 alphabet: {detail}"
+    return detail, _char_hints(tuple(dict.fromkeys(ch for _, ch in shown)))
+
+
+@functools.lru_cache(maxsize=4096)  # the same few bad characters recur across thousands of cells
+def _char_hints(chars: tuple[str, ...]) -> str:
+    """The hint for these characters outside the alphabet (distinct, in order of appearance)."""
     hints = []
-    for ch in dict.fromkeys(ch for _, ch in shown):
+    for ch in chars:
         options = lookalikes(ch)
         if options:
             hints.append(f"'{visible(ch)}' is probably " + " or ".join(f"'{o}'" for o in options))
         elif ch in _SEPARATORS or ch.isspace():
             hints.append(f"'{visible(ch)}' does not belong in an id: remove it")
-    if any(ch in "01IOl" for _, ch in shown):
+    if any(ch in "01IOl" for ch in chars):
         hints.append("LucidIDs never contain 0, 1, I, O or l")
-    return detail, _join(*hints)
+    return _join(*hints)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -336,9 +342,9 @@ def diagnose(value: Any, fmt: IdFormat, known: KnownIds | None = None) -> Diagno
     Returns:
         A Diagnosis with the first reason that applies (see ``REASONS``), or None.
     """
-    if is_missing(value):
-        return Diagnosis("missing", "empty cell", "fill it in, or drop the row")
-    if not isinstance(value, str):
+    if not isinstance(value, str):  # the type first: most failing cells are strings
+        if is_missing(value):
+            return Diagnosis("missing", "empty cell", "fill it in, or drop the row")
         return _not_a_string(value)
     if value == "":
         return Diagnosis("missing", "empty string", "fill it in, or drop the row")
