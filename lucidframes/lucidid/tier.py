@@ -15,7 +15,7 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from lucidframes.lucidid import rules
+from lucidframes.lucidid import duckscan, rules
 from lucidframes.lucidid.cells import KnownIds, diagnose_cell
 from lucidframes.lucidid.engines import ROW, Prepared, not_text, original, string_view, with_row
 from lucidframes.lucidid.formats import IdFormat, Reason
@@ -211,6 +211,19 @@ def run(prep: Prepared, check: Check) -> TierResult:
         The TierResult: exact counts, the first ``check.cap`` failures diagnosed, and for eager engines every
         failing row position.
     """
+    if prep.engine != "duckdb":
+        return _run(prep, check)
+    # DuckDB rescans its input for every query below: two scans first, then the same steps on the rows that can fail.
+    known = check.known.ids if check.known is not None else None
+    narrowing = duckscan.narrowed(prep, check.fmt, normalize=check.normalize, unique=check.unique, known=known)
+    with narrowing as (small, n_rows):
+        result = _run(small, check)
+    result.n_rows = n_rows
+    return result
+
+
+def _run(prep: Prepared, check: Check) -> TierResult:
+    """Every rule on the engine of ``prep``: see ``run``."""
     k = len(prep.names)
     base = prep.frame.with_columns(
         *(rules.strict_ok(nw.col(string_view(j)), check.fmt).fill_null(False).alias(f"__lf_ok{j}") for j in range(k))
