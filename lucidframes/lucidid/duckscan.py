@@ -51,11 +51,13 @@ def _hashed(j: int) -> str:
 def _repeated_hashes(keyed: Any, k: int, table: str) -> int:
     """Scan 1: the hashes held by more than one cell into ``table``; returns the number of rows."""
     # One aggregate with two grouping sets: per hash, and the grand total (the rows, times k after the unnest).
+    # One column needs no unnest (a list per row).
+    hashes = _hashed(0) if k == 1 else f"unnest([{', '.join(_hashed(j) for j in range(k))}])"
     keyed.query(
         _SRC,
         f"CREATE TEMP TABLE {_quoted(table)} AS "
         f"SELECT grouping({_HASH}) AS {_GROUPING}, {_HASH}, count(*) AS {_N} "
-        f"FROM (SELECT unnest([{', '.join(_hashed(j) for j in range(k))}]) AS {_HASH} FROM {_SRC}) "
+        f"FROM (SELECT {hashes} AS {_HASH} FROM {_SRC}) "
         f"GROUP BY GROUPING SETS (({_HASH}), ()) "
         f"HAVING grouping({_HASH}) = 1 OR ({_HASH} IS NOT NULL AND count(*) > 1)",
     )
