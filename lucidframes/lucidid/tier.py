@@ -4,6 +4,8 @@ The same narwhals code serves eager frames (pandas, polars, Arrow: every step ru
 lazy, DuckDB, Dask, Spark: each ``collect`` is one query on the engine). Duplicates are found with the engine's
 group-by: the values that occur more than once come back (few, normally), then the rows holding them, so the
 first occurrence of each in row order (row, then column) is known and only the repeats after it are reported.
+DuckDB rescans its input for every query, so there :mod:`.duckscan` first cuts the input down to the rows that can
+fail, in two scans, and the same steps run on those.
 """
 
 from __future__ import annotations
