@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,9 @@ __all__ = ["AUTO_LAZY_BYTES", "DUCKDB_MEMORY_LIMIT", "ENGINES", "choose_engine",
 
 ENGINES = ("auto", "pandas", "polars", "duckdb")
 AUTO_LAZY_BYTES = 200 * 2**20  # files from this size are scanned lazily when a lazy engine is installed
-DUCKDB_MEMORY_LIMIT = "1GB"  # DuckDB spills to disk beyond this: bounded memory for files of any size
+# DuckDB spills to disk beyond this: bounded memory for files of any size. Below 1 GB so that the whole process
+# (Python, pandas and the collected failures, about 150 MB more) stays under 1 GB on a file of 20M ids.
+DUCKDB_MEMORY_LIMIT = "750MB"
 _ROW = "__lf_row"  # engines.ROW: a scan that numbers its rows itself passes them on under this name
 
 
@@ -51,6 +55,14 @@ def choose_engine(path: str | os.PathLike[str], engine: str = "auto") -> str:
     return engine
 
 
+def _duckdb_config() -> dict[str, Any]:
+    """The DuckDB settings of a scan: bounded memory, rows in file order, spills to a directory of its own."""
+    # DuckDB's default spill directory is ".tmp" in the working directory; one under the system's temporary
+    # directory instead, unique per scan, which DuckDB creates when it first spills and removes when it closes.
+    spill = Path(tempfile.gettempdir()) / f"lucidframes-duckdb-{uuid.uuid4().hex}"
+    return {"memory_limit": DUCKDB_MEMORY_LIMIT, "preserve_insertion_order": True, "temp_directory": str(spill)}
+
+
 def scan(file: Path, engine: str, sep: str | None = None) -> tuple[Any, int | None]:
     """A lazy scan of ``file`` on ``engine`` (polars or duckdb), and the spreadsheet line of row 0 (CSV only).
 
@@ -76,7 +88,7 @@ def scan(file: Path, engine: str, sep: str | None = None) -> tuple[Any, int | No
             return frame, 2 + skip
         import duckdb
 
-        con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "preserve_insertion_order": True})
+        con = duckdb.connect(config=_duckdb_config())
         if parquet:
             relation = con.sql(
                 f'SELECT * EXCLUDE (file_row_number), file_row_number AS "{_ROW}" '

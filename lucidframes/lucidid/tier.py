@@ -4,6 +4,8 @@ The same narwhals code serves eager frames (pandas, polars, Arrow: every step ru
 lazy, DuckDB, Dask, Spark: each ``collect`` is one query on the engine). Duplicates are found with the engine's
 group-by: the values that occur more than once come back (few, normally), then the rows holding them, so the
 first occurrence of each in row order (row, then column) is known and only the repeats after it are reported.
+DuckDB rescans its input for every query, so there :mod:`.duckscan` first cuts the input down to the rows that can
+fail, in two scans, and the same steps run on those.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from lucidframes.lucidid import rules
+from lucidframes.lucidid import duckscan, rules
 from lucidframes.lucidid.cells import KnownIds, diagnose_cell
 from lucidframes.lucidid.engines import ROW, Prepared, not_text, original, string_view, with_row
 from lucidframes.lucidid.formats import IdFormat, Reason
@@ -272,6 +274,19 @@ def run(prep: Prepared, check: Check) -> TierResult:
         The TierResult: exact counts, the first ``check.cap`` failures diagnosed, and for eager engines every
         failing row position.
     """
+    if prep.engine != "duckdb":
+        return _run(prep, check)
+    # DuckDB rescans its input for every query below: two scans first, then the same steps on the rows that can fail.
+    known = check.known.ids if check.known is not None else None
+    narrowing = duckscan.narrowed(prep, check.fmt, normalize=check.normalize, unique=check.unique, known=known)
+    with narrowing as (small, n_rows):
+        result = _run(small, check)
+    result.n_rows = n_rows
+    return result
+
+
+def _run(prep: Prepared, check: Check) -> TierResult:
+    """Every rule on the engine of ``prep``: see ``run``."""
     k = len(prep.names)
     base = prep.frame.with_columns(
         *(rules.strict_ok(nw.col(string_view(j)), check.fmt).fill_null(False).alias(f"__lf_ok{j}") for j in range(k))
