@@ -22,7 +22,7 @@ from lucidframes.errors import ConfigError
 from lucidframes.lucidid.columns import as_series, as_strings
 from lucidframes.lucidid.labels import as_labels, resolve_columns
 
-__all__ = ["ROW", "Prepared", "not_text", "original", "prepare", "string_view", "with_row"]
+__all__ = ["ROW", "Prepared", "narwhals_frame", "not_text", "original", "prepare", "string_view", "with_row"]
 
 ROW = "__lf_row"
 
@@ -46,7 +46,7 @@ def original(j: int) -> str:
 class Prepared:
     """The caller's data, ready for the rules: see the module docstring for the internal columns."""
 
-    frame: Any  # nw.DataFrame | nw.LazyFrame
+    frame: Any  # nw.DataFrame | nw.LazyFrame; None for pandas until ``narwhals_frame`` builds it
     names: list[Any]  # the caller's labels of the checked columns
     engine: str  # pandas, polars, polars-lazy, pyarrow, duckdb, dask, spark
     eager: bool
@@ -66,6 +66,21 @@ def _not_text_flags(series: pd.Series, strings: pd.Series) -> pd.Series | None:
     """True where a pandas cell is present but not a str (None when there is no such cell)."""
     lost = strings.isna().to_numpy(dtype=bool) & series.notna().to_numpy(dtype=bool)
     return pd.Series(lost, index=strings.index) if lost.any() else None
+
+
+def narwhals_frame(prep: Prepared) -> Any:
+    """The narwhals frame of ``prep`` with ROW (for pandas built on first use, from the views).
+
+    Args:
+        prep: the prepared input.
+
+    Returns:
+        A narwhals DataFrame or LazyFrame.
+    """
+    if prep.frame is None:
+        assert prep.views is not None
+        prep.frame = nw.from_native(prep.views, eager_only=True).with_row_index(ROW)
+    return prep.frame
 
 
 def pandas_views(frame: pd.DataFrame, names: list[Any], keep: list[Any], originals: bool = False) -> pd.DataFrame:
@@ -88,9 +103,8 @@ def _from_pandas(frame: pd.DataFrame, names: list[Any], keep: list[Any], series:
     views = pandas_views(frame, names, keep)
     flags = [bool(views[not_text(j)].any()) for j in range(len(names))]
     views = views.drop(columns=[not_text(j) for j, f in enumerate(flags) if not f])
-    nw_frame = nw.from_native(views, eager_only=True).with_row_index(ROW)
     return Prepared(
-        frame=nw_frame,
+        frame=None,  # the pandas fast path needs no ROW column (8 bytes a row): built on first use
         names=names,
         engine="pandas",
         eager=True,

@@ -1,7 +1,7 @@
 """The rules on pandas at pandas' speed: native passes over every cell, the shared narwhals plan over the few others.
 
 Over the whole column only two passes run: the full match (pyarrow's RE2 on pandas' string dtype, Python's ``re``
-on object columns) and, for duplicates, a 64-bit hash of each well-formed id read straight from the Arrow buffers,
+on object columns) and, for duplicates, a hash of each well-formed id read straight from the Arrow buffers (32 bits),
 sorted to find the hashes that occur more than once. Everything after that (reasons, normalisation, which repeat
 comes first, known ids, diagnosis) runs through :mod:`.tier`'s narwhals functions on the candidate rows only, so
 the rules stay written once. A hash collision only adds a candidate, which the exact group-by then drops: the
@@ -58,19 +58,22 @@ def _arrow(strings: pd.Series) -> pa.Array | None:
     if not isinstance(strings.dtype, pd.StringDtype) or strings.dtype.storage != "pyarrow":
         return None
     arr = pa.array(strings.array)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    if isinstance(arr, pa.ChunkedArray):  # one chunk is the usual case: taken as it is, not copied
+        return arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+    return arr
 
 
 def _arrow_hash(arr: pa.Array, positions: np.ndarray, width: int) -> np.ndarray:
-    """A 64-bit hash of the cells at ``positions``, each exactly ``width`` bytes, read from the Arrow buffers."""
-    if len(positions) == len(arr):
-        return _packed_hash(arr, width)
-    # Arrow's take packs the chosen cells into one buffer, a chunk at a time so that the copy stays small.
-    parts = [
-        _packed_hash(arr.take(pa.array(positions[low : low + _CHUNK])), width)
-        for low in range(0, len(positions), _CHUNK)
-    ]
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+    """A 32-bit hash of the cells at ``positions``, each exactly ``width`` bytes, read from the Arrow buffers."""
+    # 32 bits kept: half the memory; the few thousand extra candidates in 2M ids are dropped by the exact check.
+    hashed = np.empty(len(positions), dtype=np.uint32)
+    for low in range(0, len(positions), _CHUNK):  # a chunk at a time, so that copies and temporaries stay small
+        chosen = positions[low : low + _CHUNK]
+        first, last = int(chosen[0]), int(chosen[-1])
+        # Consecutive cells (every cell valid) are a slice, no copy; else Arrow's take packs them into one buffer.
+        part = arr.slice(first, len(chosen)) if last - first + 1 == len(chosen) else arr.take(pa.array(chosen))
+        hashed[low : low + len(chosen)] = _packed_hash(part, width) >> np.uint64(32)
+    return hashed
 
 
 def _packed_hash(arr: pa.Array, width: int) -> np.ndarray:
@@ -81,7 +84,7 @@ def _packed_hash(arr: pa.Array, width: int) -> np.ndarray:
     offsets = np.frombuffer(arr.buffers()[1], dtype=offset_type)[arr.offset : arr.offset + len(arr) + 1]
     start, end = int(offsets[0]), int(offsets[-1])
     if end - start != len(arr) * width:  # only well-formed ids are hashed, so this should not happen: stay exact
-        return _python_hash(pd.Series(arr.to_pylist(), dtype=object))
+        return _python_hash64(pd.Series(arr.to_pylist(), dtype=object))
     data = arr.buffers()[2]
     steps = [*range(0, width - 7, 8)] or [0]
     size = 8 if width >= 8 else 1
@@ -93,14 +96,20 @@ def _packed_hash(arr: pa.Array, width: int) -> np.ndarray:
     for step in steps:  # strided views: word ``step`` of every cell, unaligned, without copying
         word = np.ndarray((len(arr),), dtype=np.uint64 if size == 8 else np.uint8, buffer=data,
                           offset=start + step, strides=(width,))  # fmt: skip
-        hashed = (hashed ^ word) * _MIX  # wraps modulo 2**64, as a hash should
+        hashed ^= word
+        hashed *= _MIX  # wraps modulo 2**64, as a hash should
         hashed ^= hashed >> np.uint64(29)
     return hashed
 
 
-def _python_hash(values: pd.Series) -> np.ndarray:
-    """Python's own string hash (object columns: the same for equal strings within this process)."""
+def _python_hash64(values: pd.Series) -> np.ndarray:
+    """Python's own string hash (the same for equal strings within this process), as unsigned 64-bit integers."""
     return np.fromiter(map(hash, values.tolist()), dtype=np.int64, count=len(values)).view(np.uint64)
+
+
+def _python_hash(values: pd.Series) -> np.ndarray:
+    """Python's string hash cut to the 32 bits the Arrow hashes keep (object columns: lone surrogates)."""
+    return (_python_hash64(values) >> np.uint64(32)).astype(np.uint32)
 
 
 @dataclass
@@ -108,14 +117,14 @@ class _Values:
     """The well-formed values of every checked column, as one long table in segments (order = row * k + column)."""
 
     repeated: np.ndarray | None = None  # which entries' hashes repeat, when nothing joined after hashing
-    orders: list[np.ndarray] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
     hashes: list[np.ndarray] = field(default_factory=list)
     known: list[np.ndarray] = field(default_factory=list)
     makers: list[Callable[[np.ndarray], pd.DataFrame]] = field(default_factory=list)
 
-    def add(self, orders: np.ndarray, hashes: np.ndarray, known: np.ndarray, maker: Any) -> None:
-        """One segment: its orders, hashes, known-id flags, and how to build its rows as a frame."""
-        self.orders.append(orders)
+    def add(self, size: int, hashes: np.ndarray, known: np.ndarray, maker: Any) -> None:
+        """One segment: its number of values, their hashes and known-id flags, and how to build their rows."""
+        self.sizes.append(size)
         self.hashes.append(hashes)
         self.known.append(known)
         self.makers.append(maker)
@@ -123,11 +132,11 @@ class _Values:
     def frame(self, chosen: np.ndarray) -> Any:
         """The chosen entries (indices into the long table) as a narwhals frame of ORD, COL, KEY, CELL, keep."""
         parts, low = [], 0
-        for orders, make in zip(self.orders, self.makers, strict=True):
-            local = chosen[(chosen >= low) & (chosen < low + len(orders))] - low
+        for size, make in zip(self.sizes, self.makers, strict=True):
+            local = chosen[(chosen >= low) & (chosen < low + size)] - low
             if len(local):
                 parts.append(make(local))
-            low += len(orders)
+            low += size
         return nw.from_native(pd.concat(parts, ignore_index=True), eager_only=True)
 
 
@@ -212,9 +221,7 @@ def _format_pass(prep: Prepared, check: Check, found: Findings) -> _Values:
     known_list = sorted(check.known.ids) if check.known is not None else None
     for j, good in enumerate(goods):
         known = strings[j].take(good).isin(known_list).to_numpy(dtype=bool) if known_list is not None else None
-        values.add(
-            good * k + j, hashes[j], known if known is not None else np.ones(0, bool), _column_maker(prep, j, good)
-        )
+        values.add(len(good), hashes[j], known if known is not None else np.ones(0, bool), _column_maker(prep, j, good))
         if check.normalize:
             _add_rescued(values, bads[j], j, k, prep.keep, known_list, None not in arrays, width)
     return values
@@ -233,19 +240,20 @@ def _add_rescued(
     else:
         hashes = _python_hash(cores)
     known = cores.isin(known_list).to_numpy(dtype=bool) if known_list is not None else np.ones(0, bool)
-    values.add(rescued[ROW].to_numpy(dtype=np.int64) * k + j, hashes, known, _rescued_maker(rescued, j, k, keep))
+    values.add(len(rescued), hashes, known, _rescued_maker(rescued, j, k, keep))
 
 
 def _repeated(hashes: np.ndarray) -> np.ndarray:
     """Boolean array: True where the hash occurs more than once (a sort, not a hash table: 2M ids in ~0.1 s)."""
     ordered = np.sort(hashes)
     twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    del ordered  # 8 bytes a value: gone before the look-ups below allocate theirs
     if not len(twice):
         return np.zeros(len(hashes), dtype=bool)
     # A 1 MB table of the repeated hashes' low bits first (cache-resident), then a binary search of the few hits.
     table = np.zeros(_TABLE_SIZE, dtype=bool)
-    table[twice & np.uint64(_TABLE_SIZE - 1)] = True
-    hits = np.flatnonzero(table[hashes & np.uint64(_TABLE_SIZE - 1)])
+    table[twice & np.uint32(_TABLE_SIZE - 1)] = True
+    hits = np.flatnonzero(table[hashes & np.uint32(_TABLE_SIZE - 1)])
     at = np.minimum(np.searchsorted(twice, hashes[hits]), len(twice) - 1)
     repeated = np.zeros(len(hashes), dtype=bool)
     repeated[hits[twice[at] == hashes[hits]]] = True
@@ -265,21 +273,21 @@ def run(prep: Prepared, check: Check) -> TierResult:
     assert prep.views is not None
     found = Findings(len(prep.names), eager=True)
     values = _format_pass(prep, check, found)
-    if not values.orders:
+    if not values.sizes:
         return found.result(len(prep.views), check.cap)
-    remaining = np.arange(sum(len(o) for o in values.orders))
-    if check.known is not None:
-        unknown = np.flatnonzero(~np.concatenate(values.known))
-        if len(unknown):
-            _, counts, rows, where = known_failures(values.frame(unknown), check.known.ids, check.cap, True)
-            found.add_values(Reason.UNKNOWN.value, counts, rows, where)
-            remaining = np.flatnonzero(np.concatenate(values.known))
-    if check.unique and len(remaining):
-        repeated = (
-            values.repeated if values.repeated is not None else _repeated(np.concatenate(values.hashes)[remaining])
-        )
-        candidates = remaining[repeated]
-        if len(candidates):
-            repeats, rows = duplicates(values.frame(candidates), check.cap, True)
-            found.add_values(Reason.DUPLICATE.value, repeats, rows, rows[ORD] if len(rows) else None)
+    if values.repeated is not None:  # no known ids, no normalisation: found beside the diagnosis
+        candidates = np.flatnonzero(values.repeated)
+    else:
+        remaining = np.arange(sum(values.sizes))
+        if check.known is not None:
+            unknown = np.flatnonzero(~np.concatenate(values.known))
+            if len(unknown):
+                _, counts, rows, where = known_failures(values.frame(unknown), check.known.ids, check.cap, True)
+                found.add_values(Reason.UNKNOWN.value, counts, rows, where)
+                remaining = np.flatnonzero(np.concatenate(values.known))
+        wanted = check.unique and len(remaining)
+        candidates = remaining[_repeated(np.concatenate(values.hashes)[remaining])] if wanted else remaining[:0]
+    if len(candidates):
+        repeats, rows = duplicates(values.frame(candidates), check.cap, True)
+        found.add_values(Reason.DUPLICATE.value, repeats, rows, rows[ORD] if len(rows) else None)
     return found.result(len(prep.views), check.cap)

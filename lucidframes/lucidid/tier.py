@@ -19,7 +19,7 @@ import pandas as pd
 
 from lucidframes.lucidid import duckscan, rules
 from lucidframes.lucidid.cells import KnownIds, diagnose_cell
-from lucidframes.lucidid.engines import ROW, Prepared, not_text, original, string_view, with_row
+from lucidframes.lucidid.engines import ROW, Prepared, narwhals_frame, not_text, original, string_view, with_row
 from lucidframes.lucidid.formats import IdFormat, Reason
 
 __all__ = [
@@ -288,7 +288,7 @@ def run(prep: Prepared, check: Check) -> TierResult:
 def _run(prep: Prepared, check: Check) -> TierResult:
     """Every rule on the engine of ``prep``: see ``run``."""
     k = len(prep.names)
-    base = prep.frame.with_columns(
+    base = narwhals_frame(prep).with_columns(
         *(rules.strict_ok(nw.col(string_view(j)), check.fmt).fill_null(False).alias(f"__lf_ok{j}") for j in range(k))
     )
     totals = _scalar_row(
@@ -370,7 +370,7 @@ def valid_rows(prep: Prepared, fmt: IdFormat, *, normalize: bool, unique: bool, 
         A native frame of the input's engine (lazy for lazy engines).
     """
     k = len(prep.names)
-    base = prep.frame.with_columns(
+    base = narwhals_frame(prep).with_columns(
         *(rules.strict_ok(nw.col(string_view(j)), fmt).fill_null(False).alias(f"__lf_ok{j}") for j in range(k))
     )
     keys, conds = [], []
@@ -399,7 +399,7 @@ def valid_rows(prep: Prepared, fmt: IdFormat, *, normalize: bool, unique: bool, 
         good = good.join(repeats, on=ROW, how="anti")
     rows = good.select(ROW)
     if prep.eager:
-        mask = np.zeros(int(_scalar_row(prep.frame.select(nw.len().alias(_N)))[_N]), dtype=bool)
+        mask = np.zeros(int(_scalar_row(narwhals_frame(prep).select(nw.len().alias(_N)))[_N]), dtype=bool)
         mask[_collect(rows)[ROW].to_numpy(dtype=np.int64)] = True
         if isinstance(prep.native, pd.DataFrame | pd.Series):
             return prep.native.loc[mask]
