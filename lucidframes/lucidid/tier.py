@@ -73,8 +73,20 @@ class TierResult:
 def _collect(frame: Any) -> pd.DataFrame:
     """A narwhals frame (eager or lazy) as a pandas DataFrame of Python objects (ints stay ints, nulls None)."""
     eager = frame.collect() if isinstance(frame, nw.LazyFrame) else frame
+    native = eager.to_native()
+    if isinstance(native, pd.DataFrame):
+        return pd.DataFrame({k: _objects(native[k]) for k in native.columns}, columns=list(native.columns))
     data = eager.to_dict(as_series=False)
     return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in data.items()}, columns=list(data))
+
+
+def _objects(column: pd.Series) -> pd.Series:
+    """A pandas column as Python objects, exactly as ``DataFrame.to_dict`` gives them."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.StringDtype) or (isinstance(dtype, np.dtype) and dtype.kind in "biuf"):
+        # numpy's object cast boxes these as to_dict does, without a Python call per cell
+        return pd.Series(column.to_numpy(dtype=object), dtype=object)
+    return pd.Series(column.to_frame().to_dict(orient="list")[column.name], dtype=object)
 
 
 def _scalar_row(frame: Any) -> dict[str, Any]:
