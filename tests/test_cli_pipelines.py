@@ -148,7 +148,18 @@ def _interrupt_when(proc: subprocess.Popen, sb, requests: int) -> float:
 
 def test_ctrl_c_exits_130_with_how_to_resume(sandbox_factory, tmp_path):
     sb = sandbox_factory(latency=0.2)
-    proc = _start(["fetch", "products", "-o", str(tmp_path / "p.csv"), "--checkpoint", str(tmp_path / "p.ckpt")], sb)
+    # One worker: 13 pages at 0.2 s leave 2 s after the 3rd answer for the signal (8 workers finished first under load)
+    args = [
+        "fetch",
+        "products",
+        "-o",
+        str(tmp_path / "p.csv"),
+        "--checkpoint",
+        str(tmp_path / "p.ckpt"),
+        "--workers",
+        "1",
+    ]
+    proc = _start(args, sb)
     _interrupt_when(proc, sb, 3)
     err = proc.stderr.read() if proc.stderr else ""
     assert proc.returncode == 130, err
