@@ -158,3 +158,13 @@ def test_a_checkpoint_keeps_whole_pages_and_a_rerun_continues(sandbox_client, tm
     again = pages_requested(sb)[before:]
     assert again.count(1) == 1 and not (set(again) - {1}) & set(by_page)
     assert stream.state.pages == {} and not ckpt.exists()
+
+
+def test_repeats_counts_rows_without_a_key_and_keys_of_mixed_types():
+    state = lf.DrainState("products", {})
+    state.add(1, ([{"uuid": "b"}, {"uuid": None}, {"uuid": "a"}], 6, 2))
+    state.add(2, ([{"uuid": "a"}, {}, {"uuid": "b"}], 6, None))
+    state.release(2, "uuid")
+    assert state.keys == {2: ["a", None, "b"]} and state.repeats("uuid") == (2, 2)
+    state.add(3, ([{"uuid": 7}, {"uuid": 7}], 6, None))  # str and int keys cannot be sorted together
+    assert state.repeats("uuid") == (2, 3)
