@@ -65,6 +65,8 @@ class DrainState:
     nexts: dict[int, int | None] = field(default_factory=dict)  # the page each page's `next` names
     vanished: set[int] = field(default_factory=set)  # pages that answered "Invalid page." mid-drain (data shrank)
     keys: dict[int, list[Any]] = field(default_factory=dict)  # pages handed over: their keys alone
+    # repeats() of the pages as they are (the drift check and the account both ask; add() forgets it)
+    _repeats: tuple[str, tuple[int, int]] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __repr__(self) -> str:
         return f"DrainState(endpoint={self.endpoint!r}, params={self.params!r}, pages_fetched={self.numbers()})"
@@ -72,6 +74,7 @@ class DrainState:
     def add(self, number: int, fetched: Fetched) -> None:
         """Record one fetched page."""
         rows, count, next_page = fetched
+        self._repeats = None
         self.keys.pop(number, None)
         self.pages[number] = rows
         self.counts[number] = count
@@ -116,13 +119,16 @@ class DrainState:
         Sorted rather than put in a set: the list's pointers are a quarter of a set's table, and this runs at the
         end of a drain, when the peak is.
         """
-        present = [k for k in self.all_keys(key) if k is not None]
-        missing = self.rows - len(present)
-        try:
-            present.sort()
-        except TypeError:  # keys of several types (never seen from the API): a set does without an order
-            return missing, len(present) - len(set(present))
-        return missing, sum(1 for a, b in itertools.pairwise(present) if a == b)
+        if self._repeats is None or self._repeats[0] != key:
+            present = [k for k in self.all_keys(key) if k is not None]
+            missing = self.rows - len(present)
+            try:
+                present.sort()
+                repeated = sum(1 for a, b in itertools.pairwise(present) if a == b)
+            except TypeError:  # keys of several types (never seen from the API): a set does without an order
+                repeated = len(present) - len(set(present))
+            self._repeats = (key, (missing, repeated))
+        return self._repeats[1]
 
     @property
     def page_size(self) -> int | None:
