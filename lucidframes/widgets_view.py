@@ -143,10 +143,10 @@ class ExplorerView:
         self.progress.bar_style = "warning"
         self.last_error = err
         rows = 0 if err.partial is None else len(err.partial)
-        done = len(err.resume.pages) if isinstance(err.resume, DrainState) else 0
+        done = len(err.resume.numbers()) if isinstance(err.resume, DrainState) else 0
         total = self.page_count or (self.progress.max if self.progress.bar_style != "info" else None)
         if err.resume is not None and err.resume.counts.get(1) is not None and self.page_count is None:
-            size = err.resume.page_size or len(err.resume.pages.get(1, [])) or 1
+            size = err.resume.page_size or (err.resume.size_of(1) if err.resume.has(1) else 0) or 1
             total = max(math.ceil((err.resume.counts[1] or 0) / size), 1)
         self.progress.max = max(total or 1, 1)
         self.progress.value = min(done, self.progress.max) if total else 0

@@ -124,6 +124,19 @@ def test_an_unchanged_second_snapshot_reports_no_changes(client, tmp_path):
     }  # fmt: skip
 
 
+def test_rows_are_written_a_batch_at_a_time(sandbox, client, tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    import lucidframes.snapshot_table
+
+    monkeypatch.setattr(lucidframes.snapshot_table, "BATCH_ROWS", 300)
+    manifest = lf.snapshot(client, tmp_path, ["products"])
+    meta = pq.ParquetFile(tmp_path / "products.parquet").metadata
+    # pages of 100: a row group each time 300 rows are held, then the rest (the table is never built whole)
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [300, 300, 300, 300, 3]
+    assert manifest["endpoints"]["products"]["rows"] == 1203
+
+
 def test_drift_during_the_drain_is_refetched_and_resolved(sandbox, client, tmp_path):
     sandbox.mutate_after(3, "products", insert=2)
     manifest = lf.snapshot(client, tmp_path, ["products"])

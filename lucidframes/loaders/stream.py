@@ -2,7 +2,9 @@
 
 When a drain gives up, the error carries ``.partial`` (the rows fetched so far, as a typed frame) and ``.resume``
 (pass it back as ``resume=`` to continue without re-fetching); a Stop raises ``DrainStopped`` and Ctrl-C
-``DrainInterrupted``, with the same two fields.
+``DrainInterrupted``, with the same two fields. With ``keep_rows=False`` the pages already yielded are the
+consumer's: the state keeps their keys only (one flat list a page, for the checks), ``.partial`` holds the rows
+fetched but not yet yielded, and a resumed drain yields only the pages not yielded before.
 """
 
 from __future__ import annotations
@@ -194,30 +196,33 @@ class PageStream:
         state = self.state
         yield from self._fetch(fetcher, [1], missing_ok=False)
         bar = self._bar
-        total = pages_for(state.counts[1], len(state.pages[1])) if state.nexts[1] is not None else 1
+        total = pages_for(state.counts[1], state.size_of(1)) if state.nexts[1] is not None else 1
         if bar is not None and total is not None:
-            bar.set_total(total, done=len(state.pages), rows=sum(len(p) for p in state.pages.values()))
+            bar.set_total(total, done=len(state.numbers()), rows=state.rows)
         if state.nexts[1] is None:
             return
         if total is not None:
             yield from self._fetch(fetcher, list(range(2, total + 1)), missing_ok=True)
-        last = max(state.pages)
+        last = max(state.numbers())
         while (number := state.nexts.get(last)) is not None and not state.vanished:
-            if number <= last or number in state.pages:
+            if number <= last or state.has(number):
                 break  # a loop in the links: stop rather than spin
             yield from self._fetch(fetcher, [number], missing_ok=False)
             if bar is not None:
-                bar.set_total(max(bar.total or 0, number), done=len(state.pages))
+                bar.set_total(max(bar.total or 0, number), done=len(state.numbers()))
             last = number
 
     # -- fetching and yielding -----------------------------------------------------------------------------
 
     def _fetch(self, fetcher: PageFetcher, numbers: list[int], *, missing_ok: bool) -> Iterator[Page]:
-        """Fetch what is missing of ``numbers``; yield all of them in order; attach partial results on failure."""
+        """Fetch what is missing of ``numbers``; yield them in order; attach partial results on failure.
+
+        A page a resumed state holds only the keys of (its rows went to the consumer before) is not yielded again.
+        """
         order = iter(numbers)
         waiting = next(order, None)
         errors: list[BaseException] = []
-        todo = [n for n in numbers if n not in self.state.pages]
+        todo = [n for n in numbers if not self.state.has(n)]
         tick = self._bar.refresh_waits if self._bar is not None else None
         for number, result in fetcher.many(todo, tick):
             if isinstance(result, BaseException):
@@ -227,7 +232,7 @@ class PageStream:
                     errors.append(result)
                 continue
             self._keep(number, result)
-            while waiting is not None and (waiting in self.state.pages or waiting in self.state.vanished):
+            while waiting is not None and (self.state.has(waiting) or waiting in self.state.vanished):
                 if waiting in self.state.pages and not errors:
                     yield self._page(waiting)
                 waiting = next(order, None)
@@ -256,7 +261,7 @@ class PageStream:
         rows = self.state.pages[number]
         page = Page(self.ep.name, number, self.state.counts[number], rows, self._pass, self.state.nexts[number])
         if not self.options.keep_rows and self.ep.key is not None:
-            self.state.pages[number] = [{self.ep.key: r.get(self.ep.key)} for r in rows]
+            self.state.release(number, self.ep.key)
         return page
 
     # -- reconciliation -------------------------------------------------------------------------------------
@@ -264,7 +269,7 @@ class PageStream:
     def _verify(self, fetcher: PageFetcher) -> tuple[str | None, Fetched | None]:
         """(why the pass is not one consistent snapshot or None, the re-read page 1 when one was made)."""
         drift = self._drift()
-        if drift is not None or len(self.state.pages) < 2:
+        if drift is not None or len(self.state.numbers()) < 2:
             return drift, None
         fresh: Fetched | None = None
         for _number, result in fetcher.many([1]):
@@ -273,13 +278,11 @@ class PageStream:
             fresh = result
         if fresh is None:
             raise self.attach(DrainStopped(f"The drain of {self.ep.name!r} was stopped."))
-        if fresh[1] != self.state.counts[1] or self._keys(fresh[0]) != self._keys(self.state.pages[1]):
+        key = self.ep.key
+        now = [r.get(key) for r in fresh[0]] if key is not None else list(fresh[0])
+        if fresh[1] != self.state.counts[1] or now != self.state.page_keys(1, key):
             return "page 1 changed while the other pages were read: rows were added or removed", fresh
         return None, None
-
-    def _keys(self, rows: list[dict[str, Any]]) -> list[Any]:
-        key = self.ep.key
-        return [r.get(key) for r in rows] if key is not None else list(rows)
 
     def _drift(self) -> str | None:
         """Why the fetched pages are not one consistent snapshot, or None when they are."""
@@ -288,12 +291,13 @@ class PageStream:
             return f"pages {sorted(state.vanished)} disappeared (the count shrank)"
         counts = {c for c in state.counts.values() if c is not None}
         if len(counts) > 1:
-            return f"count changed from {state.counts[1]} to {state.counts[max(state.pages)]}"
-        rows = sum(len(p) for p in state.pages.values())
+            return f"count changed from {state.counts[1]} to {state.counts[max(state.numbers())]}"
+        rows = state.rows
         if self.ep.key is not None:
-            unique = len({r.get(self.ep.key) for p in state.pages.values() for r in p})
-            if unique != rows:
-                return f"{rows - unique} rows came twice (they moved between pages)"
+            missing, repeated = state.repeats(self.ep.key)
+            twice = repeated + max(missing - 1, 0)  # rows without a key count as one value, as a set counts None
+            if twice:
+                return f"{twice} rows came twice (they moved between pages)"
         count = next(iter(counts), None)
         if count is not None and rows != count:
             return f"{rows} rows for a count of {count}"
@@ -304,17 +308,15 @@ class PageStream:
     def _finish(self, *, complete: bool, drift: dict[str, Any] | None) -> None:
         """Set ``info``, the drain's account (rows and duplicates from the keys; ``load`` counts them again)."""
         state = self.state
-        keys = [r.get(self.ep.key) for n in sorted(state.pages) for r in state.pages[n]] if self.ep.key else []
-        present = [k for k in keys if k is not None]
-        rows = sum(len(p) for p in state.pages.values())
-        duplicates = len(present) - len(set(present))
+        duplicates = state.repeats(self.ep.key)[1] if self.ep.key else 0
+        rows = state.rows
         self.info = account(
             self.ep,
             self.params,
             self.stats,
             complete=complete,
             count=state.count,
-            pages=sorted(state.pages),
+            pages=state.numbers(),
             page_size=state.page_size,
             drift=drift,
             rows=rows - duplicates,
@@ -331,7 +333,7 @@ class PageStream:
             self.stats,
             complete=False,
             count=state.counts.get(1),
-            pages=sorted(state.pages),
+            pages=state.numbers(),
             page_size=state.page_size,
             drift=None,
             rows=0,
