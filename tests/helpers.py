@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import pandas as pd
 
 from lucidframes.loaders.endpoints import ENDPOINTS
@@ -23,3 +25,12 @@ def pages_requested(sb, path: str = PRODUCTS) -> list[int]:
             query = dict(p.split("=", 1) for p in e.query.split("&") if "=" in p)
             out.append(int(query.get("page", 1)))
     return out
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a child that a test interrupts: SIGINT as a terminal's child has it.
+
+    A shell without job control starts background jobs with SIGINT ignored; children inherit that, and Python then
+    installs no KeyboardInterrupt handler, so a test run in the background would see the child ignore the signal.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import default_sigint
 
 from lucidframes.cli import main
 
@@ -125,8 +126,9 @@ def _start(cmd: list[str], sb) -> subprocess.Popen:
     env = {**os.environ, "LUCID_BASE_URL": sb.url, "LUCID_CLIENT_ID": sb.client_id,
            "LUCID_CLIENT_SECRET": sb.client_secret}  # fmt: skip
     return subprocess.Popen(
-        [sys.executable, "-m", "lucidframes", *cmd], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+        [sys.executable, "-m", "lucidframes", *cmd], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=default_sigint,  # the tests send SIGINT: see helpers.default_sigint
+    )  # fmt: skip
 
 
 def _interrupt_when(proc: subprocess.Popen, sb, requests: int) -> float:

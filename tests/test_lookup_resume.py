@@ -15,6 +15,7 @@ import time
 from collections import Counter
 
 import pytest
+from helpers import default_sigint
 
 import lucidframes as lf
 
@@ -119,6 +120,7 @@ def test_ctrl_c_keeps_the_answers_and_a_rerun_sends_each_id_once(sandbox_factory
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "TQDM_DISABLE": "1"},
+        preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not path.exists() or path.read_text().count("\n") < 11):

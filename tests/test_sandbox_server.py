@@ -9,9 +9,11 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import pytest
 import requests
+from helpers import default_sigint
 
 from lucidframes.sandbox import Sandbox, serve
 from lucidframes.sandbox import cli as sandbox_cli
@@ -212,7 +214,8 @@ def test_cli_bad_options_exit_2(capsys):
 def test_cli_serves_until_ctrl_c():
     command = [sys.executable, "-m", "lucidframes.sandbox.cli", "--port", "0", "--no-rate-limit", "--products", "5"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
+    pipes: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    with subprocess.Popen(command, **pipes, env=env, preexec_fn=default_sigint) as proc:
         try:
             assert proc.stdout is not None
             lines = [proc.stdout.readline() for _ in range(4)]
