@@ -202,7 +202,7 @@ def _format_pass(prep: Prepared, check: Check, found: Findings) -> _Values:
     """The full match of every column, the failing cells through the shared plan, and the well-formed values.
 
     The hashing (Arrow's take and numpy, which release the GIL) runs on a second thread while this one diagnoses
-    the failing cells in Python, when there are enough cells for a thread to pay.
+    the failing cells in Python.
     """
     assert prep.views is not None
     k = len(prep.names)
