@@ -403,7 +403,7 @@ def test_check_ids_before_send() -> None:
         check_ids_before_send(GOOD)
 
 
-@pytest.mark.parametrize("size", [1, 5_000])  # one by one in Python below 2,000 ids, vectorised above
+@pytest.mark.parametrize("size", [1, 5_000])
 @pytest.mark.parametrize(
     ("bad", "kind"),
     [
