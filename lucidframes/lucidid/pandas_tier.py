@@ -35,9 +35,7 @@ from lucidframes.lucidid.tier import (
     Findings,
     TierResult,
     bad_columns,
-    changed_cells,
     duplicates,
-    format_failures,
     known_failures,
 )
 
@@ -192,9 +190,7 @@ def _failing_cells(prep: Prepared, check: Check, found: Findings, j: int, ok: np
     rows = prep.views.take(failing).reset_index(drop=True)
     rows.insert(0, ROW, failing.astype(np.int64))
     bad = nw.from_native(rows, eager_only=True).select(*bad_columns(prep, j, check.fmt, check.normalize))
-    found.add_format(j, *format_failures(prep, bad, j, len(failing), check))
-    if check.normalize:
-        found.changes.append(changed_cells(bad, j, check.cap, True))
+    found.add_column(prep, bad, j, len(failing), check)
     return bad
 
 

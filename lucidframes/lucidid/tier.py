@@ -33,9 +33,7 @@ __all__ = [
     "Findings",
     "TierResult",
     "bad_columns",
-    "changed_cells",
     "duplicates",
-    "format_failures",
     "known_failures",
     "run",
     "valid_rows",
@@ -157,7 +155,7 @@ def _diagnosed(prep: Prepared, rows: pd.DataFrame, j: int, check: Check) -> pd.D
     return out[keep]
 
 
-def format_failures(
+def _format_failures(
     prep: Prepared, bad: Any, j: int, n_bad: int, check: Check
 ) -> tuple[dict[str, int], pd.DataFrame, Any]:
     """Counts per reason (exact), the first ``cap`` failing rows diagnosed, and (eager) every failing row position.
@@ -249,6 +247,12 @@ class Findings:
         if where is not None:
             self.positions.append(where)
 
+    def add_column(self, prep: Prepared, bad: Any, j: int, n_bad: int, check: Check) -> None:
+        """The j-th column's ``n_bad`` failing rows (``bad``): counts, diagnosed rows and, normalising, the changes."""
+        self.add_format(j, *_format_failures(prep, bad, j, n_bad, check))
+        if check.normalize:
+            self.changes.append(_changed_cells(bad, j, check.cap, self.eager))
+
     def add_values(self, reason: str, found: dict[int, int], rows: pd.DataFrame, orders: Any) -> None:
         """Failures among the well-formed values (unknown, duplicate); ``orders``: all of them, eager engines only."""
         self.counts.update({(j, reason): n for j, n in found.items()})
@@ -262,16 +266,16 @@ class Findings:
         failing_rows = None
         if self.eager:
             failing_rows = np.unique(np.concatenate(self.positions)) if self.positions else np.empty(0, np.int64)
-        changes = self.changes
+        changes = None
+        if self.changes:
+            changes = pd.concat(self.changes, ignore_index=True).sort_values(["row", "col"], kind="stable")
         return TierResult(
             n_rows=n_rows,
             counts=self.counts,
             failures=failures,
             capped=sum(self.counts.values()) > len(failures),
             failing_rows=failing_rows,
-            changes=pd.concat(changes, ignore_index=True).sort_values(["row", "col"], kind="stable")
-            if changes
-            else None,
+            changes=changes,
         )
 
 
@@ -313,9 +317,7 @@ def _run(prep: Prepared, check: Check) -> TierResult:
     ]
     found = Findings(k, prep.eager)
     for j in range(k):
-        found.add_format(j, *format_failures(prep, bad[j], j, int(totals[f"__lf_bad{j}"] or 0), check))
-        if check.normalize:
-            found.changes.append(changed_cells(bad[j], j, check.cap, prep.eager))
+        found.add_column(prep, bad[j], j, int(totals[f"__lf_bad{j}"] or 0), check)
     if check.unique or check.known is not None:
         values = _valid_values(prep, base, bad, check.normalize)
         if check.known is not None:
@@ -327,7 +329,7 @@ def _run(prep: Prepared, check: Check) -> TierResult:
     return found.result(int(totals[_N]), check.cap)
 
 
-def changed_cells(bad: Any, j: int, cap: int, eager: bool) -> pd.DataFrame:
+def _changed_cells(bad: Any, j: int, cap: int, eager: bool) -> pd.DataFrame:
     """The cells normalisation changed: row, col, before, after (eager: all of them, else the first ``cap``)."""
     changed = bad.filter(~nw.col(CORE).is_null() & (nw.col(CORE) != nw.col(string_view(j)))).sort(ROW)
     # A case URL in a LucidID column is left as it was (core() does not unwrap it), so it is not a change.
