@@ -48,7 +48,7 @@ from lucidframes.errors import (
     UnknownLucidIDError,
     UnsuccessfulReplyError,
 )
-from lucidframes.export import export
+from lucidframes.io.export import export
 from lucidframes.loaders.cache import CacheInfo, ResultCache
 from lucidframes.loaders.endpoints import ENDPOINTS, Endpoint, get_endpoint
 from lucidframes.loaders.lookup_state import LookupState
@@ -64,7 +64,7 @@ from lucidframes.lucidid import (  # importing it registers the df.lucid / serie
     validate_file,
     validate_lucid_ids,
 )
-from lucidframes.readers import read_table
+from lucidframes.io.read import read_table
 from lucidframes.shared import close_shared_sandbox, shared_client, shared_sandbox
 from lucidframes.snapshot import snapshot
 from lucidframes.summary import RunSummary, run_summary

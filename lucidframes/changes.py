@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from lucidframes.export import quote_identifier, require_duckdb
-from lucidframes.writers import TableWriter, require_pyarrow
+from lucidframes.io.export import quote_identifier, require_duckdb
+from lucidframes.io.write import TableWriter, require_pyarrow
 
 __all__ = ["CHANGE_COLUMNS", "count_changes", "diff", "duckdb_batches", "file_batches", "fingerprints", "write_changes"]
 

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from lucidframes.atomic import atomic_write
+from lucidframes.io.atomic import atomic_write
 
 __all__ = [
     "MANIFEST_NAME",

@@ -24,12 +24,12 @@ import pandas as pd
 from lucidframes import changes as changes_mod
 from lucidframes._version import __version__
 from lucidframes.errors import APIError, ConfigError
-from lucidframes.export import replace_duckdb_tables, require_duckdb
+from lucidframes.io.export import replace_duckdb_tables, require_duckdb
 from lucidframes.loaders.endpoints import get_endpoint
 from lucidframes.manifest import MANIFEST_VERSION, STATUSES, read_manifest, write_manifest
 from lucidframes.snapshot_table import SUFFIXES, TableRun, entry_of
 from lucidframes.targets import Target, resolve_targets, snapshot_targets
-from lucidframes.writers import FILE_FORMATS, require_pyarrow, sha256_of
+from lucidframes.io.write import FILE_FORMATS, require_pyarrow, sha256_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from lucidframes.client import Client

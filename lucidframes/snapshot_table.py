@@ -19,7 +19,7 @@ from lucidframes import pagesource
 from lucidframes.loaders.endpoints import get_endpoint
 from lucidframes.loaders.frames import to_frame
 from lucidframes.targets import Target
-from lucidframes.writers import TableWriter
+from lucidframes.io.write import TableWriter
 
 if TYPE_CHECKING:  # pragma: no cover
     from lucidframes.client import Client

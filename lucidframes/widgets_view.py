@@ -21,7 +21,7 @@ import pandas as pd
 
 from lucidframes.client import Client
 from lucidframes.errors import APIError, ConfigError, DrainStopped, LucidError
-from lucidframes.export import export
+from lucidframes.io.export import export
 from lucidframes.loaders.endpoints import Endpoint, get_endpoint
 from lucidframes.loaders.pages import DrainState
 from lucidframes.lucidid import validate_lucid_ids

@@ -12,8 +12,8 @@ import pytest
 from helpers import expected
 
 import lucidframes as lf
-from lucidframes.atomic import atomic_write
-from lucidframes.writers import TableWriter
+from lucidframes.io.atomic import atomic_write
+from lucidframes.io.write import TableWriter
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from lucidframes.lucidid import (
     validate_lucid_ids,
 )
 from lucidframes.lucidid.cells import normalize_value
-from lucidframes.readers import read_table
+from lucidframes.io.read import read_table
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 GOOD = "23456789ABCDEFGHJKLM"

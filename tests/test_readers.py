@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from lucidframes.errors import EncodingFallbackWarning, LucidError, ReadError
-from lucidframes.readers import read_table, sniff_csv
+from lucidframes.io.read import read_table, sniff_csv
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

@@ -12,7 +12,7 @@ import pandas as pd
 from lucidframes.cli import common, logs
 from lucidframes.cli.plan import add_plan_flag, print_plan
 from lucidframes.errors import APIError, ConfigError, NotFoundError
-from lucidframes.export import check_writer, export, format_for
+from lucidframes.io.export import check_writer, export, format_for
 from lucidframes.loaders.endpoints import Endpoint, get_endpoint
 
 __all__ = ["add_parser", "run"]

@@ -8,9 +8,9 @@ from typing import Any
 from lucidframes.cli import common, logs
 from lucidframes.cli.plan import add_plan_flag, print_plan
 from lucidframes.errors import ConfigError
-from lucidframes.export import check_writer, export, format_for
+from lucidframes.io.export import check_writer, export, format_for
 from lucidframes.loaders.endpoints import get_endpoint
-from lucidframes.readers import read_table
+from lucidframes.io.read import read_table
 
 __all__ = ["add_parser", "run"]
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from lucidframes.atomic import atomic_write
+from lucidframes.io.atomic import atomic_write
 from lucidframes.cli.logs import stderr_stream
 from lucidframes.errors import LucidError
 from lucidframes.lucidid import KINDS, MAX_FAILURES, ValidationReport

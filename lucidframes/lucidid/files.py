@@ -18,7 +18,7 @@ from typing import Any
 from lucidframes.errors import ConfigError, ReadError
 from lucidframes.lucidid.api import MAX_FAILURES, validate_lucid_ids
 from lucidframes.lucidid.report import ValidationReport
-from lucidframes.readers import PARQUET_SUFFIXES, check_file, read_table, sniff_csv
+from lucidframes.io.read import PARQUET_SUFFIXES, check_file, read_table, sniff_csv
 
 __all__ = ["AUTO_LAZY_BYTES", "DUCKDB_MEMORY_LIMIT", "ENGINES", "choose_engine", "scan", "validate_file"]
 
