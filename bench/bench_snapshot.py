@@ -37,7 +37,7 @@ import pandas as pd
 from _common import header, interleaved, lf_client, parser, reset_peak_rss, row, sandbox, status_kb
 
 import lucidframes as lf
-from lucidframes.snapshot import snapshot_targets
+from lucidframes.pipelines.snapshot import snapshot_targets
 
 CLI = [sys.executable, "-m", "lucidframes"]
 
@@ -122,9 +122,9 @@ def memory_child(conn: Any, variant: str, address: tuple[str, str, str], out: st
     sb = SimpleNamespace(url=address[0], client_id=address[1], client_secret=address[2])
     import pyarrow.parquet  # noqa: F401 - imported before the measurement, as a warm process has it
 
-    import lucidframes.snapshot_table
+    import lucidframes.pipelines.table
 
-    lucidframes.snapshot_table.BATCH_ROWS = batch_rows
+    lucidframes.pipelines.table.BATCH_ROWS = batch_rows
 
     with lf_client(sb, rate_limits=None) as client:  # warm up the code paths on a small table
         lf.snapshot(client, Path(out) / "warm", ["brands"])
@@ -174,7 +174,7 @@ def main() -> None:
     p.add_argument("--batch-rows", type=int, default=None, help="rows the snapshot writes at a time")
     p.add_argument("--memory-only", action="store_true", help="only the memory part")
     args = p.parse_args()
-    from lucidframes.snapshot_table import BATCH_ROWS
+    from lucidframes.pipelines.table import BATCH_ROWS
 
     args.batch_rows = args.batch_rows or BATCH_ROWS
     header("bench_snapshot", {"latency": args.latency, "rows": args.rows, "batch_rows": args.batch_rows,

@@ -66,7 +66,7 @@ from lucidframes.lucidid import (  # importing it registers the df.lucid / serie
 )
 from lucidframes.io.read import read_table
 from lucidframes.shared import close_shared_sandbox, shared_client, shared_sandbox
-from lucidframes.snapshot import snapshot
+from lucidframes.pipelines.snapshot import snapshot
 from lucidframes.summary import RunSummary, run_summary
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -16,8 +16,8 @@ import pytest
 from helpers import expected
 
 import lucidframes as lf
-from lucidframes.manifest import manifest_schema
-from lucidframes.snapshot import snapshot_targets
+from lucidframes.pipelines.manifest import manifest_schema
+from lucidframes.pipelines.snapshot import snapshot_targets
 
 pytest.importorskip("pyarrow")
 jsonschema = pytest.importorskip("jsonschema")
@@ -127,9 +127,9 @@ def test_an_unchanged_second_snapshot_reports_no_changes(client, tmp_path):
 def test_rows_are_written_a_batch_at_a_time(sandbox, client, tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
-    import lucidframes.snapshot_table
+    import lucidframes.pipelines.table
 
-    monkeypatch.setattr(lucidframes.snapshot_table, "BATCH_ROWS", 300)
+    monkeypatch.setattr(lucidframes.pipelines.table, "BATCH_ROWS", 300)
     manifest = lf.snapshot(client, tmp_path, ["products"])
     meta = pq.ParquetFile(tmp_path / "products.parquet").metadata
     # pages of 100: a row group each time 300 rows are held, then the rest (the table is never built whole)

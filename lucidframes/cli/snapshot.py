@@ -7,8 +7,8 @@ from typing import Any
 
 from lucidframes.cli import common, logs
 from lucidframes.errors import APIError
-from lucidframes.manifest import STATUSES
-from lucidframes.snapshot import preflight, snapshot
+from lucidframes.pipelines.manifest import STATUSES
+from lucidframes.pipelines.snapshot import preflight, snapshot
 
 __all__ = ["add_parser", "run"]
 

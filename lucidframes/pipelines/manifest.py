@@ -1,7 +1,7 @@
 """The snapshot manifest: what a run fetched, where it wrote it, and whether it can be trusted.
 
 ``DIR/manifest.json`` is written last and atomically, so a manifest that exists describes files that exist. Its
-JSON Schema ships in the package (``manifest_schema()``; the file is ``lucidframes/manifest.schema.json``). The
+JSON Schema ships in the package (``manifest_schema()``; the file is ``lucidframes/pipelines/manifest.schema.json``). The
 manifest holds the base URL but never a credential.
 """
 
@@ -36,7 +36,7 @@ def manifest_schema() -> dict[str, Any]:
     Returns:
         The schema as a dict.
     """
-    text = resources.files("lucidframes").joinpath("manifest.schema.json").read_text(encoding="utf-8")
+    text = resources.files("lucidframes.pipelines").joinpath("manifest.schema.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

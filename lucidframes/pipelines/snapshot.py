@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from lucidframes import changes as changes_mod
+from lucidframes.pipelines import changes as changes_mod
 from lucidframes._version import __version__
 from lucidframes.errors import APIError, ConfigError
 from lucidframes.io.export import replace_duckdb_tables, require_duckdb
 from lucidframes.loaders.endpoints import get_endpoint
-from lucidframes.manifest import MANIFEST_VERSION, STATUSES, read_manifest, write_manifest
-from lucidframes.snapshot_table import SUFFIXES, TableRun, entry_of
-from lucidframes.targets import Target, resolve_targets, snapshot_targets
+from lucidframes.pipelines.manifest import MANIFEST_VERSION, STATUSES, read_manifest, write_manifest
+from lucidframes.pipelines.table import SUFFIXES, TableRun, entry_of
+from lucidframes.pipelines.targets import Target, resolve_targets, snapshot_targets
 from lucidframes.io.write import FILE_FORMATS, require_pyarrow, sha256_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Target", "preflight", "snapshot", "snapshot_targets"]
 
-log = logging.getLogger("lucidframes.snapshot")
+log = logging.getLogger("lucidframes.pipelines.snapshot")
 
 
 def preflight(

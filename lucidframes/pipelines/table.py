@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from lucidframes import pagesource
+from lucidframes.pipelines import pages as pagesource
 from lucidframes.loaders.endpoints import get_endpoint
 from lucidframes.loaders.frames import to_frame
-from lucidframes.targets import Target
+from lucidframes.pipelines.targets import Target
 from lucidframes.io.write import TableWriter
 
 if TYPE_CHECKING:  # pragma: no cover
