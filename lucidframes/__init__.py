@@ -2,7 +2,7 @@
 
 The public API is ``__all__``. This module imports neither ipywidgets nor the sandbox: they load when asked for
 (``lucidframes.widgets``, ``lucidframes.sandbox``, ``sandbox=True``). Imported in an IPython kernel it registers
-the short error display of ``lucidframes.display`` (``%tb`` still prints the whole traceback).
+the short error display of ``lucidframes.notebook.display`` (``%tb`` still prints the whole traceback).
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from lucidframes import display as _display
+from lucidframes.notebook import display as _display
 from lucidframes._http.events import WaitEvent
 from lucidframes._http.retry import RetryPolicy
 from lucidframes._version import __version__
 from lucidframes.client import Client
-from lucidframes.display import last_error
+from lucidframes.notebook.display import last_error
 from lucidframes.errors import (
     APIError,
     Attempt,
@@ -67,7 +67,7 @@ from lucidframes.lucidid import (  # importing it registers the df.lucid / serie
 from lucidframes.io.read import read_table
 from lucidframes.shared import close_shared_sandbox, shared_client, shared_sandbox
 from lucidframes.pipelines.snapshot import snapshot
-from lucidframes.summary import RunSummary, run_summary
+from lucidframes.notebook.summary import RunSummary, run_summary
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

@@ -17,7 +17,7 @@ import pytest
 from helpers import expected, pages_requested
 
 import lucidframes as lf
-from lucidframes.display import error_block, warning_line
+from lucidframes.notebook.display import error_block, warning_line
 
 # -- pages= -------------------------------------------------------------------------------------------------------
 
