@@ -10,7 +10,7 @@ from test_widgets import WAIT, callbacks_fail_loudly, run, texts  # noqa: F401  
 
 import lucidframes as lf
 from lucidframes.widgets import Explorer
-from lucidframes.widgets_lookup import PASTED, parse_ids, plan_text
+from lucidframes.widgets.lookup import PASTED, parse_ids, plan_text
 
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 
@@ -117,7 +117,7 @@ def test_export_asks_before_overwriting_and_writes_atomically(explorer, tmp_path
         path.write_text("half", encoding="utf-8")
         raise OSError("disk full")
 
-    monkeypatch.setattr("lucidframes.widgets_view.export", broken)
+    monkeypatch.setattr("lucidframes.widgets.view.export", broken)
     explorer.export_name.value = str(tmp_path / "other")
     explorer.export_button.click()
     assert "disk full" in explorer.status.value

@@ -25,7 +25,7 @@ from lucidframes.io.export import export
 from lucidframes.loaders.endpoints import Endpoint, get_endpoint
 from lucidframes.loaders.pages import DrainState
 from lucidframes.lucidid import validate_lucid_ids
-from lucidframes.widgets_lookup import LookupPanel
+from lucidframes.widgets.lookup import LookupPanel
 
 __all__ = ["PREVIEW_ROWS", "ExplorerView", "Key", "LookupMixin", "describe", "load_key"]
 

@@ -40,8 +40,8 @@ from lucidframes.errors import APIError, ConfigError, DrainStopped
 from lucidframes.loaders.endpoints import ENDPOINTS, Endpoint, get_endpoint
 from lucidframes.loaders.pages import DrainState
 from lucidframes.lucidid import KINDS
-from lucidframes.widgets_lookup import LookupPanel
-from lucidframes.widgets_view import ExplorerView, Key, LookupMixin, describe
+from lucidframes.widgets.lookup import LookupPanel
+from lucidframes.widgets.view import ExplorerView, Key, LookupMixin, describe
 
 if TYPE_CHECKING:  # pragma: no cover
     from lucidframes.sandbox import Sandbox
