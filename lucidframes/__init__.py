@@ -10,12 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from lucidframes.notebook import display as _display
 from lucidframes._http.events import WaitEvent
 from lucidframes._http.retry import RetryPolicy
 from lucidframes._version import __version__
 from lucidframes.client import Client
-from lucidframes.notebook.display import last_error
 from lucidframes.errors import (
     APIError,
     Attempt,
@@ -49,6 +47,7 @@ from lucidframes.errors import (
     UnsuccessfulReplyError,
 )
 from lucidframes.io.export import export
+from lucidframes.io.read import read_table
 from lucidframes.loaders.cache import CacheInfo, ResultCache
 from lucidframes.loaders.endpoints import ENDPOINTS, Endpoint, get_endpoint
 from lucidframes.loaders.lookup_state import LookupState
@@ -64,10 +63,11 @@ from lucidframes.lucidid import (  # importing it registers the df.lucid / serie
     validate_file,
     validate_lucid_ids,
 )
-from lucidframes.io.read import read_table
-from lucidframes.shared import close_shared_sandbox, shared_client, shared_sandbox
-from lucidframes.pipelines.snapshot import snapshot
+from lucidframes.notebook import display as _display
+from lucidframes.notebook.display import last_error
 from lucidframes.notebook.summary import RunSummary, run_summary
+from lucidframes.pipelines.snapshot import snapshot
+from lucidframes.shared import close_shared_sandbox, shared_client, shared_sandbox
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from lucidframes.pipelines import pages as pagesource
 from lucidframes.client import Client
 from lucidframes.errors import ConfigError
 from lucidframes.loaders.endpoints import get_endpoint
+from lucidframes.pipelines import pages as pagesource
 from lucidframes.pipelines.targets import Target, resolve_targets
 
 __all__ = ["DRAIN_PASS_COLUMN", "lucid_source"]

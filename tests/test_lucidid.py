@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lucidframes.errors import ConfigError, LucidError, LucidIDValidationError
+from lucidframes.io.read import read_table
 from lucidframes.lucidid import (
     ALPHABET,
     REASONS,
@@ -27,7 +28,6 @@ from lucidframes.lucidid import (
     validate_lucid_ids,
 )
 from lucidframes.lucidid.cells import normalize_value
-from lucidframes.io.read import read_table
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 GOOD = "23456789ABCDEFGHJKLM"

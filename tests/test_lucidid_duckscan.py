@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 
 import lucidframes as lf
-from lucidframes.lucidid import duckscan, files, tier
+from lucidframes.lucidid import files
 from lucidframes.lucidid.api import id_format
-from lucidframes.lucidid.engines import ROW, prepare
+from lucidframes.lucidid.engine import duckdb_scan as duckscan
+from lucidframes.lucidid.engine import run as tier
+from lucidframes.lucidid.engine.prepare import ROW, prepare
 
 duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed (pip install 'lucidframes[duckdb]')")
 

@@ -1,7 +1,7 @@
 """The pandas fast path (native full match, hashed duplicates) gives the report of the generic narwhals plan.
 
 The reference is the same data as an Arrow table, which runs the narwhals plan over every row
-(``lucidframes.lucidid.tier``); pandas inputs take ``lucidframes.lucidid.pandas_tier``.
+(``lucidframes.lucidid.engine.run``); pandas inputs take ``lucidframes.lucidid.engine.pandas_path``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lucidframes as lf
-from lucidframes.lucidid import ALPHABET, pandas_tier
+from lucidframes.lucidid import ALPHABET
+from lucidframes.lucidid.engine import pandas_path as pandas_tier
 
 G1 = "23456789ABCDEFGHJKLM"
 G2 = "abcdefghijkmnopqrstu"

@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from lucidframes.io.atomic import atomic_write
 from lucidframes.cli.logs import stderr_stream
 from lucidframes.errors import LucidError
+from lucidframes.io.atomic import atomic_write
 from lucidframes.lucidid import KINDS, MAX_FAILURES, ValidationReport
 from lucidframes.lucidid.cells import for_cli, is_missing, visible
 from lucidframes.lucidid.files import ENGINES, validate_file

@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from lucidframes.io.atomic import check_folder
 from lucidframes.errors import ConfigError
+from lucidframes.io.atomic import check_folder
 from lucidframes.io.write import FILE_FORMATS, TableWriter, require_pyarrow, write_text
 
 __all__ = ["FORMATS", "check_writer", "export", "format_for", "replace_duckdb_tables", "require_duckdb"]

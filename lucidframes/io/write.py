@@ -18,8 +18,8 @@ from typing import IO, Any
 
 import pandas as pd
 
-from lucidframes.io.atomic import check_folder, replace_durably, temp_beside
 from lucidframes.errors import ConfigError, DecodeError
+from lucidframes.io.atomic import check_folder, replace_durably, temp_beside
 
 __all__ = ["FILE_FORMATS", "TableWriter", "require_pyarrow", "sha256_of", "textual", "write_text"]
 

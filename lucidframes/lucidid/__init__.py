@@ -1,12 +1,12 @@
 """LucidID and uuid columns: formats, per-cell diagnosis, the vectorised tier (any engine), report, accessor, fixes.
 
 Modules, each importing only those above it: ``formats`` (alphabet, lengths, ``Reason``), ``cells`` (one cell:
-normalise, diagnose, hints), ``labels`` and ``columns`` (``columns=``; pandas string views), ``rules`` (the
-whole-column rules as narwhals expressions), ``engines`` (any input to one narwhals frame), ``tier`` (run the
-rules: exact counts, capped failing rows), ``pandas_tier`` (the same for pandas: native passes over every cell,
-the tier's functions over the few failing or repeated ones), ``html`` and ``report`` (ValidationReport),
-``assemble``, ``api`` (the public functions), ``accessor`` (``df.lucid``, registered on import), ``fixes``
-(``suggest_fixes``) and ``files`` (``validate_file``).
+normalise, diagnose, hints), ``labels`` and ``columns`` (``columns=``; pandas string views); ``engine/``:
+``prepare`` (any input to one narwhals frame), ``rules`` (the whole-column rules as narwhals expressions), ``run``
+(run the rules: exact counts, capped failing rows), ``pandas_path`` (the same for pandas: native passes over every
+cell, the shared functions over the few failing or repeated ones), ``duckdb_scan`` (a file bigger than memory);
+``report/``: ``html``, ``report`` (ValidationReport) and ``assemble``; then ``api`` (the public functions),
+``accessor`` (``df.lucid``, registered on import), ``fixes`` (``suggest_fixes``) and ``files`` (``validate_file``).
 """
 
 from __future__ import annotations

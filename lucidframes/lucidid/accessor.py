@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from lucidframes.lucidid.api import Normalized, normalize_lucid_ids, validate_lucid_ids
-from lucidframes.lucidid.report import ValidationReport
+from lucidframes.lucidid.report.report import ValidationReport
 
 __all__ = ["LucidFrameAccessor", "LucidSeriesAccessor"]
 

@@ -4,8 +4,9 @@ A LucidID is 20 characters of shortuuid's base57 alphabet (the specification); e
 shortuuids no greater than ``UUID_MAX``. The LucidID length is a setting: the ``length=`` argument, else the
 ``LUCID_ID_LENGTH`` environment variable, else 20.
 
-The whole-column rules run on the input's own engine (:mod:`.rules`, :mod:`.tier`, through narwhals); only the
-failing cells come back, at most ``max_failures`` of them, and only those get a per-cell diagnosis (:mod:`.cells`).
+The whole-column rules run on the input's own engine (:mod:`.engine.rules`, :mod:`.engine.run`, through
+narwhals); only the failing cells come back, at most ``max_failures`` of them, and only those get a per-cell
+diagnosis (:mod:`.cells`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ import pandas as pd
 
 from lucidframes import config
 from lucidframes.errors import LucidIDValidationError
-from lucidframes.lucidid import pandas_tier, tier
-from lucidframes.lucidid.assemble import build_report
 from lucidframes.lucidid.cells import KnownIds
 from lucidframes.lucidid.columns import (
     as_series,
@@ -30,7 +29,8 @@ from lucidframes.lucidid.columns import (
     split_input,
     well_formed,
 )
-from lucidframes.lucidid.engines import prepare
+from lucidframes.lucidid.engine import pandas_path, run
+from lucidframes.lucidid.engine.prepare import prepare
 from lucidframes.lucidid.formats import (
     ALPHABET,
     KINDS,
@@ -41,7 +41,8 @@ from lucidframes.lucidid.formats import (
     IdFormat,
     Reason,
 )
-from lucidframes.lucidid.report import ValidationReport
+from lucidframes.lucidid.report.assemble import build_report
+from lucidframes.lucidid.report.report import ValidationReport
 
 __all__ = [
     "ALPHABET",
@@ -156,12 +157,12 @@ def validate_lucid_ids(
     prep = prepare(data, columns, keep)
     known = KnownIds.of(known_ids)
     known_set = known.ids if known is not None else None
-    check = tier.Check(fmt, normalize, unique, known, max_failures)
-    result = pandas_tier.run(prep, check) if pandas_tier.applies(prep) else tier.run(prep, check)
+    check = run.Check(fmt, normalize, unique, known, max_failures)
+    result = pandas_path.run(prep, check) if pandas_path.applies(prep) else run.run(prep, check)
     between = time.perf_counter()
 
     def valid_rows() -> Any:
-        return tier.valid_rows(prep, fmt, normalize=normalize, unique=unique, known=known_set)
+        return run.valid_rows(prep, fmt, normalize=normalize, unique=unique, known=known_set)
 
     report = build_report(
         prep, result, fmt, known=known, normalize=normalize, max_failures=max_failures, valid_rows=valid_rows

@@ -1,7 +1,7 @@
 """pandas columns for the validator: the string view of a column, the bare format mask, and normalisation.
 
 The string view (pandas' pyarrow-backed string dtype, missing where a cell is not a str) is what the rules in
-:mod:`lucidframes.lucidid.rules` run on for pandas and Dask; normalisation only looks at the cells with a
+:mod:`lucidframes.lucidid.engine.rules` run on for pandas and Dask; normalisation only looks at the cells with a
 character outside the alphabet, so its cost grows with the cells it changes.
 """
 

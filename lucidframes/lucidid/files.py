@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from lucidframes.errors import ConfigError, ReadError
-from lucidframes.lucidid.api import MAX_FAILURES, validate_lucid_ids
-from lucidframes.lucidid.report import ValidationReport
 from lucidframes.io.read import PARQUET_SUFFIXES, check_file, read_table, sniff_csv
+from lucidframes.lucidid.api import MAX_FAILURES, validate_lucid_ids
+from lucidframes.lucidid.report.report import ValidationReport
 
 __all__ = ["AUTO_LAZY_BYTES", "DUCKDB_MEMORY_LIMIT", "ENGINES", "choose_engine", "scan", "validate_file"]
 

@@ -1,8 +1,8 @@
 """The snapshot manifest: what a run fetched, where it wrote it, and whether it can be trusted.
 
 ``DIR/manifest.json`` is written last and atomically, so a manifest that exists describes files that exist. Its
-JSON Schema ships in the package (``manifest_schema()``; the file is ``lucidframes/pipelines/manifest.schema.json``). The
-manifest holds the base URL but never a credential.
+JSON Schema ships in the package (``manifest_schema()``; the file is
+``lucidframes/pipelines/manifest.schema.json``). The manifest holds the base URL but never a credential.
 """
 
 from __future__ import annotations

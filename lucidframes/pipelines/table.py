@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from lucidframes.pipelines import pages as pagesource
+from lucidframes.io.write import TableWriter
 from lucidframes.loaders.endpoints import get_endpoint
 from lucidframes.loaders.frames import to_frame
+from lucidframes.pipelines import pages as pagesource
 from lucidframes.pipelines.targets import Target
-from lucidframes.io.write import TableWriter
 
 if TYPE_CHECKING:  # pragma: no cover
     from lucidframes.client import Client

@@ -17,9 +17,9 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from lucidframes.lucidid import duckscan, rules
 from lucidframes.lucidid.cells import KnownIds, diagnose_cell
-from lucidframes.lucidid.engines import ROW, Prepared, narwhals_frame, not_text, original, string_view, with_row
+from lucidframes.lucidid.engine import duckdb_scan, rules
+from lucidframes.lucidid.engine.prepare import ROW, Prepared, narwhals_frame, not_text, original, string_view, with_row
 from lucidframes.lucidid.formats import IdFormat, Reason
 
 __all__ = [
@@ -294,7 +294,7 @@ def run(prep: Prepared, check: Check) -> TierResult:
         return _run(prep, check)
     # DuckDB rescans its input for every query below: two scans first, then the same steps on the rows that can fail.
     known = check.known.ids if check.known is not None else None
-    narrowing = duckscan.narrowed(prep, check.fmt, normalize=check.normalize, unique=check.unique, known=known)
+    narrowing = duckdb_scan.narrowed(prep, check.fmt, normalize=check.normalize, unique=check.unique, known=known)
     with narrowing as (small, n_rows):
         result = _run(small, check)
     result.n_rows = n_rows

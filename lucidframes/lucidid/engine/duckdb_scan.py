@@ -23,8 +23,8 @@ from typing import Any
 
 import narwhals as nw
 
-from lucidframes.lucidid import rules
-from lucidframes.lucidid.engines import Prepared, string_view
+from lucidframes.lucidid.engine import rules
+from lucidframes.lucidid.engine.prepare import Prepared, string_view
 from lucidframes.lucidid.formats import IdFormat
 
 __all__ = ["narrowed"]

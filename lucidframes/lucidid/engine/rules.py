@@ -8,7 +8,7 @@ Two passes, so that the cost of the detail grows with the failures, not with the
    (missing, not a string, case id, scan URL, whitespace, length, alphabet, decode bound). With ``normalize=True``
    whitespace, invisible characters and scan URLs are removed first, exactly as ``cells.normalize_value`` does.
 
-``unknown`` (``known_ids=``) and ``duplicate`` are decided by :mod:`lucidframes.lucidid.tier` on the well-formed
+``unknown`` (``known_ids=``) and ``duplicate`` are decided by :mod:`lucidframes.lucidid.engine.run` on the well-formed
 values. Every pattern avoids the constructs on which Python's ``re``, RE2 and Java disagree (see ``formats``).
 """
 

@@ -22,9 +22,8 @@ import pandas as pd
 import pyarrow as pa
 
 from lucidframes.lucidid.columns import well_formed
-from lucidframes.lucidid.engines import ROW, Prepared, string_view
-from lucidframes.lucidid.formats import Reason
-from lucidframes.lucidid.tier import (
+from lucidframes.lucidid.engine.prepare import ROW, Prepared, string_view
+from lucidframes.lucidid.engine.run import (
     CELL,
     COL,
     CORE,
@@ -38,6 +37,7 @@ from lucidframes.lucidid.tier import (
     duplicates,
     known_failures,
 )
+from lucidframes.lucidid.formats import Reason
 
 __all__ = ["applies", "run"]
 

@@ -13,10 +13,10 @@ import pandas as pd
 
 from lucidframes.lucidid.cells import Diagnosis, KnownIds, diagnose, diagnose_cell, normalize_value
 from lucidframes.lucidid.columns import CHANGE_COLUMNS, replace_columns, with_changes
-from lucidframes.lucidid.engines import ROW, Prepared
+from lucidframes.lucidid.engine.prepare import ROW, Prepared
+from lucidframes.lucidid.engine.run import TierResult
 from lucidframes.lucidid.formats import REASONS, UUID_LENGTH, IdFormat, Reason
-from lucidframes.lucidid.report import FAILURE_COLUMNS, ValidationReport
-from lucidframes.lucidid.tier import TierResult
+from lucidframes.lucidid.report.report import FAILURE_COLUMNS, ValidationReport
 
 __all__ = ["build_report"]
 

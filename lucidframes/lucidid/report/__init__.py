@@ -1,0 +1,1 @@
+"""The validator's report: assemble (engine results to failures), report (ValidationReport), html."""
