@@ -50,9 +50,10 @@ from lucidframes.io.export import export
 from lucidframes.io.read import read_table
 from lucidframes.loaders.cache import CacheInfo, ResultCache
 from lucidframes.loaders.endpoints import ENDPOINTS, Endpoint, get_endpoint
+from lucidframes.loaders.fetch import Page
 from lucidframes.loaders.lookup_state import LookupState
-from lucidframes.loaders.pages import DrainState, Page
 from lucidframes.loaders.plan import Plan
+from lucidframes.loaders.state import DrainState
 from lucidframes.loaders.stream import PageStream
 from lucidframes.lucidid import (  # importing it registers the df.lucid / series.lucid accessor
     Normalized,

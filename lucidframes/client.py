@@ -21,13 +21,14 @@ from lucidframes._http.retry import RetryPolicy
 from lucidframes._http.transport import Transport
 from lucidframes.connection import Connection
 from lucidframes.errors import ConfigError
-from lucidframes.loaders import drain, lookups
+from lucidframes.loaders import load as drain
+from lucidframes.loaders import lookup as lookups
 from lucidframes.loaders.cache import ResultCache, identity_of, parse_max_age, scope_key
 from lucidframes.loaders.endpoints import Endpoint, get_endpoint
 from lucidframes.loaders.lookup_state import LookupState
-from lucidframes.loaders.pages import DRIFT_POLICIES, DrainState
 from lucidframes.loaders.plan import Plan, plan_drain, plan_lookup
 from lucidframes.loaders.progress import ProgressCallback
+from lucidframes.loaders.state import DRIFT_POLICIES, DrainState
 from lucidframes.loaders.stream import DrainOptions, PageStream
 from lucidframes.options import UNSET, RateLimits, chosen_pages, endpoint_params, positive, prefixes
 from lucidframes.options import Unset as _Unset

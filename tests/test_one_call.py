@@ -152,7 +152,7 @@ def file_host() -> Iterator[str]:
 
 
 def test_an_export_on_another_host_is_fetched_without_credentials(client, file_host):
-    from lucidframes.loaders.linked import linked_rows
+    from lucidframes.loaders.stream import linked_rows
 
     rows = linked_rows(client.transport, {"export_url": f"{file_host}/signed/export.csv?X-Signature=s3cr3t"})
     assert rows == [{"package_uid": "TAG-1", "lucid_id": "23456789ABCDEFGHJKLM"}]
@@ -164,14 +164,14 @@ def test_an_export_on_another_host_is_fetched_without_credentials(client, file_h
     "url", ["http://files.example.com/export.csv", "ftp://127.0.0.1/export.csv", "https://user@host/x.csv", "/x"]
 )
 def test_an_export_link_that_is_not_safe_is_refused_before_sending(client, url):
-    from lucidframes.loaders.linked import linked_rows
+    from lucidframes.loaders.stream import linked_rows
 
     with pytest.raises(lf.PaginationError, match="Refusing to download"):
         linked_rows(client.transport, {"export_url": url})
 
 
 def test_a_failed_download_names_no_signature(client, file_host, sandbox):
-    from lucidframes.loaders.linked import linked_rows
+    from lucidframes.loaders.stream import linked_rows
 
     with pytest.raises(lf.NotFoundError) as caught:
         linked_rows(client.transport, {"export_url": f"{sandbox.url}/media/exports/nope.csv?sig=s3cr3t"})

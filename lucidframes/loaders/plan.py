@@ -19,8 +19,8 @@ from lucidframes import config
 from lucidframes._http.transport import Transport
 from lucidframes.loaders.cache import ResultCache
 from lucidframes.loaders.endpoints import Endpoint
+from lucidframes.loaders.fetch import check_page, pages_for
 from lucidframes.loaders.lookup_state import LookupCheckpoint
-from lucidframes.loaders.pages import check_page, pages_for
 
 __all__ = ["Plan", "estimate_seconds", "human_seconds", "plan_drain", "plan_lookup"]
 

@@ -5,10 +5,15 @@ When a drain gives up, the error carries ``.partial`` (the rows fetched so far, 
 ``DrainInterrupted``, with the same two fields. With ``keep_rows=False`` the pages already yielded are the
 consumer's: the state keeps their keys only (one flat list a page, for the checks), ``.partial`` holds the rows
 fetched but not yet yielded, and a resumed drain yields only the pages not yielded before.
+
+Rows from a file a response links to: the package export answers ``{"export_url": ...}``, and its rows are in
+the CSV that link names (``linked_rows``; the file is fetched by ``_http.download``, never with our credentials).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 import warnings
 from collections.abc import Iterator
@@ -17,26 +22,26 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lucidframes._http.classify import BadBody
+from lucidframes._http.download import download, shown_url
 from lucidframes._http.events import WaitHook, WaitStats
 from lucidframes._http.transport import Cancelled, Transport
-from lucidframes.errors import APIError, ConfigError, DrainInterrupted, DrainStopped, DriftWarning, PaginationError
-from lucidframes.loaders.checkpoint import Checkpoint
-from lucidframes.loaders.endpoints import Endpoint
-from lucidframes.loaders.linked import LINK_FIELD, linked_rows
-from lucidframes.loaders.pages import (
-    DrainState,
-    Fetched,
-    Page,
-    PageFetcher,
-    first_failure,
-    pages_for,
-    shape,
+from lucidframes.errors import (
+    APIError,
+    ConfigError,
+    DecodeError,
+    DrainInterrupted,
+    DrainStopped,
+    DriftWarning,
+    PaginationError,
 )
+from lucidframes.loaders.endpoints import Endpoint
+from lucidframes.loaders.fetch import Page, PageFetcher, first_failure, pages_for, shape
+from lucidframes.loaders.frames import account, build_frame
 from lucidframes.loaders.progress import DrainProgress, ProgressCallback
-from lucidframes.loaders.result import account, build_frame
+from lucidframes.loaders.state import Checkpoint, DrainState, Fetched
 from lucidframes.loaders.timeline import TimedFetcher, Timeline
 
-__all__ = ["DrainOptions", "PageStream"]
+__all__ = ["LINK_FIELD", "DrainOptions", "PageStream", "linked_rows"]
 
 MAX_REFETCHES = 2
 # What a drain hands its partial result to: an API error, or an interrupt.
@@ -356,3 +361,28 @@ def _check_object(payload: Any) -> None:
     """One JSON object (the package export)."""
     if not isinstance(payload, dict):
         raise BadBody(f"not a JSON object but {shape(payload)}")
+
+
+LINK_FIELD = "export_url"
+
+
+def linked_rows(transport: Transport, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of the CSV file ``payload["export_url"]`` names (empty cells as missing values).
+
+    Args:
+        transport: the transport (its base URL, timeouts and deadline apply to the download).
+        payload: the answer holding the link.
+
+    Returns:
+        One dict per CSV row.
+    """
+    url = payload[LINK_FIELD]
+    body = download(url, base=transport.base, timeout=transport.timeout, deadline=transport.deadline)
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DecodeError(f"The export at {shown_url(url)} is not UTF-8 text.", method="GET") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if reader.fieldnames is None:
+        return []
+    return [{k: (v if v != "" else None) for k, v in row.items() if k is not None} for row in reader]

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from lucidframes._http.events import WaitEvent
-from lucidframes.loaders.pages import Fetched, PageFetcher
+from lucidframes.loaders.fetch import PageFetcher
+from lucidframes.loaders.state import Fetched
 
 __all__ = ["PAGE_FIELDS", "WAIT_FIELDS", "TimedFetcher", "Timeline"]
 

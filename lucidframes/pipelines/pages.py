@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from lucidframes.errors import ConfigError
 from lucidframes.loaders.endpoints import get_endpoint
-from lucidframes.loaders.pages import Page
+from lucidframes.loaders.fetch import Page
 from lucidframes.loaders.stream import PageStream
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -38,7 +38,7 @@ import pandas as pd
 from lucidframes.client import Client
 from lucidframes.errors import APIError, ConfigError, DrainStopped
 from lucidframes.loaders.endpoints import ENDPOINTS, Endpoint, get_endpoint
-from lucidframes.loaders.pages import DrainState
+from lucidframes.loaders.state import DrainState
 from lucidframes.lucidid import KINDS
 from lucidframes.widgets.lookup import LookupPanel
 from lucidframes.widgets.view import ExplorerView, Key, LookupMixin, describe

@@ -18,7 +18,7 @@ from lucidframes._http.transport import Transport
 from lucidframes.errors import DrainInterrupted
 from lucidframes.loaders.cache import ResultCache
 from lucidframes.loaders.endpoints import Endpoint
-from lucidframes.loaders.result import build_frame
+from lucidframes.loaders.frames import build_frame
 from lucidframes.loaders.stream import DrainOptions, PageStream
 
 __all__ = ["load"]
