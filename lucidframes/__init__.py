@@ -14,6 +14,8 @@ from lucidframes._http.events import WaitEvent
 from lucidframes._http.retry import RetryPolicy
 from lucidframes._version import __version__
 from lucidframes.client import Client
+from lucidframes.client.shared import close_shared_sandbox, shared_client, shared_sandbox
+from lucidframes.endpoints import ENDPOINTS, Endpoint, get_endpoint
 from lucidframes.errors import (
     APIError,
     Attempt,
@@ -49,7 +51,6 @@ from lucidframes.errors import (
 from lucidframes.io.export import export
 from lucidframes.io.read import read_table
 from lucidframes.loaders.cache import CacheInfo, ResultCache
-from lucidframes.loaders.endpoints import ENDPOINTS, Endpoint, get_endpoint
 from lucidframes.loaders.fetch import Page
 from lucidframes.loaders.lookup_state import LookupState
 from lucidframes.loaders.plan import Plan
@@ -68,7 +69,6 @@ from lucidframes.notebook import display as _display
 from lucidframes.notebook.display import last_error
 from lucidframes.notebook.summary import RunSummary, run_summary
 from lucidframes.pipelines.snapshot import snapshot
-from lucidframes.shared import close_shared_sandbox, shared_client, shared_sandbox
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

@@ -21,8 +21,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lucidframes.client import Client
+from lucidframes.endpoints import get_endpoint
 from lucidframes.errors import ConfigError
-from lucidframes.loaders.endpoints import get_endpoint
 from lucidframes.pipelines import pages as pagesource
 from lucidframes.pipelines.targets import Target, resolve_targets
 

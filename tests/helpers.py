@@ -6,7 +6,7 @@ import signal
 
 import pandas as pd
 
-from lucidframes.loaders.endpoints import ENDPOINTS
+from lucidframes.endpoints import ENDPOINTS
 from lucidframes.loaders.frames import to_frame
 
 PRODUCTS = "/api/v1.5/products/"

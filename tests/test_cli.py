@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from lucidframes.cli import build_parser, main
-from lucidframes.loaders.endpoints import ENDPOINTS
+from lucidframes.endpoints import ENDPOINTS
 
 ROOT = Path(__file__).resolve().parents[1]
 

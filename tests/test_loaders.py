@@ -11,7 +11,7 @@ import pytest
 from helpers import PRODUCTS, expected, pages_requested
 
 import lucidframes as lf
-from lucidframes.loaders.endpoints import ASSET_TYPES, ENDPOINTS
+from lucidframes.endpoints import ASSET_TYPES, ENDPOINTS
 
 
 def assert_exact(df, sb, name="products", **params):

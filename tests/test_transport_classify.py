@@ -139,7 +139,7 @@ def test_the_module_graph_has_no_cycle():
 # The two front-ends start a sandbox when asked (`lucidframes sandbox`, `fetch --sandbox`, the widget's demo
 # button), importing it lazily; nothing else outside the sandbox may import it.
 # The layers on top that start a sandbox when asked (`--sandbox`, the Explorer's demo, lf.load(sandbox=True)).
-FRONT_ENDS = {"lucidframes.cli", "lucidframes.widgets", "lucidframes.shared"}
+FRONT_ENDS = {"lucidframes.cli", "lucidframes.widgets", "lucidframes.client.shared"}
 
 
 def _front_end(name: str) -> bool:

@@ -17,7 +17,7 @@ from helpers import PRODUCTS, expected, pages_requested
 from ipywidgets.widgets.widget import CallbackDispatcher
 
 import lucidframes as lf
-from lucidframes.loaders.endpoints import ASSET_TYPES
+from lucidframes.endpoints import ASSET_TYPES
 from lucidframes.widgets import Explorer, explore, listable_endpoints
 
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")

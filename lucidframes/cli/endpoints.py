@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     Returns:
         0.
     """
-    from lucidframes.loaders.endpoints import ENDPOINTS
+    from lucidframes.endpoints import ENDPOINTS
 
     rows = [("NAME", "PRODUCT", "METHODS", "PAGINATED", "PATH", "DESCRIPTION")]
     for ep in ENDPOINTS.values():

@@ -11,9 +11,9 @@ import pandas as pd
 
 from lucidframes.cli import common, logs
 from lucidframes.cli.plan import add_plan_flag, print_plan
+from lucidframes.endpoints import Endpoint, get_endpoint
 from lucidframes.errors import APIError, ConfigError, NotFoundError
 from lucidframes.io.export import check_writer, export, format_for
-from lucidframes.loaders.endpoints import Endpoint, get_endpoint
 
 __all__ = ["add_parser", "run"]
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from lucidframes.cli import common, logs
 from lucidframes.cli.plan import add_plan_flag, print_plan
+from lucidframes.endpoints import get_endpoint
 from lucidframes.errors import ConfigError
 from lucidframes.io.export import check_writer, export, format_for
 from lucidframes.io.read import read_table
-from lucidframes.loaders.endpoints import get_endpoint
 
 __all__ = ["add_parser", "run"]
 

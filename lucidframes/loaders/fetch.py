@@ -21,8 +21,8 @@ from lucidframes._http.classify import BadBody
 from lucidframes._http.events import WaitHook, WaitStats
 from lucidframes._http.transport import Cancelled, Transport
 from lucidframes._http.urls import page_from_link
+from lucidframes.endpoints import Endpoint
 from lucidframes.errors import APIError, NotFoundError
-from lucidframes.loaders.endpoints import Endpoint
 from lucidframes.loaders.state import Fetched
 
 __all__ = ["Page", "PageFetcher", "check_page", "first_failure", "pages_for", "shape"]

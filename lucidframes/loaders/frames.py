@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from lucidframes._http.events import WaitStats
-from lucidframes.loaders.endpoints import Endpoint
+from lucidframes.endpoints import Endpoint
 
 __all__ = ["account", "build_frame", "to_frame"]
 

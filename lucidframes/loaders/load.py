@@ -15,9 +15,9 @@ from __future__ import annotations
 import pandas as pd
 
 from lucidframes._http.transport import Transport
+from lucidframes.endpoints import Endpoint
 from lucidframes.errors import DrainInterrupted
 from lucidframes.loaders.cache import ResultCache
-from lucidframes.loaders.endpoints import Endpoint
 from lucidframes.loaders.frames import build_frame
 from lucidframes.loaders.stream import DrainOptions, PageStream
 

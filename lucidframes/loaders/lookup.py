@@ -26,6 +26,7 @@ import pandas as pd
 from lucidframes import config
 from lucidframes._http.events import WaitHook, WaitStats
 from lucidframes._http.transport import Cancelled, Transport
+from lucidframes.endpoints import Endpoint, get_endpoint
 from lucidframes.errors import (
     APIError,
     AuthenticationError,
@@ -39,7 +40,6 @@ from lucidframes.errors import (
     UnknownLucidIDError,
 )
 from lucidframes.loaders.cache import ResultCache
-from lucidframes.loaders.endpoints import Endpoint, get_endpoint
 from lucidframes.loaders.frames import to_frame
 from lucidframes.loaders.lookup_state import LookupCheckpoint, LookupState
 from lucidframes.loaders.progress import DrainProgress

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from lucidframes import config
 from lucidframes._http.transport import Transport
+from lucidframes.endpoints import Endpoint
 from lucidframes.loaders.cache import ResultCache
-from lucidframes.loaders.endpoints import Endpoint
 from lucidframes.loaders.fetch import check_page, pages_for
 from lucidframes.loaders.lookup_state import LookupCheckpoint
 

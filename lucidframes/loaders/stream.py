@@ -25,6 +25,7 @@ from lucidframes._http.classify import BadBody
 from lucidframes._http.download import download, shown_url
 from lucidframes._http.events import WaitHook, WaitStats
 from lucidframes._http.transport import Cancelled, Transport
+from lucidframes.endpoints import Endpoint
 from lucidframes.errors import (
     APIError,
     ConfigError,
@@ -34,7 +35,6 @@ from lucidframes.errors import (
     DriftWarning,
     PaginationError,
 )
-from lucidframes.loaders.endpoints import Endpoint
 from lucidframes.loaders.fetch import Page, PageFetcher, first_failure, pages_for, shape
 from lucidframes.loaders.frames import account, build_frame
 from lucidframes.loaders.progress import DrainProgress, ProgressCallback

@@ -18,7 +18,6 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from lucidframes import config
 from lucidframes.errors import LucidIDValidationError
 from lucidframes.lucidid.cells import KnownIds
 from lucidframes.lucidid.columns import (
@@ -40,6 +39,7 @@ from lucidframes.lucidid.formats import (
     UUID_MAX,
     IdFormat,
     Reason,
+    lucid_id_length,
 )
 from lucidframes.lucidid.report.assemble import build_report
 from lucidframes.lucidid.report.report import ValidationReport
@@ -92,7 +92,7 @@ def id_format(kind: str = "lucid_id", length: int | None = None) -> IdFormat:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     if length is None:
-        length = UUID_LENGTH if kind == "uuid" else config.lucid_id_length()
+        length = UUID_LENGTH if kind == "uuid" else lucid_id_length()
     if isinstance(length, bool) or not isinstance(length, int | np.integer) or length < 1:
         raise ValueError(f"length must be a positive integer, not {length!r}")
     return IdFormat(kind, int(length))

@@ -7,10 +7,13 @@ and ``\\s`` is never used (ASCII-only in RE2 and Java, Unicode in Python).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from lucidframes import config
+from lucidframes.errors import ConfigError
 
 __all__ = [
     "ALPHABET",
@@ -24,6 +27,7 @@ __all__ = [
     "WHITESPACE_CHARS",
     "IdFormat",
     "Reason",
+    "lucid_id_length",
 ]
 
 # shortuuid's base57: no 0 1 I O l (they look alike); sorted by code point, so fixed-length ids compare like numbers.
@@ -95,3 +99,22 @@ class IdFormat:
     def label(self) -> str:
         """How messages name the identifier."""
         return "LucidID" if self.kind == "lucid_id" else "uuid"
+
+
+def lucid_id_length(environ: Mapping[str, str] | None = None) -> int:
+    """The LucidID length: ``LUCID_ID_LENGTH`` when set (a whole number from 1 to 64), else 20.
+
+    Args:
+        environ: the environment to read (defaults to ``os.environ``).
+
+    Returns:
+        The length.
+    """
+    text = (os.environ if environ is None else environ).get(config.ENV_LUCID_ID_LENGTH, "").strip()
+    if not text:
+        return config.DEFAULT_LUCID_ID_LENGTH
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise ConfigError(
+            f"{config.ENV_LUCID_ID_LENGTH} must be a positive whole number (like 20 or 22) up to 64, not {text!r}"
+        )
+    return int(text)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from lucidframes.endpoints import get_endpoint
 from lucidframes.errors import ConfigError
-from lucidframes.loaders.endpoints import get_endpoint
 from lucidframes.loaders.fetch import Page
 from lucidframes.loaders.stream import PageStream
 

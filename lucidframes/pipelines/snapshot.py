@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from lucidframes._version import __version__
+from lucidframes.endpoints import get_endpoint
 from lucidframes.errors import APIError, ConfigError
 from lucidframes.io.export import replace_duckdb_tables, require_duckdb
 from lucidframes.io.write import FILE_FORMATS, require_pyarrow, sha256_of
-from lucidframes.loaders.endpoints import get_endpoint
 from lucidframes.pipelines import changes as changes_mod
 from lucidframes.pipelines.manifest import MANIFEST_VERSION, STATUSES, read_manifest, write_manifest
 from lucidframes.pipelines.table import SUFFIXES, TableRun, entry_of

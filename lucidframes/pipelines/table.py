@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from lucidframes.endpoints import get_endpoint
 from lucidframes.io.write import TableWriter
-from lucidframes.loaders.endpoints import get_endpoint
 from lucidframes.loaders.frames import to_frame
 from lucidframes.pipelines import pages as pagesource
 from lucidframes.pipelines.targets import Target

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from lucidframes.endpoints import ENDPOINTS, get_endpoint
 from lucidframes.errors import ConfigError
-from lucidframes.loaders.endpoints import ENDPOINTS, get_endpoint
 
 __all__ = ["Target", "resolve_targets", "snapshot_targets"]
 

@@ -36,8 +36,8 @@ import ipywidgets as widgets
 import pandas as pd
 
 from lucidframes.client import Client
+from lucidframes.endpoints import ENDPOINTS, Endpoint, get_endpoint
 from lucidframes.errors import APIError, ConfigError, DrainStopped
-from lucidframes.loaders.endpoints import ENDPOINTS, Endpoint, get_endpoint
 from lucidframes.loaders.state import DrainState
 from lucidframes.lucidid import KINDS
 from lucidframes.widgets.lookup import LookupPanel

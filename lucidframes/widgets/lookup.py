@@ -16,7 +16,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from lucidframes.client import Client
-from lucidframes.loaders.endpoints import ENDPOINTS, Endpoint, get_endpoint
+from lucidframes.endpoints import ENDPOINTS, Endpoint, get_endpoint
 from lucidframes.lucidid import validate_lucid_ids
 
 __all__ = ["PASTED", "LookupPanel", "lookup_endpoints", "parse_ids", "plan_text"]

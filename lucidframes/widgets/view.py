@@ -20,9 +20,9 @@ import ipywidgets as widgets
 import pandas as pd
 
 from lucidframes.client import Client
+from lucidframes.endpoints import Endpoint, get_endpoint
 from lucidframes.errors import APIError, ConfigError, DrainStopped, LucidError
 from lucidframes.io.export import export
-from lucidframes.loaders.endpoints import Endpoint, get_endpoint
 from lucidframes.loaders.state import DrainState
 from lucidframes.lucidid import validate_lucid_ids
 from lucidframes.widgets.lookup import LookupPanel

@@ -19,21 +19,30 @@ from lucidframes._http.auth import Secret
 from lucidframes._http.events import WaitHook
 from lucidframes._http.retry import RetryPolicy
 from lucidframes._http.transport import Transport
-from lucidframes.connection import Connection
+from lucidframes.client.arguments import (
+    UNSET,
+    RateLimits,
+    check_workers,
+    chosen_pages,
+    endpoint_params,
+    positive,
+    prefixes,
+)
+from lucidframes.client.arguments import Unset as _Unset
+from lucidframes.client.arguments import rate_limits as check_rate_limits
+from lucidframes.client.arguments import timeout as check_timeout
+from lucidframes.client.connection import Connection
+from lucidframes.client.settings import resolve_settings
+from lucidframes.endpoints import Endpoint, get_endpoint
 from lucidframes.errors import ConfigError
 from lucidframes.loaders import load as drain
 from lucidframes.loaders import lookup as lookups
 from lucidframes.loaders.cache import ResultCache, identity_of, parse_max_age, scope_key
-from lucidframes.loaders.endpoints import Endpoint, get_endpoint
 from lucidframes.loaders.lookup_state import LookupState
 from lucidframes.loaders.plan import Plan, plan_drain, plan_lookup
 from lucidframes.loaders.progress import ProgressCallback
 from lucidframes.loaders.state import DRIFT_POLICIES, DrainState
 from lucidframes.loaders.stream import DrainOptions, PageStream
-from lucidframes.options import UNSET, RateLimits, chosen_pages, endpoint_params, positive, prefixes
-from lucidframes.options import Unset as _Unset
-from lucidframes.options import rate_limits as check_rate_limits
-from lucidframes.options import timeout as check_timeout
 
 __all__ = ["Client"]
 
@@ -82,10 +91,10 @@ class Client(Connection):
         session: requests.Session | None = None,
         cache: str | os.PathLike[str] | bool | None = None,
     ) -> None:
-        settings = config.resolve_settings(base_url, client_id, client_secret, token)
+        settings = resolve_settings(base_url, client_id, client_secret, token)
         self.base_url = settings.base_url
         self.client_id = settings.client_id
-        self.workers = config.check_workers(workers)
+        self.workers = check_workers(workers)
         self.progress = bool(progress)
         if sleep is not None and not callable(sleep):
             raise ConfigError(f"sleep must be a callable taking seconds (got {type(sleep).__name__}).")
@@ -340,7 +349,7 @@ class Client(Connection):
 
     def _workers(self, workers: int | _Unset) -> int:
         """The worker count for a call, checked, with the pool grown to match."""
-        n = self.workers if workers is UNSET else config.check_workers(workers)
+        n = self.workers if workers is UNSET else check_workers(workers)
         self.transport.ensure_pool(n)
         return n
 

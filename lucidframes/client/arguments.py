@@ -10,13 +10,14 @@ from enum import Enum
 from typing import Any
 
 from lucidframes import config
+from lucidframes.endpoints import Endpoint
 from lucidframes.errors import ConfigError
-from lucidframes.loaders.endpoints import Endpoint
 
 __all__ = [
     "UNSET",
     "RateLimits",
     "Unset",
+    "check_workers",
     "chosen_pages",
     "endpoint_params",
     "positive",
@@ -124,3 +125,18 @@ def rate_limits(value: RateLimits | bool | None) -> dict[str, tuple[int, float]]
             raise ConfigError(f"rate_limits[{given!r}] must be (requests, seconds), got {limit!r}.")
         out[bucket] = (limit[0], positive(limit[1], f"rate_limits[{given!r}] window"))
     return out
+
+
+def check_workers(workers: object, where: str = "workers") -> int:
+    """A worker count from 1 to config.MAX_WORKERS, or ConfigError saying what is allowed.
+
+    Args:
+        workers: the value given.
+        where: how the caller named it, for the message.
+
+    Returns:
+        The count.
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= config.MAX_WORKERS:
+        raise ConfigError(f"{where} must be a whole number from 1 to {config.MAX_WORKERS} (got {workers!r}).")
+    return workers

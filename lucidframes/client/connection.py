@@ -14,8 +14,8 @@ import requests
 from lucidframes._http.auth import TokenProvider
 from lucidframes._http.retry import RetryPolicy
 from lucidframes._http.transport import Reply, Transport
+from lucidframes.endpoints import get_endpoint
 from lucidframes.errors import ConfigError
-from lucidframes.loaders.endpoints import get_endpoint
 
 __all__ = ["Connection"]
 
