@@ -156,14 +156,15 @@ def load(
         page: only this page.
         pages: only these pages: a range, a list, or text such as ``"2-5"`` or ``"2,4,6"``.
         sandbox: use the process-wide sandbox (started on first use, stopped at exit; ``lf.shared_sandbox()``).
-        **kwargs: as for ``Client.load`` (parameters such as ``export_date=``, and options such as ``workers=``).
+        **kwargs: as for ``Client.load`` (parameters such as ``export_date=``, and options such as ``workers=``);
+            ``max_age=`` reads and fills the default cache folder (``LUCID_CACHE_DIR``, else the user cache dir).
 
     Returns:
         The DataFrame.
     """
     if sandbox:
         return shared_client().load(name, page=page, pages=pages, **kwargs)
-    with Client() as client:
+    with _environment_client(kwargs) as client:
         return client.load(name, page=page, pages=pages, **kwargs)
 
 
@@ -174,15 +175,21 @@ def lookup(name: str, ids: Iterable[str], *, sandbox: bool = False, **kwargs: An
         name: a single-resource endpoint (``items``, ``products``, ``collections``, ...).
         ids: the ids (LucidIDs are checked before anything is sent).
         sandbox: use the process-wide sandbox (see ``load``).
-        **kwargs: as for ``Client.lookup``.
+        **kwargs: as for ``Client.lookup``; ``max_age=`` uses the default cache folder, as ``load`` does.
 
     Returns:
         One row per id, with ``_status``.
     """
     if sandbox:
         return shared_client().lookup(name, ids, **kwargs)
-    with Client() as client:
+    with _environment_client(kwargs) as client:
         return client.lookup(name, ids, **kwargs)
+
+
+def _environment_client(kwargs: dict[str, Any]) -> Client:
+    """A Client from the ``LUCID_*`` environment, with the default cache folder when ``max_age=`` asks for one."""
+    # Without max_age nothing is written to disk: a brand's data lands in the cache only when asked for.
+    return Client(cache=True if kwargs.get("max_age") is not None else None)
 
 
 def explore(client: Client | None = None, *, sandbox: bool = False) -> Any:

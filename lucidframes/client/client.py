@@ -4,7 +4,6 @@ each call's options once, and hands both to the loaders, which talk to the netwo
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -176,6 +175,31 @@ class Client(Connection):
         Returns:
             The PageStream: iterate it for ``Page`` objects (number, count, rows, drain_pass).
         """
+        ep, checked, options = self._drain(
+            name, page, pages, workers=workers, progress=progress, on_drift=on_drift, resume=resume,
+            checkpoint=checkpoint, stop=stop, on_progress=on_progress, on_wait=on_wait, keep_rows=keep_rows, **params,
+        )  # fmt: skip
+        return PageStream(self.transport, ep, checked, options)
+
+    def _drain(
+        self,
+        name: str,
+        page: int | None,
+        pages: Iterable[int] | str | None,
+        *,
+        workers: int | _Unset = UNSET,
+        progress: bool | _Unset = UNSET,
+        on_drift: str = "refetch",
+        resume: DrainState | None = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        stop: threading.Event | None = None,
+        on_progress: ProgressCallback | None = None,
+        on_wait: WaitHook | None = None,
+        keep_rows: bool = True,
+        flatten: bool = True,
+        **params: Any,
+    ) -> tuple[Endpoint, dict[str, str], DrainOptions]:
+        """The endpoint, its checked parameters and the drain options: every check, before any stream exists."""
         ep = get_endpoint(name)
         if ep.list_path is None:
             hint = f"use client.lookup({name!r}, ids)" if ep.detail_path else f"use client.submit({name!r}, ...)"
@@ -186,12 +210,11 @@ class Client(Connection):
         if chosen is not None and ep.list_shape != "paginated" and chosen != (1,):
             raise ConfigError(f"Endpoint {name!r} is not paginated: it has no pages to choose.")
         checked = endpoint_params(ep, params)
-        n = self._workers(workers)
         options = DrainOptions(
-            workers=n,
+            workers=self._workers(workers),
             progress=self.progress if progress is UNSET else bool(progress),
             on_drift=on_drift,
-            flatten=True,
+            flatten=bool(flatten),
             stop=stop,
             on_progress=on_progress,
             resume=resume,
@@ -200,7 +223,7 @@ class Client(Connection):
             pages=chosen if ep.list_shape == "paginated" else None,
             keep_rows=keep_rows,
         )
-        return PageStream(self.transport, ep, checked, options)
+        return ep, checked, options
 
     def load(
         self,
@@ -228,9 +251,10 @@ class Client(Connection):
             The DataFrame, with ``df.attrs["lucidframes"]`` describing the drain.
         """
         age = self._max_age(max_age)
-        stream = self.iter_pages(name, page, pages, **kwargs)
-        options = dataclasses.replace(stream.options, flatten=bool(flatten))
-        return drain.load(self.transport, stream.ep, stream.params, options, cache=self.cache, max_age=age)
+        # The options are checked once and the drain built once, inside drain.load (building a PageStream here
+        # only to check them read a checkpoint file twice).
+        ep, params, options = self._drain(name, page, pages, flatten=flatten, **kwargs)
+        return drain.load(self.transport, ep, params, options, cache=self.cache, max_age=age)
 
     def lookup(
         self,

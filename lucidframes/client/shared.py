@@ -5,11 +5,17 @@ Client on it; later calls reuse both, so a notebook pays for the start-up once a
 closed at interpreter exit (``atexit``): the port is released and every server thread joined. ``shared_sandbox()``
 hands the running Sandbox over for its controls (``set_latency``, ``fault``, ``mutate``, ``log``);
 ``close_shared_sandbox()`` stops it early (the next ``sandbox=True`` call starts a fresh one).
+
+The shared Client has a result cache in a temporary folder of the process (removed with the sandbox), so
+``lf.load(..., sandbox=True, max_age="1h")`` works as it does on the API; the sandbox's data never reaches the
+user's cache folder, where its random port would make every entry a new scope anyway.
 """
 
 from __future__ import annotations
 
 import atexit
+import shutil
+import tempfile
 import threading
 from typing import TYPE_CHECKING
 
@@ -55,7 +61,9 @@ def shared_client() -> Client:
     with _lock:
         client = _state.get("client")
         if client is None:
-            client = Client(sb.url, sb.client_id, sb.client_secret)
+            folder = tempfile.mkdtemp(prefix="lucidframes-sandbox-cache-")
+            _state["cache_folder"] = folder
+            client = Client(sb.url, sb.client_id, sb.client_secret, cache=folder)
             _state["client"] = client
         return client  # type: ignore[return-value]
 
@@ -64,8 +72,11 @@ def close_shared_sandbox() -> None:
     """Close the shared Client and stop the shared sandbox (also run at exit); a no-op when none runs."""
     with _lock:
         client, sb = _state.pop("client", None), _state.pop("sandbox", None)
+        folder = _state.pop("cache_folder", None)
     if isinstance(client, Client):
         client.close()
+    if isinstance(folder, str):
+        shutil.rmtree(folder, ignore_errors=True)
     close = getattr(sb, "close", None)
     if callable(close):
         close()
