@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import lucidframes as lf
-from lucidframes._http.transport import USER_AGENT
+from lucidframes._http.wire import USER_AGENT
 
 PRODUCTS = "/api/v1.5/products/"
 

@@ -3,7 +3,8 @@
 ``classify_exception`` says, for an exception raised while sending or reading, which error it becomes, whether
 the request may have reached the server (a POST that may have acted is never repeated) and whether trying again
 can help (a host that does not resolve will not start resolving in 16 s; a TLS failure is not a glitch).
-``status_error`` builds the typed error of an HTTP error answer with the API guide's action.
+``status_error`` builds the typed error of an HTTP error answer with the API guide's action (``unauthorized_error`` and
+``still_preparing_error`` the two the send loop gives up with itself).
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ __all__ = [
     "classify_exception",
     "redirect_error",
     "status_error",
+    "still_preparing_error",
     "transport_error",
+    "unauthorized_error",
     "unsuccessful_reply",
 ]
 
@@ -171,6 +174,27 @@ def redirect_error(status: int, location: str | None, method: str, url: str, his
         history=history,
         location=location,
     )
+
+
+def unauthorized_error(renewable: bool, method: str, url: str, history: list[Attempt]) -> AuthenticationError:
+    """The error for a 401 that renewing cannot cure: a fresh token refused too, or a fixed token."""
+    if renewable:
+        text = (
+            f"{method} {url} answered 401 Unauthorized even with a freshly fetched token. Check that the "
+            "client credentials are valid for this API (LucidSource or LucidRetail) and host."
+        )
+    else:
+        text = (
+            f"{method} {url} answered 401 Unauthorized: the fixed token (LUCID_TOKEN) has expired or is "
+            "invalid. Set LUCID_CLIENT_ID and LUCID_CLIENT_SECRET instead, so lucidframes can renew tokens."
+        )
+    return AuthenticationError(text, status_code=401, method=method, url=url, history=history)
+
+
+def still_preparing_error(retries: int, method: str, url: str, history: list[Attempt]) -> APIError:
+    """The error when a resource still answers 202 ("preparing") after every retry the policy allows."""
+    text = f"{method} {url} is still being prepared after {retries} retries; try again later."
+    return APIError(text, method=method, url=url, history=history)
 
 
 def _host_of(location: str) -> str:

@@ -1,9 +1,9 @@
-"""The one way out to the network: a pooled session on the configured base URL, and THE send loop.
+"""The one way out to the network: THE send loop on the configured base URL.
 
 Every request goes through ``Transport.send``: rate limit (per bucket: the endpoint's, by default its product's),
-auth (a ``BearerAuth`` hook), send without following redirects, a total deadline per attempt enforced while the
-body streams, decode and the caller's shape check (and, for a submission, whether its body says "success"),
-classify, retry per ``RetryPolicy``, one token renewal on a 401, and the 202 "still preparing" wait.
+one attempt on the wire (``wire.Wire``: auth, no redirects, a total deadline while the body streams, decode and
+the caller's shape check), then the judgement here: whether a submission's body says "success", classify, retry per
+``RetryPolicy``, one token renewal on a 401, and the 202 "still preparing" wait.
 Every wait is announced as a ``WaitEvent`` to the hooks first, then made through ``pause``: the ``sleep`` hook
 when one is given (tests record waits), otherwise a wait on the caller's cancel event, which a Stop or a Ctrl-C
 ends at once.
@@ -11,7 +11,6 @@ ends at once.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -20,39 +19,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from lucidframes import config
-from lucidframes._http.auth import BearerAuth, ClientCredentials, Secret, SecretForm, StaticToken, TokenProvider
+from lucidframes._http.auth import ClientCredentials, Secret, SecretForm, StaticToken, TokenProvider
 from lucidframes._http.classify import (
     BadBody,
-    DeadlineExceeded,
     Failure,
     classify_exception,
     redirect_error,
     status_error,
+    still_preparing_error,
     transport_error,
+    unauthorized_error,
     unsuccessful_reply,
 )
 from lucidframes._http.events import WaitEvent, WaitHook, WaitKind, emit, log_wait
 from lucidframes._http.ratelimit import SlidingWindowLimiter
 from lucidframes._http.retry import Decision, RetryPolicy, parse_retry_after
 from lucidframes._http.urls import BaseURL
-from lucidframes._version import __version__
-from lucidframes.errors import APIError, Attempt, AuthenticationError, ConfigError
+from lucidframes._http.wire import Check, Wire
+from lucidframes.errors import Attempt, ConfigError
 
-__all__ = ["USER_AGENT", "Cancelled", "Check", "Reply", "Transport"]
+__all__ = ["Cancelled", "Reply", "Transport"]
 
 log = logging.getLogger("lucidframes")
 
-USER_AGENT = (
-    f"lucidframes/{__version__} (+https://pypi.org/project/lucidframes/) python-requests/{requests.__version__}"
-)
 _REAL_SLEEP = time.sleep
-_CHUNK = 65536
-
-# check(payload) raises BadBody when a 2xx body is not of the shape the caller expects.
-Check = Callable[[Any], None]
 
 
 class Cancelled(Exception):
@@ -87,23 +79,6 @@ class _Try:
     delay_cause: str = ""
 
 
-class _Bearer(BearerAuth):
-    """The bearer hook, remembering per thread which token generation it put on the request."""
-
-    def __init__(self, provider: TokenProvider) -> None:
-        super().__init__(provider)
-        self._local = threading.local()
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = self.provider.header()
-        self._local.generation = self.provider.generation
-        return r
-
-    def sent_generation(self) -> int:
-        """The generation of the token this thread sent last."""
-        return int(getattr(self._local, "generation", -1))
-
-
 class Transport:
     """The session, the base URL, the limiters and the send loop (one per Client)."""
 
@@ -123,8 +98,6 @@ class Transport:
     ) -> None:
         self.base = base
         self.prefixes = {k: "/" + v.strip("/") + "/" for k, v in api_prefixes.items()}
-        self.timeout = timeout
-        self.deadline = deadline
         self.retry = retry
         # Looked up at construction (not bound as a default), so patching time.sleep reaches every client.
         hook = sleep if sleep is not None else time.sleep
@@ -132,12 +105,6 @@ class Transport:
         # One limiter per bucket ("source", "retail", "retail_public"), shared by every worker of this client.
         self.limiters = {b: SlidingWindowLimiter(n, window) for b, (n, window) in rate_limits.items()}
         self._round_trip: float | None = None  # a moving average of answered attempts' seconds (for plans)
-        self.session = session if session is not None else requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
-        self.session.headers["Accept"] = "application/json"
-        self._pool_size = 0
-        self._pool_lock = threading.Lock()
-        self.ensure_pool(pool_size)
         self.auth: TokenProvider
         if isinstance(credentials, Secret):
             self.auth = StaticToken(credentials)
@@ -145,21 +112,30 @@ class Transport:
             self.auth = ClientCredentials(
                 self.base.join(config.TOKEN_PATH), credentials[0], credentials[1], self._token
             )
-        self._bearer = _Bearer(self.auth)
+        self.wire = Wire(session, self.auth, timeout=timeout, deadline=deadline, pool_size=pool_size)
+
+    @property
+    def session(self) -> requests.Session:
+        """The pooled session every request goes through."""
+        return self.wire.session
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        """(connect, read) seconds of one attempt."""
+        return self.wire.timeout
+
+    @property
+    def deadline(self) -> float:
+        """The total seconds one attempt may take, the body included."""
+        return self.wire.deadline
 
     def close(self) -> None:
         """Close the pooled connections."""
-        self.session.close()
+        self.wire.close()
 
     def ensure_pool(self, size: int) -> None:
         """Keep at least ``size`` pooled connections per host, so that many workers never discard connections."""
-        with self._pool_lock:
-            if size <= self._pool_size:
-                return
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=size, max_retries=0)
-            self.session.mount("http://", adapter)
-            self.session.mount("https://", adapter)
-            self._pool_size = size
+        self.wire.ensure_pool(size)
 
     def url(self, path: str, product: str) -> str:
         """The absolute URL of a path below a product's version prefix.
@@ -281,19 +257,19 @@ class Transport:
         """
         method = method.upper()
         url = self.url(path, product) if product is not None else self.base.join(path)
-        # The retry policy only asks whether the method may be repeated: name one that says so.
-        retry_method = method if idempotent is None else "GET" if idempotent else "POST"
-        t = _Try(method, url, retry_method)
+        t = _Try(method, url, _retry_method(method, idempotent))
+        # The token endpoint (no product) is never limited, and its round trips say nothing about pages.
         limiter = self.limiters.get(bucket or product) if product is not None else None
         where = {"endpoint": endpoint, "page": page}
         while True:
             slot = self._wait_before(t, limiter, hooks, cancel, where)
             started = time.monotonic()
             try:
-                response, payload = self._attempt(t, params, json_body, form, check, authenticate)
+                response, payload = self.wire.attempt(
+                    method, url, params=params, json_body=json_body, form=form, check=check, authenticate=authenticate
+                )
             except BaseException as exc:
-                if limiter is not None and slot is not None:
-                    limiter.settle(slot)
+                _give_back(limiter, slot, None)
                 failure = classify_exception(exc)
                 if failure is None:
                     raise
@@ -301,49 +277,10 @@ class Transport:
                 continue
             if product is not None:
                 self._measured(time.monotonic() - started)
-            if limiter is not None and slot is not None:
-                # The server counts what it handled (by now), and nothing it throttled.
-                limiter.release(slot) if response.status_code == 429 else limiter.settle(slot)
+            _give_back(limiter, slot, response.status_code)
             reply = self._judge(t, response, payload, authenticate, accept_202, limiter)
             if reply is not None:
                 return reply
-
-    def _attempt(
-        self,
-        t: _Try,
-        params: Mapping[str, Any] | None,
-        json_body: Any,
-        form: SecretForm | None,
-        check: Check | None,
-        authenticate: bool,
-    ) -> tuple[requests.Response, Any]:
-        """One try: send (no redirects), read the body within the deadline, decode and check a 2xx."""
-        deadline_at = time.monotonic() + self.deadline
-        connect, read = self.timeout
-        response = self.session.request(
-            t.method,
-            t.url,
-            params=params,
-            json=json_body,
-            data=form.reveal() if form is not None else None,
-            auth=self._bearer if authenticate else None,
-            timeout=(connect, min(read, self.deadline)),
-            allow_redirects=False,
-            stream=True,
-            verify=True,
-        )
-        _read_body(response, deadline_at, read)
-        status = response.status_code
-        if not 200 <= status < 300 or status == 204 or not response.content:
-            return response, None
-        try:
-            payload = json.loads(response.content)
-        except ValueError:
-            kind = response.headers.get("Content-Type", "no content type")
-            raise BadBody(f"not JSON ({kind[:60]})") from None
-        if check is not None and status != 202:  # a 202 body says "preparing", not what was asked for
-            check(payload)
-        return response, payload
 
     def _after_failure(self, t: _Try, failure: Failure, exc: BaseException) -> None:
         """Record a transport failure; owe the backoff before the next try, or raise the typed error."""
@@ -379,37 +316,10 @@ class Transport:
             t.history.append(Attempt(status, "redirect (not followed)", 0.0))
             raise redirect_error(status, response.headers.get("Location"), t.method, t.url, t.history)
         if status == 202 and accept_202:
-            decision = self.retry.decide(t.retries + 1, status=503, method="GET")
-            t.history.append(Attempt(202, "still preparing", decision.wait if decision.retry else 0.0))
-            if not decision.retry:
-                raise APIError(
-                    f"{t.method} {t.url} is still being prepared after {self.retry.max_retries} retries; try again "
-                    "later.",
-                    method=t.method,
-                    url=t.url,
-                    history=t.history,
-                )
-            self._owe(t, decision, "preparing", 202, "still preparing")
+            self._still_preparing(t)
             return None
         if status < 400:
-            request_id = payload.get("request_id") if isinstance(payload, dict) else None
-            request_id = request_id if isinstance(request_id, str) else None
-            t.history.append(Attempt(status, None, 0.0, request_id))
-            if request_id is not None:
-                level = logging.DEBUG if t.method == "GET" else logging.INFO
-                log.log(
-                    level,
-                    "%s %s: request_id %s",
-                    t.method,
-                    t.url,
-                    request_id,
-                    extra={"event": "request_id", "status": status, "request_id": request_id},
-                )
-            if t.method != "GET":  # a GET body is a resource, where a field called "status" is data
-                failed = unsuccessful_reply(status, payload, t.method, t.url, t.history)
-                if failed is not None:
-                    raise failed
-            return Reply(status, payload, response.headers, request_id, tuple(t.history), response.content)
+            return _answered(t, response, payload)
         self._retry_status(t, response, limiter)
         return None
 
@@ -418,21 +328,19 @@ class Transport:
         if self.auth.renewable and not t.renewed:
             t.renewed = True
             t.history.append(Attempt(401, "token refused; renewing once", 0.0))
-            self.auth.invalidate(self._bearer.sent_generation())
+            self.auth.invalidate(self.wire.sent_generation())
             t.delay = 0.0
             return
         t.history.append(Attempt(401, None, 0.0))
-        if self.auth.renewable:
-            text = (
-                f"{t.method} {t.url} answered 401 Unauthorized even with a freshly fetched token. Check that the "
-                "client credentials are valid for this API (LucidSource or LucidRetail) and host."
-            )
-        else:
-            text = (
-                f"{t.method} {t.url} answered 401 Unauthorized: the fixed token (LUCID_TOKEN) has expired or is "
-                "invalid. Set LUCID_CLIENT_ID and LUCID_CLIENT_SECRET instead, so lucidframes can renew tokens."
-            )
-        raise AuthenticationError(text, status_code=401, method=t.method, url=t.url, history=t.history)
+        raise unauthorized_error(self.auth.renewable, t.method, t.url, t.history)
+
+    def _still_preparing(self, t: _Try) -> None:
+        """A 202 where one is expected: ask again after a backoff, as after a 503, or give up with an error."""
+        decision = self.retry.decide(t.retries + 1, status=503, method="GET")
+        t.history.append(Attempt(202, "still preparing", decision.wait if decision.retry else 0.0))
+        if not decision.retry:
+            raise still_preparing_error(self.retry.max_retries, t.method, t.url, t.history)
+        self._owe(t, decision, "preparing", 202, "still preparing")
 
     def _retry_status(self, t: _Try, response: requests.Response, limiter: SlidingWindowLimiter | None) -> None:
         """An error status: owe the retry the policy allows (429 pauses every worker), or raise its error."""
@@ -454,39 +362,35 @@ class Transport:
         return self.send("POST", path, product=None, form=form, authenticate=False, idempotent=True).payload
 
 
-def _read_body(response: requests.Response, deadline_at: float, read_timeout: float) -> None:
-    """Read the whole body into ``response``, each read bounded by what is left of the deadline."""
-    raw = response.raw
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        while True:
-            left = deadline_at - time.monotonic()
-            if left <= 0:
-                raise DeadlineExceeded("deadline")
-            _set_timeout(raw, min(read_timeout, left))
-            try:
-                chunk = raw.read1(_CHUNK, decode_content=True)
-            except Exception:
-                if time.monotonic() >= deadline_at:
-                    raise DeadlineExceeded("deadline") from None
-                raise
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > config.MAX_BODY_BYTES:
-                raise BadBody(f"larger than {config.MAX_BODY_BYTES // 2**20} MiB")
-            chunks.append(chunk)
-    except BaseException:
-        response.close()  # a half-read connection is never reused
-        raise
-    response._content = b"".join(chunks)
-    response._content_consumed = True  # type: ignore[attr-defined]  # requests' own flag: the body is read
-    raw.release_conn()
+def _answered(t: _Try, response: requests.Response, payload: Any) -> Reply:
+    """The Reply of a 2xx, its request_id logged; a submission whose body says it failed raises instead."""
+    status = response.status_code
+    request_id = payload.get("request_id") if isinstance(payload, dict) else None
+    request_id = request_id if isinstance(request_id, str) else None
+    t.history.append(Attempt(status, None, 0.0, request_id))
+    if request_id is not None:
+        level = logging.DEBUG if t.method == "GET" else logging.INFO
+        extra = {"event": "request_id", "status": status, "request_id": request_id}
+        log.log(level, "%s %s: request_id %s", t.method, t.url, request_id, extra=extra)
+    if t.method != "GET":  # a GET body is a resource, where a field called "status" is data
+        failed = unsuccessful_reply(status, payload, t.method, t.url, t.history)
+        if failed is not None:
+            raise failed
+    return Reply(status, payload, response.headers, request_id, tuple(t.history), response.content)
 
 
-def _set_timeout(raw: Any, seconds: float) -> None:
-    """Bound the next socket read (urllib3 keeps the connection on the response while it streams)."""
-    sock = getattr(getattr(raw, "_connection", None), "sock", None)
-    if sock is not None:
-        sock.settimeout(max(seconds, 0.001))
+def _retry_method(method: str, idempotent: bool | None) -> str:
+    """The method to show the retry policy, which only asks whether a request may be repeated: one that says so."""
+    if idempotent is None:
+        return method
+    return "GET" if idempotent else "POST"
+
+
+def _give_back(limiter: SlidingWindowLimiter | None, slot: float | None, status: int | None) -> None:
+    """Settle an attempt's limiter slot: the server counts what it handled (or lost), and nothing it throttled."""
+    if limiter is None or slot is None:
+        return
+    if status == 429:
+        limiter.release(slot)
+    else:
+        limiter.settle(slot)

@@ -122,26 +122,34 @@ def page_from_link(link: object, base: BaseURL, list_path: str) -> int:
         PaginationError: the link is not a string, points to another origin, holds characters an authority cannot,
             leaves the endpoint's path, or names no readable page; nothing is sent.
     """
+    path, _, query = _link_rest(link, base).partition("?")
+    query = query.partition("#")[0]
+    if unquote(path) != list_path:
+        raise PaginationError(f"Refusing a page link outside {list_path} (it names {unquote(path)[:80]!r}).")
+    return _page_of(query)
+
+
+def _link_rest(link: object, base: BaseURL) -> str:
+    """The path and query of a link on our own origin (a bare path is one); anything else raises PaginationError."""
     if not isinstance(link, str):
         raise PaginationError(f"A page link should be a URL or null, got {type(link).__name__}.")
     if _FORBIDDEN.search(link):
         raise PaginationError("Refusing a page link holding whitespace, control characters, '\\' or '@'.")
     if link.startswith("/") and not link.startswith("//"):
-        rest = link  # a path on our own origin
-    else:
-        parts = _split_authority(link)
-        origin = _origin_of(parts[0], parts[1]) if parts else None
-        if origin != base or parts is None:
-            shown = f"{parts[0]}://{parts[1]!r}" if parts else repr(link[:60])
-            raise PaginationError(
-                f"Refusing to follow a link to another origin ({shown}); the API is at {base.origin}. "
-                "Credentials are only sent to the configured base URL."
-            )
-        rest = parts[2]
-    path, _, query = rest.partition("?")
-    query = query.partition("#")[0]
-    if unquote(path) != list_path:
-        raise PaginationError(f"Refusing a page link outside {list_path} (it names {unquote(path)[:80]!r}).")
+        return link  # a path on our own origin
+    parts = _split_authority(link)
+    origin = _origin_of(parts[0], parts[1]) if parts else None
+    if origin != base or parts is None:
+        shown = f"{parts[0]}://{parts[1]!r}" if parts else repr(link[:60])
+        raise PaginationError(
+            f"Refusing to follow a link to another origin ({shown}); the API is at {base.origin}. "
+            "Credentials are only sent to the configured base URL."
+        )
+    return parts[2]
+
+
+def _page_of(query: str) -> int:
+    """The one positive ``page`` a link's query names (1 when it names none, as DRF's first page)."""
     pages = [v for k, v in parse_qsl(query, keep_blank_values=True) if k == "page"]
     if not pages:
         return 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -118,6 +119,17 @@ class DrainState:
         """The count the last fetched page announced."""
         counts = [c for n in self.numbers() if (c := self.counts.get(n)) is not None]
         return counts[-1] if counts else None
+
+    def total_pages(self) -> int | None:
+        """How many pages page 1's count makes (None until page 1 told it), at the page size seen so far.
+
+        The size is that of a page with a ``next`` when one was fetched, else page 1's rows (at least 1).
+        """
+        count = self.counts.get(1)
+        if count is None:
+            return None
+        size = self.page_size or (self.size_of(1) if self.has(1) else 0) or 1
+        return max(math.ceil(count / size), 1)
 
     def records(self) -> list[dict[str, Any]]:
         """Every record the state holds, in page order (not those of pages handed over: only their keys are kept)."""

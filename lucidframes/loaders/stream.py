@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from lucidframes._http.classify import BadBody
 from lucidframes._http.download import download, shown_url
@@ -231,27 +231,39 @@ class PageStream:
         tick = self._bar.refresh_waits if self._bar is not None else None
         for number, result in fetcher.many(todo, tick):
             if isinstance(result, BaseException):
-                if missing_ok and number > 1 and getattr(result, "detail", None) == "Invalid page.":
-                    self.state.vanished.add(number)  # the data shrank under us: the checks will see it
-                else:
-                    errors.append(result)
+                self._failed(number, result, errors, missing_ok=missing_ok)
                 continue
             self._keep(number, result)
-            while waiting is not None and (self.state.has(waiting) or waiting in self.state.vanished):
+            while waiting is not None and self._settled(waiting):
                 if waiting in self.state.pages and not errors:
                     yield self._page(waiting)
                 waiting = next(order, None)
         failure = first_failure(errors)
         if failure is not None:
-            if isinstance(failure, APIError):
-                raise self.attach(failure)
-            raise failure
+            self._raise(failure)
         if fetcher.stopped():
             raise self.attach(DrainStopped(f"The drain of {self.ep.name!r} was stopped."))
         while waiting is not None:  # pages already in a resumed state
             if waiting in self.state.pages:
                 yield self._page(waiting)
             waiting = next(order, None)
+
+    def _failed(self, number: int, error: BaseException, errors: list[BaseException], *, missing_ok: bool) -> None:
+        """Note a page that failed: one past a shrunk count is for the checks to see, anything else is an error."""
+        if missing_ok and number > 1 and getattr(error, "detail", None) == "Invalid page.":
+            self.state.vanished.add(number)  # the data shrank under us: the checks will see it
+        else:
+            errors.append(error)
+
+    def _settled(self, number: int) -> bool:
+        """Whether a page is fetched or known to have vanished (so the pages after it may be yielded)."""
+        return self.state.has(number) or number in self.state.vanished
+
+    def _raise(self, error: BaseException) -> NoReturn:
+        """Raise a failure: an API error carrying the rows fetched so far, anything else as it is."""
+        if isinstance(error, APIError):
+            raise self.attach(error)
+        raise error
 
     def _keep(self, number: int, fetched: Fetched) -> None:
         """Record a fetched page (and checkpoint it)."""
@@ -279,7 +291,7 @@ class PageStream:
         fresh: Fetched | None = None
         for _number, result in fetcher.many([1]):
             if isinstance(result, BaseException):
-                raise self.attach(result) if isinstance(result, APIError) else result
+                self._raise(result)
             fresh = result
         if fresh is None:
             raise self.attach(DrainStopped(f"The drain of {self.ep.name!r} was stopped."))

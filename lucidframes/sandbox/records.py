@@ -140,28 +140,26 @@ def _upc(rng: random.Random) -> str:
 
 def product(rng: random.Random, serial: int, owner: Record, start: datetime = EPOCH) -> Record:
     """One product of a brand (detail form; list rows are its first six fields)."""
+    # The helpers draw from rng in the order the fields are listed, so a seed still gives the same data.
     product_type = rng.choice(tuple(PRODUCT_KINDS))
     forms, sizes, containers, has_servings = PRODUCT_KINDS[product_type]
     size_name, size_value, size_unit = rng.choice(sizes)
-    strain = rng.choice(STRAINS) if product_type not in ("topical", "beverage") or rng.random() < 0.3 else None
+    strain = _strain_of(rng, product_type)
     name = f"{strain or rng.choice(('House', 'Classic', 'Signature'))} {rng.choice(forms)} {size_name}"
     published = rng.random() < 0.85
-    code = "".join(word[0] for word in owner["slug"].split("-") if word)[:4].upper() or "LG"
     servings = rng.choice((10, 20, 30)) if has_servings else None
     imaged = rng.random() < 0.9
     return {
         "uuid": shortuuid(rng),
         "name": name,
-        "sku": f"{code}-{serial:05d}",
+        "sku": f"{_sku_code(owner)}-{serial:05d}",
         "product_type": product_type,
         "is_published": published,
         "brand_uuid": owner["uuid"],
         "description": rng.choice(TEXT_SNIPPETS) if rng.random() < 0.9 else "",
         "label_type": rng.choice(("standard", "compliance", "custom", None)),
         "container_type": rng.choice(containers) if rng.random() < 0.95 else None,
-        "published_on": stamp(rng, start, 60) if published else None,
-        "available_on": stamp(rng, start + timedelta(days=60), 60) if rng.random() < 0.8 else None,
-        "discontinued_on": stamp(rng, start + timedelta(days=120), 400) if rng.random() < 0.05 else None,
+        **_product_dates(rng, start, published),
         "brand": {"uuid": owner["uuid"], "name": owner["name"]},
         "usage": rng.choice(("Adult Use", "Medical", "Adult Use & Medical", None)),
         "variety": rng.choice(("indica", "sativa", "hybrid", "cbd", None)),
@@ -171,11 +169,35 @@ def product(rng: random.Random, serial: int, owner: Record, start: datetime = EP
         "upc": _upc(rng) if rng.random() < 0.8 else None,
         "servings": servings,
         "serving_size": {"value": decimal(rng.choice((2.5, 5, 10))), "unit": "mg"} if servings else None,
-        "images": {
-            "thumbnail": f"{MEDIA}/products/{serial}/thumb.jpg" if imaged else None,
-            "primary": f"{MEDIA}/products/{serial}/primary.jpg" if imaged else None,
-            "banner": f"{MEDIA}/products/{serial}/banner.jpg" if imaged and rng.random() < 0.3 else None,
-        },
+        "images": _product_images(rng, serial, imaged),
+    }
+
+
+def _strain_of(rng: random.Random, product_type: str) -> str | None:
+    """A product's strain: nearly always for flower and the like, now and then for topicals and beverages."""
+    return rng.choice(STRAINS) if product_type not in ("topical", "beverage") or rng.random() < 0.3 else None
+
+
+def _sku_code(owner: Record) -> str:
+    """The brand's initials (up to four) that start its SKUs, ``LG`` when its slug has none."""
+    return "".join(word[0] for word in owner["slug"].split("-") if word)[:4].upper() or "LG"
+
+
+def _product_dates(rng: random.Random, start: datetime, published: bool) -> Record:
+    """published_on (when published), available_on and, rarely, discontinued_on."""
+    return {
+        "published_on": stamp(rng, start, 60) if published else None,
+        "available_on": stamp(rng, start + timedelta(days=60), 60) if rng.random() < 0.8 else None,
+        "discontinued_on": stamp(rng, start + timedelta(days=120), 400) if rng.random() < 0.05 else None,
+    }
+
+
+def _product_images(rng: random.Random, serial: int, imaged: bool) -> Record:
+    """The image URLs of an imaged product (a banner for some), all None otherwise."""
+    return {
+        "thumbnail": f"{MEDIA}/products/{serial}/thumb.jpg" if imaged else None,
+        "primary": f"{MEDIA}/products/{serial}/primary.jpg" if imaged else None,
+        "banner": f"{MEDIA}/products/{serial}/banner.jpg" if imaged and rng.random() < 0.3 else None,
     }
 
 

@@ -1,42 +1,34 @@
-"""The sandbox's HTTP server (standard library, threads, HTTP/1.1 keep-alive) and the ``Sandbox`` controls.
+"""The ``Sandbox``: its life cycle, its controls, and what every request goes through before the app.
 
 Each request passes, in order: the scripted faults (checked first, as a proxy in front of the app would answer),
-the latency, the random server errors, then the application (``app.App``). Every request is logged.
+the latency, the random server errors, then the application (``app.App``). Every request is logged. Reading and
+writing HTTP is ``httpd``'s.
 """
 
 from __future__ import annotations
 
-import contextlib
 import random
 import re
-import socket
-import socketserver
-import sys
 import threading
 import time
 import traceback
 from dataclasses import dataclass
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from lucidframes.sandbox import data as datasets
 from lucidframes.sandbox.app import App
 from lucidframes.sandbox.faults import Fault, FaultBook, FaultKind, RandomErrors, RetryAfter
+from lucidframes.sandbox.httpd import Backend, SandboxServer
 from lucidframes.sandbox.ids import ALPHABET
-from lucidframes.sandbox.messages import JSON_TYPE, Request, Response, detail, empty, encode
+from lucidframes.sandbox.messages import Headers, Request, Response, empty
 from lucidframes.sandbox.options import SandboxOptions, options_from
 from lucidframes.sandbox.records import Record
 from lucidframes.sandbox.throttle import LimitsSpec, parse_limits
 
-MAX_BODY = 4 * 1024 * 1024  # larger bodies get 413 (Django refuses above 2.5 MB with a 400)
-DRAIN_LIMIT = 64 * 1024 * 1024  # up to this, a refused body is read and discarded so the client sees the 413
-IDLE_TIMEOUT = 60.0  # seconds a keep-alive connection may sit idle (or a body may stall)
+__all__ = ["LogEntry", "Sandbox", "serve"]
+
 POLL_INTERVAL = 0.01  # how often the accept loop looks for shutdown: bounds the time close() takes
-SLOW_STEPS = 4  # a "slow" body arrives in this many pieces, each after a pause of delay / SLOW_STEPS
-HOST_RE = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 
 
 @dataclass(frozen=True)
@@ -49,185 +41,6 @@ class LogEntry:
     status: int | None
     time: float  # time.monotonic() when the answer was decided
     token_valid: bool  # whether the request carried a bearer token that was valid at that moment
-
-
-class _Server(ThreadingHTTPServer):
-    """A threading HTTP server that knows its open connections, so that closing it closes them too."""
-
-    daemon_threads = True  # a process that forgets close() can still exit; close() joins them all (join_threads)
-    request_queue_size = 128  # the default of 5 drops connections under a burst of concurrent clients
-
-    def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
-        self._open: set[socket.socket] = set()
-        self._workers: list[threading.Thread] = []
-        self._open_lock = threading.Lock()
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        """Bind without HTTPServer's reverse DNS look-up of the host (slow on some machines)."""
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        """Serve a connection in a new thread, remembering both (ThreadingMixIn does not track daemon threads)."""
-        thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True)
-        with self._open_lock:
-            self._open.add(request)
-            self._workers = [t for t in self._workers if t.is_alive()]
-            self._workers.append(thread)
-        thread.start()
-
-    def shutdown_request(self, request: Any) -> None:
-        """Forget the connection as it closes."""
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Shut every open connection down, waking the threads blocked reading from them."""
-        with self._open_lock:
-            sockets = list(self._open)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def join_threads(self) -> None:
-        """Wait for every connection thread to finish."""
-        with self._open_lock:
-            threads, self._workers = self._workers, []
-        for thread in threads:
-            thread.join()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Connection errors are normal (clients go away, faults close sockets); anything else is recorded."""
-        if not isinstance(sys.exc_info()[1], OSError):
-            self.sandbox._errors.append(traceback.format_exc())
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Reads one request, lets the Sandbox answer it, writes the answer (or a faulty version of it)."""
-
-    protocol_version = "HTTP/1.1"
-    server_version = "lucidframes-sandbox"
-    timeout = IDLE_TIMEOUT
-    disable_nagle_algorithm = True  # headers and body go in two writes: without this, delayed ACKs add 40 ms
-    server: _Server
-
-    def __getattr__(self, name: str) -> Any:
-        """Every method reaches the app (which answers 405), not only those with a ``do_`` method."""
-        if name.startswith("do_"):
-            return self._serve
-        raise AttributeError(name)
-
-    def version_string(self) -> str:
-        """The Server header."""
-        return self.server_version
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """The stdlib's answer to a request it cannot parse, with a status line (even for garbage) and JSON."""
-        if self.request_version == "HTTP/0.9":  # what a request line it could not read leaves behind
-            self.request_version = "HTTP/1.0"
-        self.close_connection = True
-        body = encode({"detail": message or HTTPStatus(code).phrase})
-        self.send_response(code, message)
-        self.send_header("Content-Type", JSON_TYPE)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's parameter name
-        """Quiet: the Sandbox keeps its own log."""
-
-    def _serve(self) -> None:
-        """Answer the request just parsed by BaseHTTPRequestHandler."""
-        sandbox = self.server.sandbox
-        target = self.path
-        if target.startswith(("http://", "https://")):  # absolute-form request target
-            parts = urlsplit(target)
-            target = parts.path + (f"?{parts.query}" if parts.query else "")
-        path, _, query = target.partition("?")
-        body = self._read_body(path, query)
-        if body is None:
-            return
-        host = self.headers.get("Host") or ""
-        if not HOST_RE.fullmatch(host):
-            host = f"{self.server.server_name}:{self.server.server_port}"
-        request = Request(self.command, path, query, self.headers, body, self.client_address[0], f"http://{host}")
-        response, fault = sandbox._answer(request)
-        self._send(response, fault)
-
-    def _read_body(self, path: str, query: str) -> bytes | None:
-        """The request body, or None after answering a body that cannot or will not be read."""
-        length_text = self.headers.get("Content-Length")
-        refusal: Response | None = None
-        if self.headers.get("Transfer-Encoding"):
-            refusal = detail(411, "Length required: send the body with a Content-Length.")
-        elif length_text is None:
-            return b""
-        elif not length_text.strip().isdigit():
-            refusal = detail(400, "Invalid Content-Length header.")
-        elif int(length_text) > MAX_BODY:
-            if int(length_text) <= DRAIN_LIMIT:
-                self._discard(int(length_text))
-            refusal = detail(413, f"Request body is larger than {MAX_BODY} bytes.")
-        else:
-            return self.rfile.read(int(length_text))
-        self.close_connection = True  # the rest of the stream cannot be trusted
-        valid = self.server.sandbox.app.client_of(self.headers) is not None
-        self.server.sandbox._record(self.command, path, query, refusal.status, valid)
-        self._send(refusal, None)
-        return None
-
-    def _discard(self, length: int) -> None:
-        """Read and drop a body, so that the client gets to read our answer instead of a reset connection."""
-        while length > 0:
-            chunk = self.rfile.read(min(length, 65536))
-            if not chunk:
-                return
-            length -= len(chunk)
-
-    def _send(self, response: Response | None, fault: Fault | None) -> None:
-        """Write the answer, as the fault (if any) says: whole, truncated or dribbled; None drops the connection."""
-        if response is None:
-            self._abort()
-            return
-        kind = fault.kind if fault else "status"
-        body = response.body
-        self.send_response(response.status)
-        for name, value in response.headers:
-            self.send_header(name, value)
-        if response.status not in (204, 304) and not (100 <= response.status < 200):
-            declared = len(body) if body or kind != "truncate" else 64
-            self.send_header("Content-Length", str(declared))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command == "HEAD":
-            return
-        if kind == "truncate":
-            self.wfile.write(body[: len(body) // 2])
-            self._abort()
-        elif kind == "slow" and fault is not None:
-            stop = self.server.sandbox._stop
-            step = max(1, -(-len(body) // SLOW_STEPS))
-            for start in range(0, len(body), step):
-                if stop.wait(fault.delay / SLOW_STEPS):
-                    self._abort()
-                    return
-                self.wfile.write(body[start : start + step])
-        else:
-            self.wfile.write(body)
-
-    def _abort(self) -> None:
-        """Close the connection now, without (the rest of) an answer."""
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.shutdown(socket.SHUT_RDWR)
 
 
 class Sandbox:
@@ -265,7 +78,7 @@ class Sandbox:
         self._after: list[tuple[list[int], dict[str, Any]]] = []  # [requests left], mutate() arguments
         self._errors: list[str] = []
         self._stop = threading.Event()
-        self._server: _Server | None = None
+        self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
 
     # --- life cycle --------------------------------------------------------------------------------------------
@@ -275,7 +88,8 @@ class Sandbox:
         if self._server is not None:
             return self
         self._stop.clear()
-        self._server = _Server((self.host, self.port), self)
+        backend = Backend(self._answer, self._refused, self._errors.append, self._stop)
+        self._server = SandboxServer((self.host, self.port), backend)
         self.port = self._server.server_port
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL}, name=f"sandbox:{self.port}"
@@ -428,26 +242,39 @@ class Sandbox:
         with self._log_lock:
             self._log.append(entry)
 
+    def _refused(self, method: str, path: str, query: str, headers: Headers, status: int) -> None:
+        """Log a request the server refused before reading its body (the app never saw it)."""
+        self._record(method, path, query, status, self.app.client_of(headers) is not None)
+
     def _answer(self, request: Request) -> tuple[Response | None, Fault | None]:
         """Faults, latency, random errors, then the app; logged; counted for mutate_after."""
         api = request.path.startswith("/api/")
         valid = self.app.client_of(request.headers) is not None
         fault = self._faults.take(request.method, request.path, request.query)
-        if api and self._latency:
-            self._stop.wait(self._latency)
-        if fault and fault.delay and fault.kind != "slow":
-            self._stop.wait(fault.delay)
-        response: Response | None = None
-        if fault and fault.kind == "status":
-            response = fault.status_response(request.method)
-        elif fault and fault.kind == "not_json":
-            response = fault.not_json_response()
-        elif not (fault and fault.kind == "drop"):
-            response = (self._random_errors.pick() if api else None) or self._handle(request)
+        self._delay(fault, api=api)
+        response = self._respond(request, fault, api=api)
         if api:
             self._count_api_request()
         self._record(request.method, request.path, request.query, response.status if response else None, valid)
         return response, fault
+
+    def _delay(self, fault: Fault | None, *, api: bool) -> None:
+        """The latency of an API request, then a fault's own delay (a slow fault spreads its delay over the body)."""
+        if api and self._latency:
+            self._stop.wait(self._latency)
+        if fault is not None and fault.delay and fault.kind != "slow":
+            self._stop.wait(fault.delay)
+
+    def _respond(self, request: Request, fault: Fault | None, *, api: bool) -> Response | None:
+        """The fault's own answer, None when it drops the connection, else a random server error or the app's."""
+        if fault is not None:
+            if fault.kind == "status":
+                return fault.status_response(request.method)
+            if fault.kind == "not_json":
+                return fault.not_json_response()
+            if fault.kind == "drop":
+                return None
+        return (self._random_errors.pick() if api else None) or self._handle(request)
 
     def _handle(self, request: Request) -> Response:
         """The app's answer; a bug in it is a 500 (and recorded in ``errors``), as Django would answer."""

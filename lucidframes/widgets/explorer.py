@@ -24,11 +24,9 @@ temporary file renamed into place. ``explorer.sandbox`` is the running sandbox o
 
 from __future__ import annotations
 
-import html
-import logging
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,145 +34,127 @@ import ipywidgets as widgets
 import pandas as pd
 
 from lucidframes.client import Client
-from lucidframes.endpoints import ENDPOINTS, Endpoint, get_endpoint
-from lucidframes.errors import APIError, ConfigError, DrainStopped
-from lucidframes.loaders.state import DrainState
-from lucidframes.lucidid import KINDS
-from lucidframes.widgets.lookup import LookupPanel
-from lucidframes.widgets.view import ExplorerView, Key, LookupMixin, describe
+from lucidframes.errors import ConfigError
+from lucidframes.widgets.fetch import FetchJob, FetchPanel
+from lucidframes.widgets.lookup import LookupJob, LookupPanel
+from lucidframes.widgets.view import ExplorerView, Key, describe, load_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from lucidframes.sandbox import Sandbox
 
 __all__ = ["Explorer", "explore"]
 
-log = logging.getLogger("lucidframes.widgets")
-
-UNKNOWN_PAGES = 1_000_000  # the page picker's bound until the page count is known
-PREVIEW_ROWS = 5
-EXPORT_FORMATS = (("CSV", "csv"), ("Parquet", "parquet"))
-_COLORS = {"info": "#444", "busy": "#0b5cad", "ok": "#1a7f37", "warn": "#9a6700", "error": "#b42318"}
-_WIDE = {"description_width": "initial"}
-_STALE_STYLE = "opacity:0.35;filter:grayscale(1)"
 MODES = ("Fetch", "Look up")
 
 
-def listable_endpoints() -> list[Endpoint]:
-    """The registered endpoints that have a list to load (what the Explorer can fetch)."""
-    return [ep for ep in ENDPOINTS.values() if ep.list_path is not None]
+class Explorer:
+    """A widget to fetch, preview, validate and export one endpoint at a time; ``explorer.df`` holds the data.
 
-
-class Explorer(LookupMixin, ExplorerView):
-    """A widget to fetch, preview, validate and export one endpoint at a time; ``explorer.df`` holds the data."""
+    It is made of three parts it owns: ``picker`` (the Fetch mode's controls), ``lookup`` (the Look up mode's) and
+    ``view`` (status, progress, preview, Validate, Export); it runs the fetch or look-up in a background thread.
+    """
 
     def __init__(self, client: Client, *, sandbox: Sandbox | None = None, owns_client: bool = False) -> None:
         self.client = client
-        self.df: pd.DataFrame | None = None
-        self.last_error: BaseException | None = None
-        self.last_report: Any = None
-        self.last_export: Path | None = None
-        self.page_count: int | None = None
-        self.page_size: int | None = None
         self._sandbox = sandbox
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._resume: DrainState | None = None
-        self._resume_key: tuple[str, tuple[tuple[str, str], ...]] | None = None
         self._closed = False
-        self._running = False
-        self._preview_key: Key | None = None
-        self._preview_html = ""
-        self._confirm: Path | None = None  # a file that exists, to be overwritten on the next Export click
         self._finalizer = weakref.finalize(self, _release, client if owns_client else None, sandbox)
-        self._build()
+        self.picker = FetchPanel()
+        self.lookup = LookupPanel(client)
+        self.mode = widgets.ToggleButtons(options=list(MODES), value=MODES[0], style={"button_width": "90px"})
+        self.view = ExplorerView(self._selection, self.lookup.offer_columns)
+        # The parts' widgets keep their names on the Explorer: notebooks and tests reach them there.
+        picker, view = self.picker, self.view
+        self.endpoint, self.endpoint_info, self.params = picker.endpoint, picker.endpoint_info, picker.params
+        self.asset_type, self.page, self.page_info = picker.asset_type, picker.page, picker.page_info
+        self.fetch_page_button, self.fetch_all_button = picker.fetch_page_button, picker.fetch_all_button
+        self.stop_button, self.fetch_box = picker.stop_button, picker.box
+        self.progress, self.progress_label, self.status, self.preview = (
+            view.progress, view.progress_label, view.status, view.preview
+        )  # fmt: skip
+        self.validate_column, self.validate_kind, self.validate_button = (
+            view.validate_column, view.validate_kind, view.validate_button
+        )  # fmt: skip
+        self.report, self.export_name, self.export_format = view.report, view.export_name, view.export_format
+        self.export_button = view.export_button
+        self._wire()
+        self.lookup.box.layout.display = "none"
+        self.box = widgets.VBox(
+            [
+                widgets.HBox([widgets.HTML("<b>lucidframes Explorer</b>"), self.mode]),
+                self.fetch_box,
+                self.lookup.box,
+                *view.rows(),
+            ],
+            layout=widgets.Layout(border="1px solid #ddd", padding="6px"),
+        )
+        self.box.add_class("lucidframes-explorer")  # for styling and for finding it in a browser test
         self._on_endpoint_change()
         where = f"the sandbox at {client.base_url}" if sandbox is not None else client.base_url
-        self._say(f"Connected to {where}. Pick an endpoint, then Fetch page or Fetch all.")
+        self.view.say(f"Connected to {where}. Pick an endpoint, then Fetch page or Fetch all.")
+
+    def _wire(self) -> None:
+        """Connect the controls to what they do."""
+        for picker in (*self.picker.pickers(), self.lookup.endpoint):
+            picker.observe(self._on_endpoint_change, names="value")
+        self.mode.observe(self._on_mode_change, names="value")
+        self.fetch_page_button.on_click(self._on_fetch_page)
+        self.fetch_all_button.on_click(self._on_fetch_all)
+        self.stop_button.on_click(self._on_stop)
+        self.lookup.button.on_click(self._on_lookup)
+
+    # -- what the parts hold ----------------------------------------------------------------------------------
 
     @property
     def sandbox(self) -> Sandbox | None:
         """The running sandbox of ``lf.explore(sandbox=True)`` (latency, faults, log), else None."""
         return self._sandbox
 
-    # -- construction -----------------------------------------------------------------------------------------
+    @property
+    def df(self) -> pd.DataFrame | None:
+        """The current data (the preview's), for the next cell."""
+        return self.view.df
 
-    def _build(self) -> None:
-        """Create the widgets (exposed as attributes) and wire their callbacks."""
-        options = [(f"{ep.name} ({ep.product})", ep.name) for ep in listable_endpoints()]
-        self.endpoint = widgets.Dropdown(options=options, value=options[0][1], description="Endpoint", style=_WIDE)
-        self.endpoint_info = widgets.HTML()
-        self.params: dict[str, widgets.Widget] = {}
-        for ep in listable_endpoints():
-            for name, allowed in ep.inputs.items():
-                if name not in self.params:
-                    self.params[name] = (
-                        widgets.Dropdown(options=list(allowed), value=allowed[0], description=name, style=_WIDE)
-                        if allowed
-                        else widgets.Text(description=name, placeholder=name, style=_WIDE)
-                    )
-        self.asset_type = self.params.get("asset_type")
-        self.page = widgets.BoundedIntText(
-            value=1, min=1, max=UNKNOWN_PAGES, description="Page", style=_WIDE, layout=widgets.Layout(width="140px")
-        )
-        self.page_info = widgets.HTML()
-        self.fetch_page_button = widgets.Button(description="Fetch page", icon="download", button_style="primary")
-        self.fetch_all_button = widgets.Button(description="Fetch all", icon="cloud-download", button_style="info")
-        self.stop_button = widgets.Button(description="Stop", icon="stop", button_style="warning", disabled=True)
-        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="Progress", style=_WIDE)
-        self.progress_label = widgets.HTML()
-        self.status = widgets.HTML()
-        self.preview = widgets.HTML("<i>No data yet.</i>")
-        self.validate_column = widgets.Dropdown(options=[], description="Column", style=_WIDE)
-        self.validate_kind = widgets.Dropdown(options=list(KINDS), value="lucid_id", description="Kind", style=_WIDE)
-        self.validate_button = widgets.Button(description="Validate", icon="check")
-        self.report = widgets.HTML()
-        self.export_name = widgets.Text(description="File", placeholder="file name", style=_WIDE)
-        self.export_format = widgets.Dropdown(options=EXPORT_FORMATS, value="csv", description="Format", style=_WIDE)
-        self.export_button = widgets.Button(description="Export", icon="save")
-        self._auto_export_name = ""
-        self.mode = widgets.ToggleButtons(options=list(MODES), value=MODES[0], style={"button_width": "90px"})
-        self.lookup = LookupPanel(self.client)
-        self.lookup.button.on_click(self._on_lookup)
-        self.lookup.endpoint.observe(self._on_endpoint_change, names="value")
-        self.mode.observe(self._on_mode_change, names="value")
+    @df.setter
+    def df(self, df: pd.DataFrame | None) -> None:
+        self.view.df = df
 
-        self.endpoint.observe(self._on_endpoint_change, names="value")
-        for param in self.params.values():
-            param.observe(self._on_endpoint_change, names="value")
-        self.validate_column.observe(self._on_column_change, names="value")
-        self.fetch_page_button.on_click(self._on_fetch_page)
-        self.fetch_all_button.on_click(self._on_fetch_all)
-        self.stop_button.on_click(self._on_stop)
-        self.validate_button.on_click(self._on_validate)
-        self.export_button.on_click(self._on_export)
-        self.export_name.observe(self._on_export_name, names="value")
+    @property
+    def last_error(self) -> BaseException | None:
+        """The last error shown in the status line (None after a success)."""
+        return self.view.last_error
 
-        row = widgets.HBox
-        self.fetch_box = widgets.VBox(
-            [
-                row([self.endpoint, *self.params.values(), self.endpoint_info]),
-                row([self.page, self.fetch_page_button, self.fetch_all_button, self.stop_button, self.page_info]),
-            ]
-        )
-        self.lookup.box.layout.display = "none"
-        self.box = widgets.VBox(
-            [
-                row([widgets.HTML("<b>lucidframes Explorer</b>"), self.mode]),
-                self.fetch_box,
-                self.lookup.box,
-                row([self.progress, self.progress_label]),
-                self.status,
-                self.preview,
-                row([self.validate_column, self.validate_kind, self.validate_button]),
-                self.report,
-                row([self.export_name, self.export_format, self.export_button]),
-            ],
-            layout=widgets.Layout(border="1px solid #ddd", padding="6px"),
-        )
-        # CSS classes, for styling and for finding the parts in a browser test.
-        self.box.add_class("lucidframes-explorer")
-        for part in ("status", "preview", "report", "progress", "progress_label", "page_info"):
-            getattr(self, part).add_class(f"lucidframes-{part.replace('_', '-')}")
+    @property
+    def last_report(self) -> Any:
+        """The last ValidationReport of Validate."""
+        return self.view.last_report
+
+    @property
+    def last_export(self) -> Path | None:
+        """The file Export wrote last."""
+        return self.view.last_export
+
+    @property
+    def page_count(self) -> int | None:
+        """The selected list's page count, once a fetch told it."""
+        return self.picker.page_count
+
+    @property
+    def page_size(self) -> int | None:
+        """The selected list's page size, once a fetch told it."""
+        return self.picker.page_size
+
+    @property
+    def stale(self) -> bool:
+        """Whether the preview shows data of something other than the current selection."""
+        return self.view.stale
+
+    @property
+    def busy(self) -> bool:
+        """Whether a fetch is running in the background."""
+        return self._thread is not None and self._thread.is_alive()
 
     # -- display ----------------------------------------------------------------------------------------------
 
@@ -187,40 +167,43 @@ class Explorer(LookupMixin, ExplorerView):
         shape = "no data" if self.df is None else f"{len(self.df)} rows x {self.df.shape[1]} columns"
         return f"<Explorer {self.endpoint.value!r} on {self.client.base_url}: {shape}>"
 
-    # -- endpoint and parameters ------------------------------------------------------------------------------
+    def _show(self, df: pd.DataFrame, *, partial: bool = False, key: Key | None = None) -> None:
+        """Make ``df`` the current data and preview it (every result passes here)."""
+        self.view.show(df, partial=partial, key=key)
+
+    def _on_progress(self, done: int, total: int | None, rows: int, waited: float) -> None:
+        """The drain's progress callback (runs in the drain's thread): move the bar and its label."""
+        self.view.on_progress(done, total, rows, waited)
+
+    # -- the selection ----------------------------------------------------------------------------------------
+
+    def _selection(self) -> Key:
+        """What the controls select now: the key a preview must have to be current."""
+        if self.mode.value == "Look up":
+            return ("lookup", self.lookup.endpoint.value)
+        return load_key(*self.picker.selected())
 
     def _on_endpoint_change(self, change: Mapping[str, Any] | None = None) -> None:
         """Show the chosen endpoint's parameters; forget the page count and any stopped drain."""
-        ep = get_endpoint(self.endpoint.value)
-        for name, param in self.params.items():
-            param.layout.display = None if name in ep.inputs else "none"
-        self.endpoint_info.value = f"<small>{html.escape(ep.description)}</small>"
-        self.page_count = self.page_size = None
-        self._resume = self._resume_key = None
-        self.page.max = UNKNOWN_PAGES
-        self.page.value = 1
-        paginated = ep.list_shape == "paginated"
-        self.page.disabled = not paginated
-        self.page_info.value = (
-            "<small>page count and size: after the first fetch</small>" if paginated else "<small>one list</small>"
-        )
-        self._name_export()
-        self._mark_preview()
+        self.picker.reset()
+        self.view.name_export()
+        self.view.refresh()
 
     def _on_mode_change(self, change: Mapping[str, Any] | None = None) -> None:
         """Show the controls of the chosen mode (Fetch or Look up)."""
         looking = self.mode.value == "Look up"
         self.fetch_box.layout.display = "none" if looking else None
         self.lookup.box.layout.display = None if looking else "none"
-        self._name_export()
-        self._mark_preview()
+        self.view.name_export()
+        self.view.refresh()
 
-    def _name_export(self) -> None:
-        """Name the export after the selection, unless the user typed a name."""
-        if self.export_name.value in ("", self._auto_export_name):
-            key = self._selection()
-            name = f"{key[1]}-lookup" if key[0] == "lookup" else "-".join([key[1], *(v for _, v in key[2])])
-            self.export_name.value = self._auto_export_name = name
+    def _set_busy(self, busy: bool) -> None:
+        """Enable or disable the controls for a running fetch."""
+        locked = busy or self._closed
+        self.picker.lock(locked, running=busy)
+        self.mode.disabled = locked
+        self.lookup.lock(locked)
+        self.view.lock(locked)
 
     # -- fetching ---------------------------------------------------------------------------------------------
 
@@ -236,94 +219,73 @@ class Explorer(LookupMixin, ExplorerView):
         """Ask the running drain to stop; it hands back the pages it has."""
         if self.busy:
             self._stop.set()
-            self._say("Stopping after the pages in flight...", "busy")
+            self.view.say("Stopping after the pages in flight...", "busy")
+
+    def _may_start(self) -> bool:
+        """Whether new work may start (a running one is said; a closed Explorer raises ConfigError)."""
+        if self._closed:
+            raise ConfigError("This Explorer is closed; open a new one with lf.explore().")
+        if self.busy:
+            self.view.say("Still fetching: wait for it, or press Stop.", "warn")
+            return False
+        return True
 
     def _start(self, mode: str) -> None:
         """Start a fetch ("page" or "all") in a background thread."""
         try:
-            if self._closed:
-                raise ConfigError("This Explorer is closed; open a new one with lf.explore().")
-            if self.busy:
-                self._say("Still fetching: wait for it, or press Stop.", "warn")
+            if not self._may_start():
                 return
-            ep, params = self._selected()
-            paginated = ep.list_shape == "paginated"
-            page = int(self.page.value) if mode == "page" and paginated else None
-            key = (ep.name, tuple(sorted(params.items())))
-            resume = self._resume if mode == "all" and self._resume_key == key else None
-            self._stop = threading.Event()
-            self.progress.bar_style = ""
-            self.progress.max, self.progress.value = 1, 0
-            self.progress_label.value = ""
-            self._set_busy(True)
-            self._clear_preview(f"Fetching {describe(ep.name, params)}...")
+            ep, params = self.picker.selected()
+            page = self.picker.page_to_fetch(mode, ep)
+            resume = self.picker.resume_for(ep, params) if mode == "all" else None
             name = describe(ep.name, params)
             what = f"page {page} of {name}" if page is not None else f"every page of {name}"
-            self._say(f"Fetching {what}{' (continuing)' if resume is not None else ''}...", "busy")
-            self._thread = threading.Thread(
-                target=self._work,
-                args=(mode, ep, params, page, resume, self._stop),
-                name="lucidframes-explorer",
-                daemon=True,
-            )
-            self._thread.start()
+            self._begin(1, f"Fetching {name}...", f"Fetching {what}{' (continuing)' if resume is not None else ''}...")
+            job = FetchJob(self.client, self.picker, self.view, self._show, mode, ep, params, page, resume, self._stop)
+            self._run(job.run)
         except Exception as err:
             self._set_busy(False)
-            self._fail(err, "starting the fetch")
+            self.view.fail(err, "starting the fetch")
 
-    def _set_busy(self, busy: bool) -> None:
-        """Enable or disable the controls for a running fetch."""
-        self._running = busy
-        controls = (self.fetch_page_button, self.fetch_all_button, self.endpoint, *self.params.values(), self.mode)
-        for control in (*controls, self.lookup.endpoint, self.lookup.source, self.lookup.ids):
-            control.disabled = busy or self._closed
-        self.page.disabled = busy or self._closed or get_endpoint(self.endpoint.value).list_shape != "paginated"
-        self.stop_button.disabled = not busy
-        if busy or self._closed:
-            self.lookup.button.disabled = True
-        else:
-            self.lookup.update()
-        self._enable_actions()
+    def _begin(self, total: int, cleared: str, said: str) -> None:
+        """Set up for new work: a fresh Stop, an empty bar, the controls locked, no preview, a status line."""
+        self._stop = threading.Event()
+        self.view.start_bar(total)
+        self._set_busy(True)
+        self.view.clear(cleared)
+        self.view.say(said, "busy")
 
-    def _work(
-        self,
-        mode: str,
-        ep: Endpoint,
-        params: dict[str, str],
-        page: int | None,
-        resume: DrainState | None,
-        stop: threading.Event,
-    ) -> None:
-        """The background thread: load, then show the result or the error (only widget values are set)."""
-        doing = f"fetching {describe(ep.name, params)}"
-        try:
-            kwargs: dict[str, Any] = {"progress": False, "stop": stop, "on_progress": self._on_progress, **params}
-            if resume is not None:
-                kwargs["resume"] = resume
+    def _run(self, work: Callable[[], None]) -> None:
+        """Run ``work`` in the Explorer's background thread, unlocking the controls when it ends."""
+
+        def body() -> None:
             try:
-                df = self.client.load(ep.name, page=page, **kwargs)
-            except DrainStopped as err:
-                self._stopped(err, ep, params)
+                work()
+            finally:
+                self._set_busy(False)
+
+        self._thread = threading.Thread(target=body, name="lucidframes-explorer", daemon=True)
+        self._thread.start()
+
+    # -- looking up -------------------------------------------------------------------------------------------
+
+    def _on_lookup(self, _button: Any = None) -> None:
+        """Look the ids up in the background (nothing is sent when one fails the LucidID guard)."""
+        try:
+            if not self._may_start():
                 return
-            except APIError as err:
-                self.progress.bar_style = "danger"
-                self._fail(err, doing)
-                self._clear_preview(f"No data: the fetch of {describe(ep.name, params)} failed (see above).")
-                if err.partial is not None and mode == "all":
-                    self._keep_partial(err, ep, params)
-                    self.status.value += html.escape(
-                        f" Kept the {len(err.partial):,} rows fetched so far in explorer.df (partial); "
-                        "Fetch all continues from there.",
-                        quote=False,
-                    )
-                return
-            self._loaded(df, ep, params, mode, page)
-        except Exception as err:  # a bad parameter, or a failure while showing the result: shown, never lost
-            self.progress.bar_style = "danger"
-            self._fail(err, doing)
-            self._clear_preview(f"No data: the fetch of {describe(ep.name, params)} failed (see above).")
-        finally:
+            ep, ids = self.lookup.selected, self.lookup.wanted()
+            problem = self.lookup.problems(ids)
+            if problem is not None:
+                raise ConfigError(problem)
+            said = f"Looking up {len(ids):,} ids in {ep.name}..."
+            self._begin(max(len(ids), 1), said, said)
+            self._run(LookupJob(self.client, self.view, self._show, ep, ids).run)
+        except Exception as err:
             self._set_busy(False)
+            self.view.fail(err, "starting the look-up")
+
+    # -- life cycle -------------------------------------------------------------------------------------------
 
     def wait(self, timeout: float | None = None) -> bool:
         """Join the background fetch (for tests and notebooks); True when nothing is running any more."""
@@ -332,12 +294,6 @@ class Explorer(LookupMixin, ExplorerView):
             thread.join(timeout)
         return not self.busy
 
-    # -- validating and exporting -----------------------------------------------------------------------------
-
-    # -- looking up -------------------------------------------------------------------------------------------
-
-    # -- life cycle -------------------------------------------------------------------------------------------
-
     def close(self) -> None:
         """Stop any fetch, then stop the sandbox and close the client this Explorer opened."""
         self._stop.set()
@@ -345,7 +301,7 @@ class Explorer(LookupMixin, ExplorerView):
         self._closed = True
         self._set_busy(False)
         self._finalizer()
-        self._say("Closed.")
+        self.view.say("Closed.")
 
     def __enter__(self) -> Explorer:
         return self

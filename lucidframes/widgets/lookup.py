@@ -1,5 +1,6 @@
 """The Explorer's Look up mode: ids pasted or taken from a column of the current frame, checked by the LucidID
-guard and planned against the rate limit before anything is sent; the look-up itself is ``Client.lookup``.
+guard and planned against the rate limit before anything is sent; the look-up itself is ``Client.lookup``, run by
+``LookupJob`` in the Explorer's background thread.
 
 The plan is the simple one: how many requests, and what the client-side rate limit of the endpoint's product
 (``client.transport.limiters``) makes of them (within the limit, or about how long the waits will take).
@@ -10,6 +11,7 @@ from __future__ import annotations
 import html
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as widgets
@@ -18,8 +20,9 @@ import pandas as pd
 from lucidframes.client import Client
 from lucidframes.endpoints import ENDPOINTS, Endpoint, get_endpoint
 from lucidframes.lucidid import validate_lucid_ids
+from lucidframes.widgets.view import ExplorerView, Show
 
-__all__ = ["PASTED", "LookupPanel", "lookup_endpoints", "parse_ids", "plan_text"]
+__all__ = ["PASTED", "LookupJob", "LookupPanel", "lookup_endpoints", "parse_ids", "plan_text"]
 
 PASTED = "(pasted ids)"
 _SPLIT = re.compile(r"[\s,;]+")
@@ -113,6 +116,15 @@ class LookupPanel:
             self._offering = False
         self.update()
 
+    def lock(self, locked: bool) -> None:
+        """Disable the controls while ``locked`` (a fetch running, or the Explorer closed); unlocked, show the plan."""
+        for control in (self.endpoint, self.source, self.ids):
+            control.disabled = locked
+        if locked:
+            self.button.disabled = True
+        else:
+            self.update()
+
     def wanted(self) -> list[str]:
         """The ids to look up: pasted, or the non-missing values of the chosen column."""
         if self.source.value == PASTED or self.frame is None or self.source.value not in self.frame.columns:
@@ -148,3 +160,29 @@ class LookupPanel:
         unique = len(dict.fromkeys(ids))
         self.plan.value = f"<small>Plan: {html.escape(plan_text(self.client, self.selected, unique))}</small>"
         self.button.disabled = False
+
+
+@dataclass(frozen=True)
+class LookupJob:
+    """One look-up in the background thread; it only sets widget values, and never raises."""
+
+    client: Client
+    view: ExplorerView
+    show: Show  # the Explorer's, through which every result passes
+    ep: Endpoint
+    ids: list[str]
+
+    def run(self) -> None:
+        """``Client.lookup``, then the result or the error."""
+        ids, ep = self.ids, self.ep
+        try:
+            df = self.client.lookup(ep.name, ids, progress=False)
+            self.show(df, key=("lookup", ep.name))
+            statuses = df.attrs.get("lucidframes", {}).get("statuses", {})
+            counts = ", ".join(f"{v:,} {k}" for k, v in sorted(statuses.items()))
+            self.view.end_bar(max(len(ids), 1), f"{len(ids):,} ids · {counts}")
+            self.view.last_error = None
+            self.view.say(f"Looked up {len(ids):,} ids in {ep.name}: {counts}.", "ok")
+        except Exception as err:
+            self.view.mark_bar("danger")
+            self.view.fail(err, f"looking up {ep.name}")

@@ -1,87 +1,110 @@
-"""What the Explorer shows, and what acts on it: the status line, the preview (captioned, stale or cleared),
-fetch results and progress, Validate and Export (atomic, asking before overwriting).
+"""What the Explorer shows, and what acts on it: the status line, the progress bar, the preview (captioned, stale
+or cleared), Validate and Export (atomic, asking before overwriting).
 
-``ExplorerView`` is the base of ``widgets.Explorer``: it holds no widgets of its own (``Explorer._build`` makes
-them) and keeps the rules about the preview in one place.
+``ExplorerView`` owns these widgets and keeps the rules about the preview in one place. The Explorer owns the view:
+it tells it what is selected now (a callable giving the selection's ``Key``), whether its actions are locked (a fetch
+running, or the Explorer closed), and whom to offer a new frame's columns (the Look up panel); the view never reaches
+back into the Explorer.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import math
 import os
-import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import ipywidgets as widgets
 import pandas as pd
 
-from lucidframes.client import Client
-from lucidframes.endpoints import Endpoint, get_endpoint
-from lucidframes.errors import APIError, ConfigError, DrainStopped, LucidError
+from lucidframes.endpoints import Endpoint
+from lucidframes.errors import ConfigError, DrainStopped, LucidError
 from lucidframes.io.export import export
 from lucidframes.loaders.state import DrainState
-from lucidframes.lucidid import validate_lucid_ids
-from lucidframes.widgets.lookup import LookupPanel
+from lucidframes.lucidid import KINDS, validate_lucid_ids
 
-__all__ = ["PREVIEW_ROWS", "ExplorerView", "Key", "LookupMixin", "describe", "load_key"]
+__all__ = ["EXPORT_FORMATS", "PREVIEW_ROWS", "ExplorerView", "Key", "Show", "describe", "load_key"]
 
 log = logging.getLogger("lucidframes.widgets")
 
 PREVIEW_ROWS = 5
+EXPORT_FORMATS = (("CSV", "csv"), ("Parquet", "parquet"))
 _COLORS = {"info": "#444", "busy": "#0b5cad", "ok": "#1a7f37", "warn": "#9a6700", "error": "#b42318"}
 _STALE_STYLE = "opacity:0.35;filter:grayscale(1)"
+_WIDE = {"description_width": "initial"}
 Key = tuple[Any, ...]  # what a preview came from: ("load", name, params) or ("lookup", name)
 
 
+class Show(Protocol):
+    """What makes a frame the current data and previews it (``ExplorerView.show``, or the Explorer's ``_show``)."""
+
+    def __call__(self, df: pd.DataFrame, *, partial: bool = False, key: Key | None = None) -> None: ...
+
+
 class ExplorerView:
-    """The preview, status and actions of the Explorer (the widgets are made by ``Explorer._build``)."""
+    """The status line, progress bar, preview, Validate and Export of the Explorer, and the data they show.
 
-    client: Client
-    df: pd.DataFrame | None
-    last_error: BaseException | None
-    last_report: Any
-    last_export: Path | None
-    page_count: int | None
-    page_size: int | None
-    endpoint: widgets.Dropdown
-    params: dict[str, widgets.Widget]
-    page: widgets.BoundedIntText
-    page_info: widgets.HTML
-    mode: widgets.ToggleButtons
-    lookup: LookupPanel
-    progress: widgets.IntProgress
-    progress_label: widgets.HTML
-    status: widgets.HTML
-    preview: widgets.HTML
-    validate_column: widgets.Dropdown
-    validate_kind: widgets.Dropdown
-    validate_button: widgets.Button
-    report: widgets.HTML
-    export_name: widgets.Text
-    export_format: widgets.Dropdown
-    export_button: widgets.Button
-    _thread: threading.Thread | None
-    _resume: DrainState | None
-    _resume_key: tuple[str, tuple[tuple[str, str], ...]] | None
-    _closed: bool
-    _running: bool
-    _preview_key: Key | None
-    _preview_html: str
-    _confirm: Path | None
+    Args:
+        selection: what the controls select now (the key a preview must have to be current).
+        offer_columns: told of every new frame (None when the preview is cleared), to offer its columns.
+    """
 
-    def _set_busy(self, busy: bool) -> None:
-        """Enable or disable the controls for a running fetch (``Explorer`` has the controls)."""
-        raise NotImplementedError
+    def __init__(self, selection: Callable[[], Key], offer_columns: Callable[[pd.DataFrame | None], None]) -> None:
+        self._selection = selection
+        self._offer_columns = offer_columns
+        self.df: pd.DataFrame | None = None
+        self.last_error: BaseException | None = None
+        self.last_report: Any = None
+        self.last_export: Path | None = None
+        self.locked = False  # a fetch is running, or the Explorer is closed: Validate and Export wait
+        self._preview_key: Key | None = None
+        self._preview_html = ""
+        self._confirm: Path | None = None  # a file that exists, to be overwritten on the next Export click
+        self._auto_export_name = ""
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="Progress", style=_WIDE)
+        self.progress_label = widgets.HTML()
+        self.status = widgets.HTML()
+        self.preview = widgets.HTML("<i>No data yet.</i>")
+        self.validate_column = widgets.Dropdown(options=[], description="Column", style=_WIDE)
+        self.validate_kind = widgets.Dropdown(options=list(KINDS), value="lucid_id", description="Kind", style=_WIDE)
+        self.validate_button = widgets.Button(description="Validate", icon="check")
+        self.report = widgets.HTML()
+        self.export_name = widgets.Text(description="File", placeholder="file name", style=_WIDE)
+        self.export_format = widgets.Dropdown(options=EXPORT_FORMATS, value="csv", description="Format", style=_WIDE)
+        self.export_button = widgets.Button(description="Export", icon="save")
+        self.validate_column.observe(self._on_column_change, names="value")
+        self.validate_button.on_click(self._on_validate)
+        self.export_button.on_click(self._on_export)
+        self.export_name.observe(self._on_export_name, names="value")
+        # CSS classes, for styling and for finding the parts in a browser test.
+        for part in ("status", "preview", "report", "progress", "progress_label"):
+            getattr(self, part).add_class(f"lucidframes-{part.replace('_', '-')}")
 
-    def _say(self, text: str, kind: str = "info") -> None:
+    def rows(self) -> list[widgets.Widget]:
+        """The view's part of the Explorer's box, top to bottom."""
+        row = widgets.HBox
+        return [
+            row([self.progress, self.progress_label]),
+            self.status,
+            self.preview,
+            row([self.validate_column, self.validate_kind, self.validate_button]),
+            self.report,
+            row([self.export_name, self.export_format, self.export_button]),
+        ]
+
+    # -- the status line and the progress bar -------------------------------------------------------------------
+
+    def say(self, text: str, kind: str = "info") -> None:
         """Set the status line (plain words, HTML-escaped)."""
         self.status.value = f"<span style='color:{_COLORS[kind]}'>{html.escape(text, quote=False)}</span>"
 
-    def _fail(self, err: BaseException, doing: str, expected: tuple[type[BaseException], ...] = ()) -> None:
+    def say_more(self, text: str) -> None:
+        """Add plain words to the end of the status line."""
+        self.status.value += html.escape(text, quote=False)
+
+    def fail(self, err: BaseException, doing: str, expected: tuple[type[BaseException], ...] = ()) -> None:
         """Show an error in the status line: the library's own message, or the type and text of anything else."""
         self.last_error = err
         if isinstance(err, (LucidError, OSError, *expected)):
@@ -89,26 +112,25 @@ class ExplorerView:
         else:
             log.error("Unexpected error while %s", doing, exc_info=err)
             text = f"Unexpected {type(err).__name__} while {doing}: {err}"
-        self._say(f"Error while {doing}: {text}", "error")
+        self.say(f"Error while {doing}: {text}", "error")
 
-    def _selected(self) -> tuple[Endpoint, dict[str, str]]:
-        """The chosen endpoint and the values of its parameters."""
-        ep = get_endpoint(self.endpoint.value)
-        return ep, {name: str(self.params[name].value) for name in ep.inputs}
+    def start_bar(self, total: int) -> None:
+        """An empty bar out of ``total`` (1 while unknown), for work about to start."""
+        self.progress.bar_style = ""
+        self.progress.max, self.progress.value = total, 0
+        self.progress_label.value = ""
 
-    def _selection(self) -> Key:
-        """What the controls select now: the key a preview must have to be current."""
-        if self.mode.value == "Look up":
-            return ("lookup", self.lookup.endpoint.value)
-        ep, params = self._selected()
-        return ("load", ep.name, tuple(sorted(params.items())))
+    def end_bar(self, done: int, label: str, style: str = "success") -> None:
+        """A full bar of ``done`` steps, labelled."""
+        self.progress.max = self.progress.value = done
+        self.progress.bar_style = style
+        self.progress_label.value = label
 
-    @property
-    def busy(self) -> bool:
-        """Whether a fetch is running in the background."""
-        return self._thread is not None and self._thread.is_alive()
+    def mark_bar(self, style: str) -> None:
+        """Colour the bar as it stands ("danger" after a failure)."""
+        self.progress.bar_style = style
 
-    def _on_progress(self, done: int, total: int | None, rows: int, waited: float) -> None:
+    def on_progress(self, done: int, total: int | None, rows: int, waited: float) -> None:
         """The drain's progress callback (runs in the drain's thread): move the bar and its label."""
         if total:
             self.progress.bar_style = "" if self.progress.bar_style == "info" else self.progress.bar_style
@@ -120,74 +142,35 @@ class ExplorerView:
             label = f"{done} page{'s' if done != 1 else ''} · {rows:,} rows (total after page 1)"
         self.progress_label.value = label + (f" · waited {waited:.1f} s" if waited else "")
 
-    def _loaded(self, df: pd.DataFrame, ep: Endpoint, params: dict[str, str], mode: str, page: int | None) -> None:
-        """Show a successful load: data, page count and size, a full bar and a status line."""
-        self._resume = self._resume_key = None
-        self.last_error = None
-        self._learn_pages(df, ep, mode)
-        self._show(df, key=load_key(ep, params))
+    def loaded(self, df: pd.DataFrame, what: str) -> None:
+        """Say a load succeeded: a full bar of the pages fetched and a status line with the frame's size."""
         info = df.attrs.get("lucidframes", {})
         fetched = max(len(info.get("pages", [])), 1)
-        self.progress.max = self.progress.value = fetched
-        self.progress.bar_style = "success"
         # From the frame itself, so the label and the status agree after a resume (they count the same rows).
-        self.progress_label.value = f"{fetched} / {fetched} pages · {len(df):,} rows"
-        what = describe(ep.name, params) if page is None else f"page {page} of {describe(ep.name, params)}"
+        self.end_bar(fetched, f"{fetched} / {fetched} pages · {len(df):,} rows")
         waited = info.get("total_wait", 0.0)
         extra = f", {info.get('retries', 0)} retries, waited {waited:.1f} s" if waited else ""
-        self._say(f"Fetched {what}: {len(df):,} rows × {df.shape[1]} columns{extra}.", "ok")
+        self.say(f"Fetched {what}: {len(df):,} rows × {df.shape[1]} columns{extra}.", "ok")
 
-    def _stopped(self, err: DrainStopped, ep: Endpoint, params: dict[str, str]) -> None:
-        """Show a drain stopped by the Stop button: its partial result, and that Fetch all continues it."""
-        self._keep_partial(err, ep, params)
-        self.progress.bar_style = "warning"
+    def stopped(self, err: DrainStopped, page_count: int | None) -> None:
+        """Say a drain was stopped: the bar at the pages fetched, of the page count when known (else page 1's)."""
         self.last_error = err
+        self.progress.bar_style = "warning"
+        resume = err.resume if isinstance(err.resume, DrainState) else None
         rows = 0 if err.partial is None else len(err.partial)
-        done = len(err.resume.numbers()) if isinstance(err.resume, DrainState) else 0
-        total = self.page_count or (self.progress.max if self.progress.bar_style != "info" else None)
-        if err.resume is not None and err.resume.counts.get(1) is not None and self.page_count is None:
-            size = err.resume.page_size or (err.resume.size_of(1) if err.resume.has(1) else 0) or 1
-            total = max(math.ceil((err.resume.counts[1] or 0) / size), 1)
-        self.progress.max = max(total or 1, 1)
-        self.progress.value = min(done, self.progress.max) if total else 0
-        self.progress_label.value = f"stopped at {done} / {total or '?'} pages · {rows:,} rows"
-        self._say(
+        done = len(resume.numbers()) if resume is not None else 0
+        total = page_count or (resume.total_pages() if resume is not None else None) or self.progress.max
+        self.progress.max = max(total, 1)
+        self.progress.value = min(done, self.progress.max)
+        self.progress_label.value = f"stopped at {done} / {total} pages · {rows:,} rows"
+        self.say(
             f"Stopped: explorer.df holds a partial result ({rows:,} rows so far). Fetch all continues from there.",
             "warn",
         )
 
-    def _keep_partial(self, err: APIError, ep: Endpoint, params: dict[str, str]) -> None:
-        """Show a stopped or failed drain's partial result and remember where to resume."""
-        if err.partial is not None:
-            self._show(err.partial, partial=True, key=load_key(ep, params))
-        if err.resume is not None:
-            self._resume = err.resume
-            self._resume_key = (ep.name, tuple(sorted(params.items())))
+    # -- the preview -------------------------------------------------------------------------------------------
 
-    def _learn_pages(self, df: pd.DataFrame, ep: Endpoint, mode: str) -> None:
-        """Learn the page count and size from what was fetched, and bound the page picker by them."""
-        info = df.attrs.get("lucidframes", {})
-        count = info.get("count")
-        paginated = ep.list_shape == "paginated"
-        # The library reports the page size whenever a fetched page had a next one (the last page alone cannot).
-        size = info.get("page_size") or self.page_size
-        pages: int | None = None
-        if not paginated or (mode == "all" and info.get("complete")):
-            pages = max(len(info.get("pages", [])), 1)
-        elif isinstance(count, int) and size:
-            pages = max(math.ceil(count / size), 1)
-        self.page_size = int(size) if size else self.page_size
-        self.page_count = pages or self.page_count
-        if self.page_count is not None:
-            self.page.max = self.page_count
-        parts = [] if count is None else [f"{count:,} rows"]
-        if self.page_count is not None:
-            parts.append(f"{self.page_count:,} page{'s' if self.page_count != 1 else ''}")
-        if self.page_size is not None:
-            parts.append(f"{self.page_size:,} per page")
-        self.page_info.value = f"<small>{html.escape(' · '.join(parts))}</small>"
-
-    def _show(self, df: pd.DataFrame, *, partial: bool = False, key: Key | None = None) -> None:
+    def show(self, df: pd.DataFrame, *, partial: bool = False, key: Key | None = None) -> None:
         """Make ``df`` the current data: preview its first rows under a caption saying where they came from."""
         self.df = df
         self._preview_key = key if key is not None else self._selection()
@@ -207,17 +190,17 @@ class ExplorerView:
         elif columns:
             preferred = [c for c in columns if "lucid_id" in c] + [c for c in columns if c.endswith("uuid")]
             self.validate_column.value = (preferred or columns)[0]
-        self.lookup.offer_columns(df)
-        self._mark_preview()
+        self._offer_columns(df)
+        self.refresh()
 
-    def _clear_preview(self, text: str) -> None:
+    def clear(self, text: str) -> None:
         """No preview (a fetch started, or one failed): nothing stale can be mistaken for the new data."""
         self.df = None
         self._preview_key = None
         self._preview_html = ""
         self.preview.value = f"<i>{html.escape(text, quote=False)}</i>"
         self.preview.remove_class("lucidframes-stale")
-        self.lookup.offer_columns(None)
+        self._offer_columns(None)
         self._enable_actions()
 
     @property
@@ -225,8 +208,8 @@ class ExplorerView:
         """Whether the preview shows data of something other than the current selection."""
         return self.df is not None and self._preview_key != self._selection()
 
-    def _mark_preview(self) -> None:
-        """Render the preview, greyed with a "stale" caption when it is not the selected endpoint's."""
+    def refresh(self) -> None:
+        """Render the preview, greyed with a "stale" caption when it is not the selection's."""
         if self.df is None or not self._preview_html:
             self._enable_actions()
             return
@@ -243,10 +226,17 @@ class ExplorerView:
             self.preview.remove_class("lucidframes-stale")
         self._enable_actions()
 
+    def lock(self, locked: bool) -> None:
+        """Lock Validate and Export (a fetch is running, or the Explorer is closed), or unlock them."""
+        self.locked = locked
+        self._enable_actions()
+
     def _enable_actions(self) -> None:
         """Validate and Export act only on a preview of the selected endpoint, and not during a fetch."""
-        off = self.df is None or self.stale or self._running or self._closed
+        off = self.df is None or self.stale or self.locked
         self.validate_button.disabled = self.export_button.disabled = off
+
+    # -- validating and exporting ------------------------------------------------------------------------------
 
     def _on_column_change(self, change: Mapping[str, Any]) -> None:
         """Guess the id kind from the column name (uuid columns hold 22-character shortuuids)."""
@@ -267,15 +257,15 @@ class ExplorerView:
             self.last_report = report
             self.report.value = report._repr_html_()
             if report.ok:
-                self._say(f"{column}: all {report.n_rows:,} rows pass the {self.validate_kind.value} check.", "ok")
+                self.say(f"{column}: all {report.n_rows:,} rows pass the {self.validate_kind.value} check.", "ok")
             else:
-                self._say(
+                self.say(
                     f"{column}: {len(report.failures):,} failing cell(s) in {report.n_failed_rows:,} of "
                     f"{report.n_rows:,} rows (see the report below; explorer.last_report.failures has them all).",
                     "warn",
                 )
         except Exception as err:
-            self._fail(err, "validating", expected=(KeyError, TypeError, ValueError))  # the validator's usage errors
+            self.fail(err, "validating", expected=(KeyError, TypeError, ValueError))  # the validator's usage errors
 
     def _refuse_stale(self, doing: str) -> None:
         """Raise when the preview is not the selection's (the buttons are disabled then; a click from code too)."""
@@ -306,66 +296,22 @@ class ExplorerView:
             if path.exists() and self._confirm != path:
                 self._confirm = path
                 self.export_button.description = "Overwrite"
-                self._say(f"{path} exists: press Overwrite to replace it, or change the file name.", "warn")
+                self.say(f"{path} exists: press Overwrite to replace it, or change the file name.", "warn")
                 return
             written = _export_atomically(self.df, path, fmt)
             self._confirm = None
             self.export_button.description = "Export"
             self.last_export = written.resolve()
-            self._say(f"Wrote {len(self.df):,} rows to {self.last_export}", "ok")
+            self.say(f"Wrote {len(self.df):,} rows to {self.last_export}", "ok")
         except Exception as err:
-            self._fail(err, "exporting")
+            self.fail(err, "exporting")
 
-
-class LookupMixin(ExplorerView):
-    """The Explorer's Look up button: ``Client.lookup`` in the background thread, the result as the preview."""
-
-    _stop: threading.Event
-
-    def _on_lookup(self, _button: Any = None) -> None:
-        """Look the ids up in the background (nothing is sent when one fails the LucidID guard)."""
-        try:
-            if self._closed:
-                raise ConfigError("This Explorer is closed; open a new one with lf.explore().")
-            if self.busy:
-                self._say("Still fetching: wait for it, or press Stop.", "warn")
-                return
-            ep, ids = self.lookup.selected, self.lookup.wanted()
-            problem = self.lookup.problems(ids)
-            if problem is not None:
-                raise ConfigError(problem)
-            self._stop = threading.Event()
-            self.progress.bar_style = ""
-            self.progress.max, self.progress.value = max(len(ids), 1), 0
-            self.progress_label.value = ""
-            self._set_busy(True)
-            self._clear_preview(f"Looking up {len(ids):,} ids in {ep.name}...")
-            self._say(f"Looking up {len(ids):,} ids in {ep.name}...", "busy")
-            self._thread = threading.Thread(
-                target=self._work_lookup, args=(ep, ids), name="lucidframes-explorer", daemon=True
-            )
-            self._thread.start()
-        except Exception as err:
-            self._set_busy(False)
-            self._fail(err, "starting the look-up")
-
-    def _work_lookup(self, ep: Endpoint, ids: list[str]) -> None:
-        """The background thread of a look-up: ``Client.lookup``, then the result or the error."""
-        try:
-            df = self.client.lookup(ep.name, ids, progress=False)
-            self._show(df, key=("lookup", ep.name))
-            statuses = df.attrs.get("lucidframes", {}).get("statuses", {})
-            self.progress.max = self.progress.value = max(len(ids), 1)
-            self.progress.bar_style = "success"
-            counts = ", ".join(f"{v:,} {k}" for k, v in sorted(statuses.items()))
-            self.progress_label.value = f"{len(ids):,} ids · {counts}"
-            self.last_error = None
-            self._say(f"Looked up {len(ids):,} ids in {ep.name}: {counts}.", "ok")
-        except Exception as err:
-            self.progress.bar_style = "danger"
-            self._fail(err, f"looking up {ep.name}")
-        finally:
-            self._set_busy(False)
+    def name_export(self) -> None:
+        """Name the export after the selection, unless the user typed a name."""
+        if self.export_name.value in ("", self._auto_export_name):
+            key = self._selection()
+            name = f"{key[1]}-lookup" if key[0] == "lookup" else "-".join([key[1], *(v for _, v in key[2])])
+            self.export_name.value = self._auto_export_name = name
 
 
 def load_key(ep: Endpoint, params: Mapping[str, str]) -> Key:
