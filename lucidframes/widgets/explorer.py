@@ -38,6 +38,7 @@ import pandas as pd
 from lucidframes.client import Client
 from lucidframes.endpoints import ENDPOINTS, Endpoint, get_endpoint
 from lucidframes.errors import APIError, ConfigError, DrainStopped
+from lucidframes.io import formats
 from lucidframes.loaders.state import DrainState
 from lucidframes.lucidid import KINDS
 from lucidframes.widgets.lookup import LookupPanel
@@ -52,7 +53,7 @@ log = logging.getLogger("lucidframes.widgets")
 
 UNKNOWN_PAGES = 1_000_000  # the page picker's bound until the page count is known
 PREVIEW_ROWS = 5
-EXPORT_FORMATS = (("CSV", "csv"), ("Parquet", "parquet"))
+EXPORT_FORMATS = formats.explorer_options()  # (label, name), from the one table of formats
 _COLORS = {"info": "#444", "busy": "#0b5cad", "ok": "#1a7f37", "warn": "#9a6700", "error": "#b42318"}
 _WIDE = {"description_width": "initial"}
 _STALE_STYLE = "opacity:0.35;filter:grayscale(1)"
@@ -129,7 +130,9 @@ class Explorer(LookupMixin, ExplorerView):
         self.validate_button = widgets.Button(description="Validate", icon="check")
         self.report = widgets.HTML()
         self.export_name = widgets.Text(description="File", placeholder="file name", style=_WIDE)
-        self.export_format = widgets.Dropdown(options=EXPORT_FORMATS, value="csv", description="Format", style=_WIDE)
+        self.export_format = widgets.Dropdown(
+            options=EXPORT_FORMATS, value=EXPORT_FORMATS[0][1], description="Format", style=_WIDE
+        )
         self.export_button = widgets.Button(description="Export", icon="save")
         self._auto_export_name = ""
         self.mode = widgets.ToggleButtons(options=list(MODES), value=MODES[0], style={"button_width": "90px"})

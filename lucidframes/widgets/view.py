@@ -22,6 +22,7 @@ import pandas as pd
 from lucidframes.client import Client
 from lucidframes.endpoints import Endpoint, get_endpoint
 from lucidframes.errors import APIError, ConfigError, DrainStopped, LucidError
+from lucidframes.io import formats
 from lucidframes.io.export import export
 from lucidframes.loaders.state import DrainState
 from lucidframes.lucidid import validate_lucid_ids
@@ -302,7 +303,7 @@ class ExplorerView:
                 raise ConfigError("Type a file name to export to.")
             path = Path(name).expanduser()
             if not path.suffix:
-                path = path.with_name(f"{path.name}.{fmt}")
+                path = path.with_name(path.name + formats.get(fmt).suffix)
             if path.exists() and self._confirm != path:
                 self._confirm = path
                 self.export_button.description = "Overwrite"
