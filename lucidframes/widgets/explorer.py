@@ -130,9 +130,7 @@ class Explorer(LookupMixin, ExplorerView):
         self.validate_button = widgets.Button(description="Validate", icon="check")
         self.report = widgets.HTML()
         self.export_name = widgets.Text(description="File", placeholder="file name", style=_WIDE)
-        self.export_format = widgets.Dropdown(
-            options=EXPORT_FORMATS, value=EXPORT_FORMATS[0][1], description="Format", style=_WIDE
-        )
+        self.export_format = widgets.Dropdown(options=EXPORT_FORMATS, description="Format", style=_WIDE)  # first: CSV
         self.export_button = widgets.Button(description="Export", icon="save")
         self._auto_export_name = ""
         self.mode = widgets.ToggleButtons(options=list(MODES), value=MODES[0], style={"button_width": "90px"})
