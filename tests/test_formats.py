@@ -15,6 +15,7 @@ import pytest
 import lucidframes as lf
 from lucidframes.cli.main import build_parser
 from lucidframes.io import formats
+from lucidframes.io.database import DuckDBFile
 from lucidframes.io.export import FORMATS, check_writer, format_for
 from lucidframes.io.read import check_file, read_table
 from lucidframes.io.sinks import CsvSink
@@ -66,6 +67,8 @@ def test_the_table_is_consistent():
     assert format_for("-") == next(f.name for f in formats.TABLE if f.stdout)  # `-` is the first stdout format
     with pytest.raises(TypeError, match="does not fit"):
         formats.Format("x", "X", (".x",), "database", CsvSink)  # a batch writer for a database: refused at import
+    with pytest.raises(TypeError, match="the Explorer offers files"):
+        formats.Format("x", "X", (".x",), "database", DuckDBFile, explorer=True, extra="x", module="x")
 
 
 def test_an_unknown_suffix_or_name_lists_what_can_be_written():

@@ -18,8 +18,13 @@ Adding a format (the Excel issue adds ``.xlsx`` this way):
 2. If ``read_table`` should read it, add a reader to ``parse.py``: ``(file, *, sep, encoding) -> DataFrame``,
    raising ReadError for a file it cannot read. Its suffixes then stop being refused as "a spreadsheet".
 3. Add one ``Format(...)`` entry to ``TABLE``; for an extra, add it to ``[project.optional-dependencies]`` in
-   pyproject.toml too. Nothing else changes: tests/test_formats.py runs every entry through the path lookup,
-   ``TableWriter``, ``read_table``, the CLI's choices and the Explorer's options.
+   pyproject.toml too. The CLI, the Explorer, the snapshot and the messages follow the table. tests/test_formats.py
+   runs every entry through the path lookup, ``TableWriter``, ``read_table``, stdout, its extra's message, the
+   CLI's choices and the Explorer's options; a batch format adds one line to its ``IDS_READ_BACK`` (how its own
+   reader gives ids back).
+
+Not covered by the table: ``validate_file``'s lazy engines (``lucidid/files.py``, polars and DuckDB) scan CSV and
+Parquet only, and would take a new readable format for CSV: decide there what they do with it.
 """
 
 from __future__ import annotations
@@ -83,6 +88,8 @@ class Format:
         batch = issubclass(self.writer, Sink)
         if batch != (self.kind == "batch") or (self.stdout and not issubclass(self.writer, TextSink)):
             raise TypeError(f"format {self.name}: its writer {self.writer.__name__} does not fit kind={self.kind!r}")
+        if self.explorer and self.kind != "batch":  # the Explorer exports through a temp file renamed into place
+            raise TypeError(f"format {self.name}: the Explorer offers files, not databases")
         if (self.extra is None) != (self.module is None):
             raise TypeError(f"format {self.name}: name both the extra and its module, or neither")
 
