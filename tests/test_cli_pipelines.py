@@ -69,11 +69,13 @@ def test_exit_2_before_any_request(env, tmp_path, capsys, monkeypatch):
     assert main(["fetch", "products", "-o", "-", "--format", "parquet"]) == 2
     assert main(["snapshot", "-o", str(tmp_path / "a" / "b")]) == 2
     assert main(["fetch", "products", "-o", str(tmp_path / "p.csv"), "--table", "t"]) == 2
-    monkeypatch.setitem(sys.modules, "pyarrow", None)
-    assert main(["fetch", "products", "-o", str(tmp_path / "p.parquet")]) == 2
-    assert main(["snapshot", "-o", str(tmp_path / "s")]) == 2
+    # pyarrow is a core dependency (no [parquet] extra any more): the writer library that can be missing is DuckDB's
+    monkeypatch.setitem(sys.modules, "duckdb", None)
+    assert main(["fetch", "products", "-o", str(tmp_path / "p.duckdb")]) == 2
+    assert main(["snapshot", "-o", str(tmp_path / "s"), "--duckdb", str(tmp_path / "s.duckdb")]) == 2
     err = capsys.readouterr().err
-    assert "does not exist" in err and "Cannot tell the format" in err and "lucidframes[parquet]" in err
+    assert "does not exist" in err and "Cannot tell the format" in err and "lucidframes[duckdb]" in err
+    assert "name it .csv, .parquet, .jsonl or .duckdb" in err  # what can be written
     assert "Traceback" not in err
     assert api_requests(env) == []  # nothing was fetched to be thrown away
     assert not (tmp_path / "missing").exists()  # a missing folder is not created silently

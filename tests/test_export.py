@@ -92,12 +92,6 @@ def test_duckdb_needs_the_extra(batches, tmp_path, monkeypatch):
     assert not list(tmp_path.iterdir())
 
 
-def test_parquet_needs_pyarrow(batches, tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "pyarrow", None)
-    with pytest.raises(lf.ConfigError, match=r"lucidframes\[parquet\]"):
-        lf.export(batches, tmp_path / "out.parquet")
-
-
 def test_errors_say_what_to_do(batches, tmp_path):
     with pytest.raises(lf.ConfigError, match="does not exist"):
         lf.export(batches, tmp_path / "missing" / "b.csv")

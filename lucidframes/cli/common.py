@@ -11,6 +11,7 @@ from typing import Any
 
 from lucidframes.cli import logs
 from lucidframes.client import Client
+from lucidframes.io import formats
 
 __all__ = [
     "EXIT_DATA",
@@ -131,9 +132,10 @@ def add_output_options(parser: argparse.ArgumentParser, *, default: str | None =
     Returns:
         None.
     """
+    suffixes = ", ".join(f.suffix for f in formats.TABLE)
     parser.add_argument("-o", "--output", default=default, metavar="OUT",
-                        help="output file: .csv, .parquet, .jsonl, .duckdb, or - for stdout (default)")  # fmt: skip
-    parser.add_argument("--format", choices=["csv", "parquet", "jsonl", "duckdb"],
+                        help=f"output file: {suffixes}, or - for stdout (default)")  # fmt: skip
+    parser.add_argument("--format", choices=formats.names(),
                         help="output format (default: from the suffix of -o)")  # fmt: skip
     parser.add_argument("--table", metavar="NAME", help="the table of a .duckdb output (default: the endpoint)")
 

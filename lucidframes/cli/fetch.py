@@ -13,6 +13,7 @@ from lucidframes.cli import common, logs
 from lucidframes.cli.plan import add_plan_flag, print_plan
 from lucidframes.endpoints import Endpoint, get_endpoint
 from lucidframes.errors import APIError, ConfigError, NotFoundError
+from lucidframes.io import formats
 from lucidframes.io.export import check_writer, export, format_for
 
 __all__ = ["add_parser", "run"]
@@ -78,7 +79,7 @@ def preflight(args: argparse.Namespace) -> tuple[Endpoint, str]:
     ep.format_path(ep.list_path, dict(args.param))
     fmt = format_for(args.output, args.format)
     check_writer(args.output, fmt)
-    if args.table is not None and fmt != "duckdb":
+    if args.table is not None and formats.get(fmt).batch:
         raise ConfigError(f"--table names a DuckDB table; {args.output} is written as {fmt}.")
     if args.checkpoint is not None:
         if args.page is not None or args.pages is not None:
@@ -120,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
 def _write(df: pd.DataFrame, args: argparse.Namespace, fmt: str, output: str | None = None) -> None:
     """Write the frame where ``-o`` says (DuckDB: the table)."""
     target = output or args.output
-    table = (args.table or "_".join([args.endpoint, *(v for _, v in args.param)])) if fmt == "duckdb" else None
+    named = not formats.get(fmt).batch  # a database of named tables
+    table = (args.table or "_".join([args.endpoint, *(v for _, v in args.param)])) if named else None
     export(df, target, fmt, table=table)
 
 
@@ -130,8 +132,8 @@ def _write_partial(args: argparse.Namespace, fmt: str, exc: BaseException) -> No
     if not isinstance(partial, pd.DataFrame) or args.output == "-" or not len(partial):
         return
     path = args.output + ".partial"
-    if fmt == "duckdb":  # a table of the DuckDB file under another name: the real table stays as it was
-        export(partial, args.output, "duckdb", table=(args.table or args.endpoint) + "_partial")
+    if not formats.get(fmt).batch:  # a table of the database under another name: the real table stays as it was
+        export(partial, args.output, fmt, table=(args.table or args.endpoint) + "_partial")
         path = f"{args.output} (table {(args.table or args.endpoint)}_partial)"
     else:
         export(partial, path, fmt)

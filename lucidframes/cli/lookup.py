@@ -9,6 +9,7 @@ from lucidframes.cli import common, logs
 from lucidframes.cli.plan import add_plan_flag, print_plan
 from lucidframes.endpoints import get_endpoint
 from lucidframes.errors import ConfigError
+from lucidframes.io import formats
 from lucidframes.io.export import check_writer, export, format_for
 from lucidframes.io.read import read_table
 
@@ -64,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"{ep.name} has no look-up by id: use lucidframes fetch {ep.name}.")
     fmt = format_for(args.output, args.format)
     check_writer(args.output, fmt)
-    if args.table is not None and fmt != "duckdb":
+    database = not formats.get(fmt).batch  # a database of named tables (DuckDB)
+    if args.table is not None and not database:
         raise ConfigError(f"--table names a DuckDB table; {args.output} is written as {fmt}.")
     sheet = read_table(args.file)
     if args.column not in sheet.columns:
@@ -78,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         if args.plan:
             return print_plan(client, args.endpoint, ids=ids, log_format=args.log_format)
         df = client.lookup(args.endpoint, ids, validate=not args.no_validate)
-    export(df, args.output, fmt, table=(args.table or args.endpoint) if fmt == "duckdb" else None)
+    export(df, args.output, fmt, table=(args.table or args.endpoint) if database else None)
     statuses = df.attrs.get("lucidframes", {}).get("statuses", {})
     where = "stdout" if args.output == "-" else args.output
     shown = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))

@@ -7,6 +7,7 @@ from typing import Any
 
 from lucidframes.cli import common, logs
 from lucidframes.errors import APIError
+from lucidframes.io import formats
 from lucidframes.pipelines.manifest import STATUSES
 from lucidframes.pipelines.snapshot import preflight, snapshot
 
@@ -44,8 +45,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="the snapshot folder (created if missing)")
     p.add_argument("--endpoint", action="append", metavar="NAME",
                    help="only this endpoint (repeatable); assets means all four types, assets_images one")  # fmt: skip
-    p.add_argument("--format", choices=["parquet", "csv", "jsonl"], default="parquet",
-                   help="one file per endpoint in this format (default: parquet)")  # fmt: skip
+    p.add_argument("--format", choices=formats.snapshot_formats(), default=formats.SNAPSHOT_DEFAULT,
+                   help=f"one file per endpoint in this format (default: {formats.SNAPSHOT_DEFAULT})")  # fmt: skip
     p.add_argument("--duckdb", metavar="FILE", help="write the tables into this DuckDB file instead of files")
     common.add_client_options(p)
     common.add_log_options(p)

@@ -1,5 +1,8 @@
 """Read a sheet of ids for checking: CSV (plain or as Excel saves it) and Parquet, ids kept exactly as written.
 
+The reader is the format's (``io/formats.py``: by the suffix, CSV for anything no reader claims); the readers
+themselves are in ``parse.py``.
+
 CSV cells are read as text, never guessed: ``007`` stays ``007`` and ``NA`` stays ``NA``; only empty cells become
 missing. The separator is detected (``,``, ``;``, tab or ``|``, and Excel's ``sep=;`` first line); a UTF-8
 byte-order mark is dropped, and UTF-16 (Excel's "Unicode text") is recognised by its byte-order mark.
@@ -12,22 +15,19 @@ not. Pass ``encoding="utf-8"`` to refuse such files instead: the ReadError names
 
 from __future__ import annotations
 
-import codecs
-import io
 import os
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from lucidframes.errors import EncodingFallbackWarning, ReadError
+from lucidframes.errors import ReadError
+from lucidframes.io import formats
+from lucidframes.io.parse import sniff_csv
 
 __all__ = ["PARQUET_SUFFIXES", "check_file", "read_table", "sniff_csv"]
 
 
-PARQUET_SUFFIXES = (".parquet", ".pq")
-_SEPARATORS = (",", ";", "\t", "|")
-_SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
+PARQUET_SUFFIXES = formats.get("parquet").suffixes
 
 
 def read_table(path: str | os.PathLike[str], *, sep: str | None = None, encoding: str | None = None) -> pd.DataFrame:
@@ -44,13 +44,9 @@ def read_table(path: str | os.PathLike[str], *, sep: str | None = None, encoding
         Raises ReadError for anything that cannot be read.
     """
     file = check_file(path)
-    if file.suffix.lower() in PARQUET_SUFFIXES:
-        return _read_parquet(file)
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise ReadError(f"{file}: cannot read it ({exc.strerror or exc})") from exc
-    return _read_csv(file, raw, sep=sep, encoding=encoding)
+    reader = formats.read_format(file).reader
+    assert reader is not None  # read_format returns a format that has one
+    return reader(file, sep=sep, encoding=encoding)
 
 
 def check_file(path: str | os.PathLike[str]) -> Path:
@@ -67,124 +63,6 @@ def check_file(path: str | os.PathLike[str]) -> Path:
         raise ReadError(f"{file}: no such file")
     if file.is_dir():
         raise ReadError(f"{file}: is a directory, not a file")
-    if file.suffix.lower() in _SPREADSHEETS:
+    if formats.is_unread_spreadsheet(file):
         raise ReadError(f"{file}: a spreadsheet; save it as CSV UTF-8 (File > Save As) or Parquet and try again")
     return file
-
-
-def sniff_csv(path: str | os.PathLike[str], sep: str | None = None) -> tuple[str, int]:
-    """The separator of a CSV file and how many lines come before its header (1 for Excel's ``sep=;`` line).
-
-    Only the start of the file is read, so this works on files of any size (engines that scan lazily use it).
-
-    Args:
-        path: the file.
-        sep: the separator when known.
-
-    Returns:
-        ``(separator, lines before the header)``.
-    """
-    with open(path, "rb") as f:
-        head = f.read(65536)
-    text = head.decode("utf-8-sig", errors="replace")
-    found, rest = _detect_sep(text)
-    skipped = 1 if rest is not text else 0
-    return (sep or found), skipped
-
-
-def _read_parquet(file: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_parquet(file)
-    except Exception as exc:  # pyarrow raises its own errors (ArrowInvalid, OSError) for damaged files
-        raise ReadError(f"{file}: not a readable Parquet file ({type(exc).__name__}: {exc})") from exc
-    frame.attrs["source"] = {"path": str(file), "format": "parquet", "first_row_line": None}
-    return frame
-
-
-def _decode(file: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
-    """The text of the file and the encoding that decoded it."""
-    if encoding is not None:
-        try:
-            return raw.decode(encoding), encoding
-        except LookupError:
-            raise ReadError(f"{file}: unknown encoding {encoding!r}") from None
-        except UnicodeDecodeError as exc:
-            raise ReadError(f"{file}: not valid {encoding}: {_where(raw, exc)}") from None
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return raw.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError as exc:
-            raise ReadError(f"{file}: not valid UTF-16 despite its byte-order mark: {_where(raw, exc)}") from None
-    try:
-        return raw.decode("utf-8-sig"), "utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else "utf-8"
-    except UnicodeDecodeError as exc:
-        where = _where(raw, exc)
-    try:
-        text, used = raw.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        text, used = raw.decode("latin-1"), "latin-1"
-    warnings.warn(
-        f"{file}: not UTF-8 ({where}); decoded as {used}. Ids are unaffected; check other text, or save the "
-        "file as CSV UTF-8",
-        EncodingFallbackWarning,
-        stacklevel=3,
-    )
-    return text, used
-
-
-def _where(raw: bytes, exc: UnicodeDecodeError) -> str:
-    """Where decoding failed, as a person would look for it: line number and the bytes."""
-    line = raw.count(b"\n", 0, exc.start) + 1
-    return f"byte {raw[exc.start : exc.start + 1]!r} at offset {exc.start} (line {line})"
-
-
-def _detect_sep(text: str) -> tuple[str, str]:
-    """The separator, and the text without Excel's ``sep=X`` line when there is one."""
-    first, _, rest = text.partition("\n")
-    hint = first.strip("\r")
-    if hint.lower().startswith("sep=") and len(hint) == 5:
-        return hint[4], rest
-    # The header decides: ids and names rarely contain the separator, and a header never should.
-    counts = {s: _count_outside_quotes(first, s) for s in _SEPARATORS}
-    best = max(_SEPARATORS, key=lambda s: counts[s])
-    return (best if counts[best] else ","), text
-
-
-def _count_outside_quotes(line: str, sep: str) -> int:
-    count, quoted = 0, False
-    for ch in line:
-        if ch == '"':
-            quoted = not quoted
-        elif ch == sep and not quoted:
-            count += 1
-    return count
-
-
-def _read_csv(file: Path, raw: bytes, *, sep: str | None, encoding: str | None) -> pd.DataFrame:
-    text, used = _decode(file, raw, encoding)
-    if not text.strip():
-        raise ReadError(f"{file}: the file is empty")
-    first_row_line = 2  # the header is line 1 in a spreadsheet
-    if sep is None:
-        sep, rest = _detect_sep(text)
-        first_row_line += rest is not text
-        text = rest
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            dtype=str,  # no guessing: leading zeros stay, long digit strings stay exact
-            keep_default_na=False,  # "NA", "null", "n/a" are text, not missing
-            na_values=[""],  # only an empty cell is missing
-            skipinitialspace=False,  # spaces around ids are reported by the validator, not hidden
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise ReadError(f"{file}: not a readable CSV file with separator {sep!r}: {exc}") from exc
-    frame.attrs["source"] = {
-        "path": str(file),
-        "format": "csv",
-        "sep": sep,
-        "encoding": used,
-        "first_row_line": first_row_line,  # the spreadsheet line of row 0 (valid while no cell spans lines)
-    }
-    return frame

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from lucidframes.errors import ConfigError, ReadError
-from lucidframes.io.read import PARQUET_SUFFIXES, check_file, read_table, sniff_csv
+from lucidframes.io.formats import read_format
+from lucidframes.io.read import check_file, read_table, sniff_csv
 from lucidframes.lucidid.api import MAX_FAILURES, validate_lucid_ids
 from lucidframes.lucidid.report.report import ValidationReport
 
@@ -74,7 +75,7 @@ def scan(file: Path, engine: str, sep: str | None = None) -> tuple[Any, int | No
     Returns:
         ``(lazy frame, first row line)``. Raises ReadError when the engine cannot read the file.
     """
-    parquet = file.suffix.lower() in PARQUET_SUFFIXES
+    parquet = read_format(file).name == "parquet"  # the lazy engines scan Parquet and CSV, nothing else
     skip = 0
     if not parquet:
         sep, skip = sniff_csv(file, sep)

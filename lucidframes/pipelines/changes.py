@@ -8,54 +8,34 @@ API documents no ``since`` filter, so a full drain and this diff are the honest 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from lucidframes.io.export import quote_identifier, require_duckdb
-from lucidframes.io.write import TableWriter, require_pyarrow
+from lucidframes.io import formats
+from lucidframes.io.write import TableWriter
 
 __all__ = ["CHANGE_COLUMNS", "count_changes", "diff", "duckdb_batches", "file_batches", "fingerprints", "write_changes"]
 
 BATCH_ROWS = 50_000
 STAMP_COLUMN = "updated_on"
 CHANGE_COLUMNS = ("key", "change", "before", "after")
+CHANGES_FORMAT = "parquet"  # the changes files are Parquet whatever the snapshot's format (pyarrow is core)
 
 
 def file_batches(path: str | os.PathLike[str], fmt: str) -> Iterator[pd.DataFrame]:
-    """Read a snapshot file back in batches (every value of CSV and JSON Lines as text, as written).
+    """Read a snapshot file back in batches, as its format's sink wrote it (CSV and JSON Lines values as text).
 
     Args:
         path: the file.
-        fmt: csv, parquet or jsonl.
+        fmt: a batch file format (csv, parquet, jsonl).
 
     Returns:
         An iterator of DataFrames.
     """
-    if fmt == "parquet":
-        require_pyarrow()
-        import pyarrow.parquet as pq
-
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
-            yield batch.to_pandas()
-    elif fmt == "csv":
-        if Path(path).stat().st_size == 0:
-            return
-        yield from pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=BATCH_ROWS)
-    else:
-        with open(path, encoding="utf-8") as fh:
-            rows: list[dict[str, Any]] = []
-            for line in fh:
-                rows.append({k: json.dumps(v) for k, v in json.loads(line).items()})
-                if len(rows) >= BATCH_ROWS:
-                    yield pd.DataFrame(rows)
-                    rows = []
-            if rows:
-                yield pd.DataFrame(rows)
+    return formats.get(fmt).batches(path, BATCH_ROWS)
 
 
 def duckdb_batches(database: str | os.PathLike[str], source: str, *, parquet: bool = False) -> Iterator[pd.DataFrame]:
@@ -69,23 +49,7 @@ def duckdb_batches(database: str | os.PathLike[str], source: str, *, parquet: bo
     Returns:
         An iterator of DataFrames (nothing when the table does not exist).
     """
-    duckdb = require_duckdb()
-    if not parquet and not Path(database).exists():
-        return
-    con = duckdb.connect(":memory:") if parquet else duckdb.connect(str(database), read_only=True)
-    try:
-        if parquet:
-            relation = con.sql("SELECT * FROM read_parquet(?)", params=[str(source)])
-        else:
-            known = con.execute("SELECT table_name FROM information_schema.tables WHERE table_name = ?", [source])
-            if not known.fetchall():
-                return
-            relation = con.sql(f"SELECT * FROM {quote_identifier(source)}")
-        reader = (getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader)(BATCH_ROWS)
-        for batch in reader:
-            yield batch.to_pandas()
-    finally:
-        con.close()
+    return formats.get("duckdb").open_database(database).batches(source, BATCH_ROWS, parquet=parquet)
 
 
 def fingerprints(batches: Iterator[pd.DataFrame], key: str) -> pd.DataFrame:
@@ -159,7 +123,7 @@ def count_changes(changes: pd.DataFrame) -> dict[str, int]:
 
 
 def write_changes(changes: pd.DataFrame, path: Path) -> Path:
-    """Write a changes frame atomically (Parquet; CSV when pyarrow is missing), creating the ``changes`` folder.
+    """Write a changes frame atomically as Parquet, creating the ``changes`` folder.
 
     Args:
         changes: a frame from ``diff``.
@@ -169,11 +133,6 @@ def write_changes(changes: pd.DataFrame, path: Path) -> Path:
         The path written.
     """
     path.parent.mkdir(exist_ok=True)
-    try:
-        require_pyarrow()
-        fmt = "parquet"
-    except Exception:
-        fmt, path = "csv", path.with_suffix(".csv")
-    with TableWriter(path, fmt) as writer:
+    with TableWriter(path, CHANGES_FORMAT) as writer:
         writer.write(changes)
     return path

@@ -24,11 +24,12 @@ import pandas as pd
 from lucidframes._version import __version__
 from lucidframes.endpoints import get_endpoint
 from lucidframes.errors import APIError, ConfigError
-from lucidframes.io.export import replace_duckdb_tables, require_duckdb
-from lucidframes.io.write import FILE_FORMATS, require_pyarrow, sha256_of
+from lucidframes.io import formats
+from lucidframes.io.database import DuckDBFile
+from lucidframes.io.write import sha256_of
 from lucidframes.pipelines import changes as changes_mod
 from lucidframes.pipelines.manifest import MANIFEST_VERSION, STATUSES, read_manifest, write_manifest
-from lucidframes.pipelines.table import SUFFIXES, TableRun, entry_of
+from lucidframes.pipelines.table import TableRun, entry_of
 from lucidframes.pipelines.targets import Target, resolve_targets, snapshot_targets
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,12 +38,13 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Target", "preflight", "snapshot", "snapshot_targets"]
 
 log = logging.getLogger("lucidframes.pipelines.snapshot")
+_DUCKDB = formats.get("duckdb")  # snapshot(duckdb=FILE): the tables go into a DuckDB file
 
 
 def preflight(
     directory: str | os.PathLike[str],
     endpoints: Iterable[str] | None = None,
-    format: str = "parquet",  # noqa: A002
+    format: str = formats.SNAPSHOT_DEFAULT,  # noqa: A002
     *,
     duckdb: str | os.PathLike[str] | None = None,
 ) -> list[Target]:
@@ -57,12 +59,12 @@ def preflight(
     Returns:
         The targets to fetch.
     """
-    if format not in FILE_FORMATS:
-        raise ConfigError(f"Unknown snapshot format {format!r}: use --format parquet, csv or jsonl.")
-    if format == "parquet" or duckdb is not None:
-        require_pyarrow("Parquet" if duckdb is None else "DuckDB output")
+    choices = formats.snapshot_formats()
+    if format not in choices:
+        raise ConfigError(f"Unknown snapshot format {format!r}: use --format {formats.listed(choices)}.")
+    formats.get(format).require()
     if duckdb is not None:
-        require_duckdb()
+        _DUCKDB.require()
         if not Path(duckdb).parent.is_dir():
             raise ConfigError(f"The folder {str(Path(duckdb).parent)!r} does not exist: create it first.")
     folder = Path(directory)
@@ -77,7 +79,7 @@ def snapshot(
     client: Client,
     directory: str | os.PathLike[str],
     endpoints: Iterable[str] | None = None,
-    format: str = "parquet",  # noqa: A002
+    format: str = formats.SNAPSHOT_DEFAULT,  # noqa: A002
     *,
     duckdb: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
@@ -121,7 +123,7 @@ class _Run:
     ) -> None:
         self.duckdb = Path(duckdb) if duckdb is not None else None
         if self.duckdb is not None:
-            fmt = "parquet"  # staged as Parquet next to the DuckDB file, then read into it in one transaction
+            fmt = DuckDBFile.staged  # staged next to the DuckDB file, then read into it in one transaction
         directory.mkdir(exist_ok=True)
         self.client = client
         self.directory = directory
@@ -143,7 +145,7 @@ class _Run:
     def final_path(self, target: Target) -> Path:
         """Where a target's file goes (the staging folder for DuckDB)."""
         folder = self.duckdb.parent if self.duckdb is not None else self.directory
-        return folder / (target.name + SUFFIXES[self.fmt])
+        return folder / (target.name + formats.get(self.fmt).suffix)
 
     def fetch(self, result: TableRun) -> None:
         """Drain one target into a staged file; keep the counts; compute its changes against the previous one."""
@@ -158,10 +160,10 @@ class _Run:
         if prev is None:
             return None
         if self.duckdb is not None:
-            if prev.get("format") != "duckdb" or not self.duckdb.exists():
+            if prev.get("format") != _DUCKDB.name or not self.duckdb.exists():
                 return None
             return changes_mod.duckdb_batches(self.duckdb, target.name)
-        path = self.directory / (target.name + SUFFIXES[self.fmt])
+        path = self.directory / (target.name + formats.get(self.fmt).suffix)
         if prev.get("format") != self.fmt or not path.exists():
             return None
         return changes_mod.file_batches(path, self.fmt)
@@ -223,7 +225,7 @@ class _Run:
             result.writer.close()
             staged[name] = result.writer.temp
         if staged:
-            replace_duckdb_tables(self.duckdb, staged)
+            _DUCKDB.open_database(self.duckdb).replace(staged)
         for name, result in done.items():
             result.entry = entry_of(result)
             result.entry["table"] = name
@@ -234,7 +236,8 @@ class _Run:
             return
         key = get_endpoint(result.target.endpoint).key or "key"
         table = result.changes.rename(columns={"key": key})
-        path = changes_mod.write_changes(table, self.directory / "changes" / f"{result.target.name}.parquet")
+        changes_file = result.target.name + formats.get(changes_mod.CHANGES_FORMAT).suffix
+        path = changes_mod.write_changes(table, self.directory / "changes" / changes_file)
         by = "updated_on" if "updated_on" in get_endpoint(result.target.endpoint).columns else "row_hash"
         entry["changes"] = {"file": os.path.relpath(path, self.directory), "by": by,
                             **changes_mod.count_changes(result.changes)}  # fmt: skip
@@ -260,7 +263,7 @@ class _Run:
             "finished_at": _now(),
             "status": status,
             "exit_code": STATUSES[status],
-            "format": "duckdb" if self.duckdb is not None else self.fmt,
+            "format": _DUCKDB.name if self.duckdb is not None else self.fmt,
             "directory": str(self.directory),
             "duckdb": duck,
             "endpoints": entries,
@@ -274,7 +277,8 @@ class _Run:
 
 def _remove_stale_temps(folder: Path) -> None:
     """Remove the hidden temp files a killed run left (``.products.parquet.XXXX.tmp``); never anything else."""
-    names = [t.name + suffix for t in snapshot_targets().values() for suffix in SUFFIXES.values()]
+    suffixes = [formats.get(name).suffix for name in formats.snapshot_formats()]
+    names = [t.name + suffix for t in snapshot_targets().values() for suffix in suffixes]
     for name in names:
         for stale in folder.glob(f".{name}.*.tmp"):
             with contextlib.suppress(OSError):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from lucidframes.endpoints import get_endpoint
+from lucidframes.io.formats import SNAPSHOT_DEFAULT
 from lucidframes.io.write import TableWriter
 from lucidframes.loaders.frames import to_frame
 from lucidframes.pipelines import pages as pagesource
@@ -24,13 +25,12 @@ from lucidframes.pipelines.targets import Target
 if TYPE_CHECKING:  # pragma: no cover
     from lucidframes.client import Client
 
-__all__ = ["BATCH_ROWS", "SUFFIXES", "TableRun", "entry_of", "new_rows"]
+__all__ = ["BATCH_ROWS", "TableRun", "entry_of", "new_rows"]
 
 # Rows typed and written at a time (one Parquet row group): a batch, not the whole table, is in memory. Typing and
 # encoding a batch leaves the allocators (Python's, Arrow's mimalloc) holding about its size again, so the peak
 # grows with it: 2,000 rows peak at 2.4x the final frame on bench_snapshot.py, 10,000 at 3.1-3.4x.
 BATCH_ROWS = 2_000
-SUFFIXES = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
 
 
 @dataclass
@@ -49,7 +49,7 @@ class TableRun:
     batch: list[dict[str, Any]] = field(default_factory=list)  # rows fetched, not yet written
     seen: set[Any] = field(default_factory=set)  # the keys written (duplicates are dropped by them)
     path: Path | None = None
-    fmt: str = "parquet"
+    fmt: str = SNAPSHOT_DEFAULT
 
     def checks(self) -> list[str]:
         """The checks the fetched data failed (empty when it passed).
@@ -73,7 +73,7 @@ class TableRun:
         Args:
             client: the Client.
             path: the file's final name (it is written to a temp file beside it).
-            fmt: parquet, csv or jsonl.
+            fmt: a batch file format (parquet, csv, jsonl).
             progress: show the drain's progress bar.
 
         Returns:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from lucidframes.endpoints import Endpoint
 from lucidframes.errors import ConfigError, DrainStopped, LucidError
+from lucidframes.io import formats
 from lucidframes.io.export import export
 from lucidframes.loaders.state import DrainState
 from lucidframes.lucidid import KINDS, validate_lucid_ids
@@ -30,7 +31,7 @@ __all__ = ["EXPORT_FORMATS", "PREVIEW_ROWS", "ExplorerView", "Key", "Show", "des
 log = logging.getLogger("lucidframes.widgets")
 
 PREVIEW_ROWS = 5
-EXPORT_FORMATS = (("CSV", "csv"), ("Parquet", "parquet"))
+EXPORT_FORMATS = formats.explorer_options()  # (label, name), from the one table of formats
 _COLORS = {"info": "#444", "busy": "#0b5cad", "ok": "#1a7f37", "warn": "#9a6700", "error": "#b42318"}
 _STALE_STYLE = "opacity:0.35;filter:grayscale(1)"
 _WIDE = {"description_width": "initial"}
@@ -72,7 +73,7 @@ class ExplorerView:
         self.validate_button = widgets.Button(description="Validate", icon="check")
         self.report = widgets.HTML()
         self.export_name = widgets.Text(description="File", placeholder="file name", style=_WIDE)
-        self.export_format = widgets.Dropdown(options=EXPORT_FORMATS, value="csv", description="Format", style=_WIDE)
+        self.export_format = widgets.Dropdown(options=EXPORT_FORMATS, description="Format", style=_WIDE)  # first: CSV
         self.export_button = widgets.Button(description="Export", icon="save")
         self.validate_column.observe(self._on_column_change, names="value")
         self.validate_button.on_click(self._on_validate)
@@ -292,7 +293,7 @@ class ExplorerView:
                 raise ConfigError("Type a file name to export to.")
             path = Path(name).expanduser()
             if not path.suffix:
-                path = path.with_name(f"{path.name}.{fmt}")
+                path = path.with_name(path.name + formats.get(fmt).suffix)
             if path.exists() and self._confirm != path:
                 self._confirm = path
                 self.export_button.description = "Overwrite"
