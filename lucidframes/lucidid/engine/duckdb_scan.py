@@ -24,7 +24,8 @@ from typing import Any
 import narwhals as nw
 
 from lucidframes.lucidid.engine import rules
-from lucidframes.lucidid.engine.prepare import Prepared, string_view
+from lucidframes.lucidid.engine.internal_columns import string_view
+from lucidframes.lucidid.engine.prepare import Prepared
 from lucidframes.lucidid.formats import IdFormat
 
 __all__ = ["narrowed"]

@@ -22,14 +22,9 @@ import pandas as pd
 import pyarrow as pa
 
 from lucidframes.lucidid.columns import well_formed
-from lucidframes.lucidid.engine.prepare import ROW, Prepared, string_view
+from lucidframes.lucidid.engine.internal_columns import CELL, COL, CORE, KEY, ORD, RESCUED, ROW, string_view
+from lucidframes.lucidid.engine.prepare import Prepared
 from lucidframes.lucidid.engine.run import (
-    CELL,
-    COL,
-    CORE,
-    KEY,
-    ORD,
-    RESCUED,
     Check,
     Findings,
     TierResult,

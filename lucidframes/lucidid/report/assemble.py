@@ -13,7 +13,8 @@ import pandas as pd
 
 from lucidframes.lucidid.cells import Diagnosis, KnownIds, diagnose, diagnose_cell, normalize_value
 from lucidframes.lucidid.columns import CHANGE_COLUMNS, replace_columns, with_changes
-from lucidframes.lucidid.engine.prepare import ROW, Prepared
+from lucidframes.lucidid.engine.internal_columns import COL, CORE, DIAG, FIRST, REASON, ROW
+from lucidframes.lucidid.engine.prepare import Prepared
 from lucidframes.lucidid.engine.run import TierResult
 from lucidframes.lucidid.formats import REASONS, UUID_LENGTH, IdFormat, Reason
 from lucidframes.lucidid.report.report import FAILURE_COLUMNS, ValidationReport
@@ -35,7 +36,7 @@ def _failures(
 ) -> pd.DataFrame:
     rows = result.failures
     positions = rows[ROW].to_numpy(dtype=np.int64) if len(rows) else np.empty(0, dtype=np.int64)
-    cols = rows["__lf_col"].to_numpy(dtype=np.int64) if len(rows) else np.empty(0, dtype=np.int64)
+    cols = rows[COL].to_numpy(dtype=np.int64) if len(rows) else np.empty(0, dtype=np.int64)
     values = rows["value"].tolist() if len(rows) else []
     if prep.series is not None and len(rows):  # pandas: the cells exactly as they were (lists stay lists)
         for j, source in enumerate(prep.series):
@@ -43,10 +44,10 @@ def _failures(
             for i, cell in zip(mine.tolist(), source.take(positions[mine]).tolist(), strict=True):
                 values[i] = cell
     diags: list[Diagnosis] = []
-    reasons = [str(r) for r in rows["__lf_reason"].tolist()] if len(rows) else []
-    stored: list[Any] = rows["__lf_diag"].tolist() if "__lf_diag" in rows else [None] * len(rows)
-    firsts = rows["__lf_first"].tolist() if "__lf_first" in rows else [None] * len(rows)
-    cores = rows["__lf_core"].tolist() if "__lf_core" in rows else [None] * len(rows)
+    reasons = [str(r) for r in rows[REASON].tolist()] if len(rows) else []
+    stored: list[Any] = rows[DIAG].tolist() if DIAG in rows else [None] * len(rows)
+    firsts = rows[FIRST].tolist() if FIRST in rows else [None] * len(rows)
+    cores = rows[CORE].tolist() if CORE in rows else [None] * len(rows)
     for i, reason in enumerate(reasons):
         if reason == Reason.DUPLICATE:
             diags.append(_duplicate(prep, int(float(str(firsts[i])))))
