@@ -1,8 +1,9 @@
 """The names of the internal columns: those the engine adds to the caller's frame and the report reads back.
 
-One definition for every side (``prepare``, ``run``, ``pandas_path``, ``files`` and ``report/assemble``), so that
-renaming a column cannot leave one side reading a name the other no longer writes. Every name starts with
-``__lf_`` so that it cannot meet a caller's column. :mod:`.duckdb_scan` names the columns of its own SQL there.
+One definition for every side (``prepare``, ``run``, ``values``, ``valid``, ``pandas_path``, ``files`` and
+``report/assemble``), so that renaming a column cannot leave one side reading a name the other no longer writes.
+Every name starts with ``__lf_`` so that it cannot meet a caller's column. :mod:`.duckdb_scan` names the columns
+of its own SQL there.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ CORE = "__lf_core"  # the value that was checked (normalised with ``normalize=Tr
 DIAG = "__lf_diag"  # the cell's Diagnosis, when the engine diagnosed it already
 FIRST = "__lf_first"  # duplicates: the order (row * k + column) of the value's first occurrence
 
-# The long table of well-formed values, one row per value (:mod:`.run`, :mod:`.pandas_path`).
+# The long table of well-formed values, one row per value (:mod:`.values`, :mod:`.run`, :mod:`.pandas_path`).
 KEY = "__lf_key"  # the value compared (normalised with ``normalize=True``)
 ORD = "__lf_ord"  # its order: row * k + column
 CELL = "__lf_cell"  # the cell as it was

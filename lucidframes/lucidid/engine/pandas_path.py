@@ -3,10 +3,10 @@
 Over the whole column only two passes run: the full match (pyarrow's RE2 on pandas' string dtype, Python's ``re``
 on object columns) and, for duplicates, a hash of each well-formed id read straight from the Arrow buffers (32 bits),
 sorted to find the hashes that occur more than once. Everything after that (reasons, normalisation, which repeat
-comes first, known ids, diagnosis) runs through :mod:`.tier`'s narwhals functions on the candidate rows only, so
-the rules stay written once. A hash collision only adds a candidate, which the exact group-by then drops: the
-hash decides nothing. The narwhals plan over the whole pandas frame (hash tables of 2M strings, a frame copy per
-filter) was 4 to 6 times slower.
+comes first, known ids, diagnosis) runs through the narwhals functions of :mod:`.run` and :mod:`.values` on the
+candidate rows only, so the rules stay written once. A hash collision only adds a candidate, which the exact
+group-by then drops: the hash decides nothing. The narwhals plan over the whole pandas frame (hash tables of 2M
+strings, a frame copy per filter) was 4 to 6 times slower.
 """
 
 from __future__ import annotations
@@ -24,14 +24,8 @@ import pyarrow as pa
 from lucidframes.lucidid.columns import well_formed
 from lucidframes.lucidid.engine.internal_columns import CELL, COL, CORE, KEY, ORD, RESCUED, ROW, string_view
 from lucidframes.lucidid.engine.prepare import Prepared
-from lucidframes.lucidid.engine.run import (
-    Check,
-    Findings,
-    TierResult,
-    bad_columns,
-    duplicates,
-    known_failures,
-)
+from lucidframes.lucidid.engine.run import Check, Findings, TierResult, bad_columns
+from lucidframes.lucidid.engine.values import duplicates, known_failures
 from lucidframes.lucidid.formats import Reason
 
 __all__ = ["applies", "run"]
@@ -252,7 +246,7 @@ def _repeated(hashes: np.ndarray) -> np.ndarray:
 
 
 def run(prep: Prepared, check: Check) -> TierResult:
-    """Run every rule on a pandas input: the same TierResult as :func:`.tier.run`, row for row.
+    """Run every rule on a pandas input: the same TierResult as :func:`.run.run`, row for row.
 
     Args:
         prep: the prepared input (``applies(prep)`` must be True).
