@@ -17,8 +17,9 @@ from lucidframes.cli.logs import stderr_stream
 from lucidframes.errors import LucidError
 from lucidframes.io.atomic import atomic_write
 from lucidframes.lucidid import KINDS, MAX_FAILURES, ValidationReport
-from lucidframes.lucidid.cells import for_cli, is_missing, visible
+from lucidframes.lucidid.cells import is_missing
 from lucidframes.lucidid.files import ENGINES, validate_file
+from lucidframes.lucidid.wording import for_cli, visible
 
 __all__ = ["DESCRIPTION", "EXAMPLES", "EXIT_CODES", "add_validate_arguments", "run_validate"]
 

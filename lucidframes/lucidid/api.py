@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from lucidframes.errors import LucidIDValidationError
-from lucidframes.lucidid.cells import KnownIds
 from lucidframes.lucidid.columns import (
     as_series,
     changes_frame,
@@ -41,6 +40,7 @@ from lucidframes.lucidid.formats import (
     Reason,
     lucid_id_length,
 )
+from lucidframes.lucidid.known import KnownIds
 from lucidframes.lucidid.report.assemble import build_report
 from lucidframes.lucidid.report.report import ValidationReport
 

@@ -16,7 +16,7 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from lucidframes.lucidid.cells import KnownIds, diagnose_cell
+from lucidframes.lucidid.cells import diagnose_cell
 from lucidframes.lucidid.engine import duckdb_scan, rules
 from lucidframes.lucidid.engine.collect import collect, scalar_row
 from lucidframes.lucidid.engine.internal_columns import (
@@ -40,6 +40,7 @@ from lucidframes.lucidid.engine.internal_columns import (
 from lucidframes.lucidid.engine.prepare import Prepared, narwhals_frame
 from lucidframes.lucidid.engine.values import duplicates, known_failures, valid_values
 from lucidframes.lucidid.formats import IdFormat, Reason
+from lucidframes.lucidid.known import KnownIds
 
 __all__ = [
     "Check",

@@ -11,12 +11,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lucidframes.lucidid.cells import Diagnosis, KnownIds, diagnose, diagnose_cell, normalize_value
+from lucidframes.lucidid.cells import Diagnosis, diagnose, diagnose_cell, normalize_value
 from lucidframes.lucidid.columns import CHANGE_COLUMNS, replace_columns, with_changes
 from lucidframes.lucidid.engine.internal_columns import COL, CORE, DIAG, FIRST, REASON, ROW
 from lucidframes.lucidid.engine.prepare import Prepared
 from lucidframes.lucidid.engine.run import TierResult
 from lucidframes.lucidid.formats import REASONS, UUID_LENGTH, IdFormat, Reason
+from lucidframes.lucidid.known import KnownIds
 from lucidframes.lucidid.report.report import FAILURE_COLUMNS, ValidationReport
 
 __all__ = ["build_report"]
