@@ -16,7 +16,8 @@ from lucidframes.lucidid import files
 from lucidframes.lucidid.api import id_format
 from lucidframes.lucidid.engine import duckdb_scan as duckscan
 from lucidframes.lucidid.engine import run as tier
-from lucidframes.lucidid.engine.prepare import ROW, prepare
+from lucidframes.lucidid.engine.internal_columns import ROW
+from lucidframes.lucidid.engine.prepare import prepare
 
 duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed (pip install 'lucidframes[duckdb]')")
 

@@ -17,8 +17,9 @@ from lucidframes.cli.logs import stderr_stream
 from lucidframes.errors import LucidError
 from lucidframes.io.atomic import atomic_write
 from lucidframes.lucidid import KINDS, MAX_FAILURES, ValidationReport
-from lucidframes.lucidid.cells import for_cli, is_missing, visible
+from lucidframes.lucidid.cells import is_missing
 from lucidframes.lucidid.files import ENGINES, validate_file
+from lucidframes.lucidid.wording import for_cli, visible
 
 __all__ = ["DESCRIPTION", "EXAMPLES", "EXIT_CODES", "add_validate_arguments", "run_validate"]
 
@@ -87,13 +88,9 @@ def run_validate(args: argparse.Namespace) -> int:
     Returns:
         0 when every cell passed, 1 when some failed, 2 on a usage error or an unreadable file.
     """
-    out = args.report
-    if out is not None and out != "-" and Path(out).suffix.lower() not in _REPORT_SUFFIXES:
-        return _usage(f"--report writes .csv, .json or .html files (or - for CSV on stdout), not {out!r}")
-    if args.output is not None and not args.normalize:
-        return _usage("--output writes the normalised sheet: add --normalize")
-    if args.output is not None and args.engine not in ("auto", "pandas"):
-        return _usage("--output writes the whole sheet, which needs --engine pandas (or auto)")
+    problem = _argument_error(args)
+    if problem is not None:
+        return _usage(problem)
     try:
         report = validate_file(
             args.file,
@@ -110,14 +107,31 @@ def run_validate(args: argparse.Namespace) -> int:
     _word_for_cli(report)
     _summary(report, args.file, stderr_stream("validate_summary"))
     try:
-        if out is not None:
-            _write_report(report, out)
-        if args.output is not None:
-            _write_atomic(Path(args.output), lambda f: report.normalized.to_csv(f, index=False, lineterminator="\n"))
-            print(f"normalised sheet: {args.output}", file=stderr_stream("validate_output"))
+        _write_outputs(report, args)
     except OSError as exc:
-        return _usage(f"cannot write {exc.filename or out}: {exc.strerror or exc}")
+        return _usage(f"cannot write {exc.filename or args.report}: {exc.strerror or exc}")
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _argument_error(args: argparse.Namespace) -> str | None:
+    """What is wrong with a combination of options that argparse does not check; None when nothing is."""
+    out = args.report
+    if out is not None and out != "-" and Path(out).suffix.lower() not in _REPORT_SUFFIXES:
+        return f"--report writes .csv, .json or .html files (or - for CSV on stdout), not {out!r}"
+    if args.output is not None and not args.normalize:
+        return "--output writes the normalised sheet: add --normalize"
+    if args.output is not None and args.engine not in ("auto", "pandas"):
+        return "--output writes the whole sheet, which needs --engine pandas (or auto)"
+    return None
+
+
+def _write_outputs(report: ValidationReport, args: argparse.Namespace) -> None:
+    """The failures to ``--report`` and the normalised sheet to ``--output``, when asked for."""
+    if args.report is not None:
+        _write_report(report, args.report)
+    if args.output is not None:
+        _write_atomic(Path(args.output), lambda f: report.normalized.to_csv(f, index=False, lineterminator="\n"))
+        print(f"normalised sheet: {args.output}", file=stderr_stream("validate_output"))
 
 
 def _word_for_cli(report: ValidationReport) -> None:

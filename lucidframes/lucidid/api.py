@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from lucidframes.errors import LucidIDValidationError
-from lucidframes.lucidid.cells import KnownIds
 from lucidframes.lucidid.columns import (
     as_series,
     changes_frame,
@@ -28,7 +27,7 @@ from lucidframes.lucidid.columns import (
     split_input,
     well_formed,
 )
-from lucidframes.lucidid.engine import pandas_path, run
+from lucidframes.lucidid.engine import pandas_path, run, valid
 from lucidframes.lucidid.engine.prepare import prepare
 from lucidframes.lucidid.formats import (
     ALPHABET,
@@ -41,6 +40,7 @@ from lucidframes.lucidid.formats import (
     Reason,
     lucid_id_length,
 )
+from lucidframes.lucidid.known import KnownIds
 from lucidframes.lucidid.report.assemble import build_report
 from lucidframes.lucidid.report.report import ValidationReport
 
@@ -162,7 +162,7 @@ def validate_lucid_ids(
     between = time.perf_counter()
 
     def valid_rows() -> Any:
-        return run.valid_rows(prep, fmt, normalize=normalize, unique=unique, known=known_set)
+        return valid.valid_rows(prep, fmt, normalize=normalize, unique=unique, known=known_set)
 
     report = build_report(
         prep, result, fmt, known=known, normalize=normalize, max_failures=max_failures, valid_rows=valid_rows

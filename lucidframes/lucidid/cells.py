@@ -1,18 +1,16 @@
-"""LucidID rules for one cell at a time: the formats, normalising a value, and diagnosing a failing value.
+"""LucidID rules for one cell at a time: normalising a value, and diagnosing a failing value with a hint.
 
-The vectorised column checks live in :mod:`lucidframes.lucidid`; this module only ever sees the few cells that
-failed them, so clarity wins over speed here. Hints name candidates; nothing here corrects a value silently.
+The vectorised column checks live in :mod:`.engine`; this module only ever sees the few cells that failed them, so
+clarity wins over speed here. Hints name candidates (:mod:`.known` for ids known to exist); nothing here corrects
+a value silently. How values read in messages is :mod:`.wording`.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -28,6 +26,8 @@ from lucidframes.lucidid.formats import (
     UUID_MAX,
     IdFormat,
 )
+from lucidframes.lucidid.known import KnownIds
+from lucidframes.lucidid.wording import describe_char, quote, visible
 
 __all__ = [
     "ALPHABET",
@@ -37,17 +37,12 @@ __all__ = [
     "UUID_MAX",
     "Diagnosis",
     "IdFormat",
-    "KnownIds",
-    "describe_char",
     "diagnose",
     "diagnose_cell",
     "diagnose_well_formed",
-    "for_cli",
     "is_missing",
     "lookalikes",
     "normalize_value",
-    "quote",
-    "visible",
 ]
 
 _ALPHABET_SET = frozenset(ALPHABET)
@@ -94,35 +89,6 @@ def is_missing(value: Any) -> bool:
     return isinstance(value, np.datetime64 | np.timedelta64) and bool(np.isnat(value))
 
 
-@functools.lru_cache(maxsize=4096)  # a few characters recur in thousands of failing cells
-def describe_char(ch: str) -> str:
-    """A character as people can read it: visible form and Unicode name, e.g. ``'0' (DIGIT ZERO)``."""
-    return f"'{visible(ch)}' ({unicodedata.name(ch, f'U+{ord(ch):04X}')})"
-
-
-def visible(text: str, limit: int | None = None) -> str:
-    """The text with invisible characters made visible: spaces as ·, others as ⟨U+200B⟩; cut at ``limit``."""
-    cut = text if limit is None or len(text) <= limit else text[:limit]
-    if cut.isascii() and cut.isprintable() and " " not in cut:  # the common case: nothing to show differently
-        return cut if cut is text else f"{cut}…(+{len(text) - len(cut)} characters)"
-    out = []
-    for ch in cut:
-        if ch == " ":
-            out.append("·")
-        elif unicodedata.category(ch)[0] in "CZM":  # control, format, separators, marks: not reliably visible
-            out.append(f"⟨U+{ord(ch):04X}⟩")
-        else:
-            out.append(ch)
-    if cut is not text:
-        out.append(f"…(+{len(text) - len(cut)} characters)")
-    return "".join(out)
-
-
-def quote(text: str, limit: int = 60) -> str:
-    """A string for a message: quoted, invisible characters shown, cut at ``limit`` characters."""
-    return f"'{visible(text, limit)}'"
-
-
 def normalize_value(value: str) -> tuple[str, list[str], str | None]:
     """Remove invisible characters, strip whitespace and unwrap a scan URL.
 
@@ -151,77 +117,6 @@ def normalize_value(value: str) -> tuple[str, list[str], str | None]:
         core = match.group(2)
         actions.append("extracted the id from a scan URL" + ("" if url_kind == "item" else f" (/{url_kind}/)"))
     return core, actions, url_kind
-
-
-@dataclass
-class KnownIds:
-    """Ids known to exist (say, from a load): membership, and the closest known ids to a bad value."""
-
-    ids: frozenset[str]
-    max_distance: int = 3
-    _blocks: dict[tuple[int, int, str], list[str]] | None = field(default=None, repr=False)
-    _folded: dict[str, list[str]] | None = field(default=None, repr=False)
-
-    @classmethod
-    def of(cls, values: Iterable[Any] | None) -> KnownIds | None:
-        """Build from any iterable of ids (non-strings and missing values are ignored); None stays None."""
-        if values is None:
-            return None
-        if isinstance(values, str):
-            values = [values]
-        return cls(frozenset(v for v in values if isinstance(v, str)))
-
-    def _spans(self, length: int) -> list[tuple[int, int]]:
-        # Pigeonhole: a string within d substitutions of another equals it exactly on one of d+1 blocks.
-        edges = np.linspace(0, length, self.max_distance + 2).round().astype(int)
-        return [(int(a), int(b)) for a, b in itertools.pairwise(edges.tolist())]
-
-    def closest(self, value: str, limit: int = 3) -> list[tuple[str, int]]:
-        """Known ids of the same length within ``max_distance`` substitutions, nearest first (Hamming)."""
-        if self._blocks is None:  # built on first use: only reports with failures pay for it
-            self._blocks = {}
-            for known in self.ids:
-                for i, (a, b) in enumerate(self._spans(len(known))):
-                    self._blocks.setdefault((len(known), i, known[a:b]), []).append(known)
-        candidates: set[str] = set()
-        for i, (a, b) in enumerate(self._spans(len(value))):
-            candidates.update(self._blocks.get((len(value), i, value[a:b]), ()))
-        scored = sorted((sum(x != y for x, y in zip(value, c, strict=True)), c) for c in candidates)
-        return [(c, d) for d, c in scored if d <= self.max_distance][:limit]
-
-    def same_but_case(self, value: str) -> list[str]:
-        """Known ids equal to the value except for letter case (LucidIDs are case-sensitive)."""
-        if self._folded is None:
-            self._folded = {}
-            for known in self.ids:
-                self._folded.setdefault(known.casefold(), []).append(known)
-        return sorted(k for k in self._folded.get(value.casefold(), []) if k != value)
-
-    def one_edit_away(self, value: str) -> list[str]:
-        """Known ids that one inserted or deleted character turns the value into."""
-        found = {value[:i] + value[i + 1 :] for i in range(len(value))} & self.ids
-        if len(value) <= 64:  # insertion tries every alphabet character at every position
-            found |= {value[:i] + ch + value[i:] for i in range(len(value) + 1) for ch in ALPHABET} & self.ids
-        return sorted(found)[:3]
-
-    def hint(self, value: str) -> str:
-        """A sentence naming the closest known ids, or saying there is none nearby."""
-        if value in self.ids:
-            return ""
-        cased = self.same_but_case(value)
-        if cased:
-            return f"known id {cased[0]!r} differs only in letter case (LucidIDs are case-sensitive)"
-        near = self.closest(value)
-        if near:
-            parts = []
-            for known, distance in near:
-                where = [str(i) for i, (x, y) in enumerate(zip(value, known, strict=True)) if x != y]
-                parts.append(f"{known!r} ({distance} differing: index {', '.join(where)})")
-            return "closest known id" + ("s" if len(parts) > 1 else "") + ": " + "; ".join(parts)
-        edits = self.one_edit_away(value)
-        if edits:
-            return "known id one inserted or deleted character away: " + ", ".join(repr(e) for e in edits)
-        return f"no known id within {self.max_distance} characters"
 
 
 def _join(*parts: str) -> str:
@@ -311,14 +206,19 @@ def diagnose_well_formed(core: str, fmt: IdFormat, known: KnownIds | None, reaso
     return Diagnosis(reason, detail, hint, len(core))
 
 
+def _blank(ch: str) -> bool:
+    """Whitespace or an invisible format character: what normalisation strips from either end."""
+    return ch.isspace() or _INVISIBLE.match(ch) is not None
+
+
 def _whitespace_detail(value: str) -> str:
     """Where the surrounding whitespace and invisible characters of ``value`` are."""
     n = len(value)
     start = 0
-    while start < n and (value[start].isspace() or _INVISIBLE.match(value[start])):
+    while start < n and _blank(value[start]):
         start += 1
     end = n
-    while end > start and (value[end - 1].isspace() or _INVISIBLE.match(value[end - 1])):
+    while end > start and _blank(value[end - 1]):
         end -= 1
     parts = []
     if start:
@@ -350,29 +250,45 @@ def diagnose(value: Any, fmt: IdFormat, known: KnownIds | None = None) -> Diagno
         return Diagnosis("missing", "empty string", "fill it in, or drop the row")
     core, actions, url_kind = normalize_value(value)
     if url_kind is not None:
-        if fmt.kind == "lucid_id" and url_kind != "item":
-            detail = f"a {url_kind} scan URL: {quote(core)} is a case or collection id, not a LucidID"
-            return Diagnosis("case_id", detail, "list the LucidIDs of that case or collection and check those")
-        inner = _check_core(core, fmt, known)
-        inner_text = f"; the id itself fails: {inner.reason}: {inner.detail}" if inner else ""
-        detail = f"a qr.lcdg.io scan URL; the id in it is {quote(core)}{inner_text}"
-        return Diagnosis("url_wrapped", detail, "normalize=True (or lf.normalize_lucid_ids) extracts the id")
+        return _scan_url(core, url_kind, fmt, known)
     if not core:
         return Diagnosis("missing", "only whitespace or invisible characters: " + visible(value, 40), "fill it in")
     if actions:
-        inner = _check_core(core, fmt, known)
-        detail = _whitespace_detail(value)
-        if inner is not None:
-            detail += f"; once removed, still {inner.reason}: {inner.detail}"
-        hint = "normalize=True (or lf.normalize_lucid_ids) removes them"
-        return Diagnosis("whitespace", detail, hint, inner.core_length if inner else len(core))
-    result = _check_core(core, fmt, known)
-    if result is not None and result.reason != "bad_character":
-        other = _OTHER_URL.match(core)
-        if other:  # a URL, but not one of ours: say so rather than only counting characters
-            hint = f"a URL from {other.group(1) or 'another host'}, not a qr.lcdg.io scan URL"
-            return result._replace(hint=_join(hint, result.hint))
-    return result
+        return _surrounded(value, core, fmt, known)
+    return _foreign_url(core, _check_core(core, fmt, known))
+
+
+def _scan_url(core: str, url_kind: str, fmt: IdFormat, known: KnownIds | None) -> Diagnosis:
+    """A value that is one of our scan URLs: a case or collection where a LucidID is expected, or a wrapped id."""
+    if fmt.kind == "lucid_id" and url_kind != "item":
+        detail = f"a {url_kind} scan URL: {quote(core)} is a case or collection id, not a LucidID"
+        return Diagnosis("case_id", detail, "list the LucidIDs of that case or collection and check those")
+    inner = _check_core(core, fmt, known)
+    inner_text = f"; the id itself fails: {inner.reason}: {inner.detail}" if inner else ""
+    detail = f"a qr.lcdg.io scan URL; the id in it is {quote(core)}{inner_text}"
+    return Diagnosis("url_wrapped", detail, "normalize=True (or lf.normalize_lucid_ids) extracts the id")
+
+
+def _surrounded(value: str, core: str, fmt: IdFormat, known: KnownIds | None) -> Diagnosis:
+    """A value with whitespace or invisible characters around or in it; what the rest fails, if anything."""
+    inner = _check_core(core, fmt, known)
+    detail = _whitespace_detail(value)
+    if inner is not None:
+        detail += f"; once removed, still {inner.reason}: {inner.detail}"
+    hint = "normalize=True (or lf.normalize_lucid_ids) removes them"
+    return Diagnosis("whitespace", detail, hint, inner.core_length if inner else len(core))
+
+
+def _foreign_url(core: str, result: Diagnosis | None) -> Diagnosis | None:
+    """The diagnosis of a bare value, with a hint when it is a URL but not one of ours."""
+    if result is None or result.reason == "bad_character":
+        return result
+    other = _OTHER_URL.match(core)
+    if other is None:
+        return result
+    # a URL, but not one of ours: say so rather than only counting characters
+    hint = f"a URL from {other.group(1) or 'another host'}, not a qr.lcdg.io scan URL"
+    return result._replace(hint=_join(hint, result.hint))
 
 
 def _not_a_string(value: Any) -> Diagnosis:
@@ -425,18 +341,3 @@ def diagnose_cell(
     if checked is not cell and checked != cell:
         found = found._replace(detail=f"normalised to {quote(checked)}: {found.detail}")
     return found
-
-
-_CLI_WORDS = (
-    (re.compile(r"normalize=True \(or lf\.normalize_lucid_ids\)"), "--normalize"),
-    (re.compile(r"\blength=(\d+)"), r"--length \1"),
-    (re.compile(r"\bkind='(\w+)'"), r"--kind \1"),
-    (re.compile(r"\bunique=False"), "--allow-duplicates"),
-)
-
-
-def for_cli(text: str) -> str:
-    """A hint or note worded for the command line: flags (``--normalize``) instead of Python arguments."""
-    for pattern, flag in _CLI_WORDS:
-        text = pattern.sub(flag, text)
-    return text

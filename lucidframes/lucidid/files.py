@@ -19,6 +19,7 @@ from lucidframes.errors import ConfigError, ReadError
 from lucidframes.io.formats import read_format
 from lucidframes.io.read import check_file, read_table, sniff_csv
 from lucidframes.lucidid.api import MAX_FAILURES, validate_lucid_ids
+from lucidframes.lucidid.engine.internal_columns import ROW
 from lucidframes.lucidid.report.report import ValidationReport
 
 __all__ = ["AUTO_LAZY_BYTES", "DUCKDB_MEMORY_LIMIT", "ENGINES", "choose_engine", "scan", "validate_file"]
@@ -28,7 +29,6 @@ AUTO_LAZY_BYTES = 200 * 2**20  # files from this size are scanned lazily when a 
 # DuckDB spills to disk beyond this: bounded memory for files of any size. Below 1 GB so that the whole process
 # (Python, pandas and the collected failures, about 150 MB more) stays under 1 GB on a file of 20M ids.
 DUCKDB_MEMORY_LIMIT = "750MB"
-_ROW = "__lf_row"  # engines.ROW: a scan that numbers its rows itself passes them on under this name
 
 
 def _installed(module: str) -> bool:
@@ -91,8 +91,9 @@ def scan(file: Path, engine: str, sep: str | None = None) -> tuple[Any, int | No
 
         con = duckdb.connect(config=_duckdb_config())
         if parquet:
+            # A scan that numbers its rows itself passes them on under ROW: with_row() keeps that numbering.
             relation = con.sql(
-                f'SELECT * EXCLUDE (file_row_number), file_row_number AS "{_ROW}" '
+                f'SELECT * EXCLUDE (file_row_number), file_row_number AS "{ROW}" '
                 "FROM read_parquet($path, file_row_number = true)",
                 params={"path": str(file)},
             )

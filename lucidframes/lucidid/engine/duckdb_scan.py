@@ -1,6 +1,6 @@
 """DuckDB: the whole-column work in two scans, leaving a small table of the rows that can fail for the tier.
 
-The tier (:mod:`.tier`) asks one query per step (totals, failing rows per column, counts per reason, the repeated
+The tier (:mod:`.run`) asks one query per step (totals, failing rows per column, counts per reason, the repeated
 values, their holders, ...), and on DuckDB each query scans the whole input again. Here the input is scanned twice:
 
 1. The hash of each checked value (``rules.core``: the cell, or normalised with ``normalize=True``) is grouped:
@@ -24,7 +24,8 @@ from typing import Any
 import narwhals as nw
 
 from lucidframes.lucidid.engine import rules
-from lucidframes.lucidid.engine.prepare import Prepared, string_view
+from lucidframes.lucidid.engine.internal_columns import string_view
+from lucidframes.lucidid.engine.prepare import Prepared
 from lucidframes.lucidid.formats import IdFormat
 
 __all__ = ["narrowed"]

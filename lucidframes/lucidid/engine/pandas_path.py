@@ -3,10 +3,10 @@
 Over the whole column only two passes run: the full match (pyarrow's RE2 on pandas' string dtype, Python's ``re``
 on object columns) and, for duplicates, a hash of each well-formed id read straight from the Arrow buffers (32 bits),
 sorted to find the hashes that occur more than once. Everything after that (reasons, normalisation, which repeat
-comes first, known ids, diagnosis) runs through :mod:`.tier`'s narwhals functions on the candidate rows only, so
-the rules stay written once. A hash collision only adds a candidate, which the exact group-by then drops: the
-hash decides nothing. The narwhals plan over the whole pandas frame (hash tables of 2M strings, a frame copy per
-filter) was 4 to 6 times slower.
+comes first, known ids, diagnosis) runs through the narwhals functions of :mod:`.run` and :mod:`.values` on the
+candidate rows only, so the rules stay written once. A hash collision only adds a candidate, which the exact
+group-by then drops: the hash decides nothing. The narwhals plan over the whole pandas frame (hash tables of 2M
+strings, a frame copy per filter) was 4 to 6 times slower.
 """
 
 from __future__ import annotations
@@ -22,21 +22,10 @@ import pandas as pd
 import pyarrow as pa
 
 from lucidframes.lucidid.columns import well_formed
-from lucidframes.lucidid.engine.prepare import ROW, Prepared, string_view
-from lucidframes.lucidid.engine.run import (
-    CELL,
-    COL,
-    CORE,
-    KEY,
-    ORD,
-    RESCUED,
-    Check,
-    Findings,
-    TierResult,
-    bad_columns,
-    duplicates,
-    known_failures,
-)
+from lucidframes.lucidid.engine.internal_columns import CELL, COL, CORE, KEY, ORD, RESCUED, ROW, string_view
+from lucidframes.lucidid.engine.prepare import Prepared
+from lucidframes.lucidid.engine.run import Check, Findings, TierResult, bad_columns
+from lucidframes.lucidid.engine.values import duplicates, known_failures
 from lucidframes.lucidid.formats import Reason
 
 __all__ = ["applies", "run"]
@@ -206,8 +195,7 @@ def _format_pass(prep: Prepared, check: Check, found: Findings) -> _Values:
     arrays = [_arrow(s) for s in strings]
     oks = [well_formed(s, check.fmt)[1] for s in strings]
     width = check.fmt.length  # a well-formed id is ``length`` characters of an ASCII alphabet: as many bytes
-    wanted = check.unique or check.known is not None
-    goods = [np.flatnonzero(ok) for ok in oks] if wanted else []
+    goods = [np.flatnonzero(ok) for ok in oks] if check.unique or check.known is not None else []
     plain = check.unique and check.known is None and not check.normalize
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lucidframes-hash") as pool:
         job = pool.submit(_hash_columns, arrays, strings, goods, width, plain)
@@ -216,8 +204,7 @@ def _format_pass(prep: Prepared, check: Check, found: Findings) -> _Values:
     values = _Values(repeated=repeated)
     known_list = sorted(check.known.ids) if check.known is not None else None
     for j, good in enumerate(goods):
-        known = strings[j].take(good).isin(known_list).to_numpy(dtype=bool) if known_list is not None else None
-        values.add(len(good), hashes[j], known if known is not None else np.ones(0, bool), _column_maker(prep, j, good))
+        values.add(len(good), hashes[j], _known_flags(strings[j], known_list, good), _column_maker(prep, j, good))
         if check.normalize:
             _add_rescued(values, bads[j], j, k, prep.keep, known_list, None not in arrays, width)
     return values
@@ -235,8 +222,15 @@ def _add_rescued(
         hashes = _arrow_hash(pa.array(cores.tolist(), type=pa.large_string()), np.arange(len(cores)), width)
     else:
         hashes = _python_hash(cores)
-    known = cores.isin(known_list).to_numpy(dtype=bool) if known_list is not None else np.ones(0, bool)
-    values.add(len(rescued), hashes, known, _rescued_maker(rescued, j, k, keep))
+    values.add(len(rescued), hashes, _known_flags(cores, known_list), _rescued_maker(rescued, j, k, keep))
+
+
+def _known_flags(cells: pd.Series, known_list: list[str] | None, positions: np.ndarray | None = None) -> np.ndarray:
+    """Which cells (those at ``positions``, else all) are known ids; an empty array when no ids are known."""
+    if known_list is None:
+        return np.ones(0, bool)
+    chosen = cells if positions is None else cells.take(positions)
+    return chosen.isin(known_list).to_numpy(dtype=bool)
 
 
 def _repeated(hashes: np.ndarray) -> np.ndarray:
@@ -257,7 +251,7 @@ def _repeated(hashes: np.ndarray) -> np.ndarray:
 
 
 def run(prep: Prepared, check: Check) -> TierResult:
-    """Run every rule on a pandas input: the same TierResult as :func:`.tier.run`, row for row.
+    """Run every rule on a pandas input: the same TierResult as :func:`.run.run`, row for row.
 
     Args:
         prep: the prepared input (``applies(prep)`` must be True).

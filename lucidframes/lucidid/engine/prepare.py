@@ -1,11 +1,12 @@
 """Any table in: turn the caller's frame, series or list into one narwhals frame the rules can run on.
 
 Every engine ends up as a narwhals DataFrame (pandas, polars, Arrow) or LazyFrame (polars lazy, DuckDB, Dask,
-Spark) with internal columns: ``__lf_row`` (the 0-based position; for Spark the order of ``keep=``), ``__lf_s{j}``
-(the j-th checked column as strings, null where a cell is missing or not text), ``__lf_x{j}`` (True where the cell
-is something other than text, when that can happen) and ``__lf_o{j}`` (the original cell, when it differs from
-the string view), plus the ``keep=`` columns. Optional engines are imported only when such a frame is passed in:
-their modules are already loaded then, so nothing is imported lazily to dodge a cycle.
+Spark) with internal columns (named in :mod:`.internal_columns`): ``ROW`` (the 0-based position; for Spark the order
+of ``keep=``), ``string_view(j)`` (the j-th checked column as strings, null where a cell is missing or not text),
+``not_text(j)`` (True where the cell is something other than text, when that can happen) and ``original(j)`` (the
+original cell, when it differs from the string view), plus the ``keep=`` columns. Optional engines are imported
+only when such a frame is passed in: their modules are already loaded then, so nothing is imported lazily to dodge
+a cycle.
 """
 
 from __future__ import annotations
@@ -20,26 +21,10 @@ import pyarrow as pa
 
 from lucidframes.errors import ConfigError
 from lucidframes.lucidid.columns import as_series, as_strings
+from lucidframes.lucidid.engine.internal_columns import ROW, not_text, original, string_view
 from lucidframes.lucidid.labels import as_labels, resolve_columns
 
-__all__ = ["ROW", "Prepared", "narwhals_frame", "not_text", "original", "prepare", "string_view", "with_row"]
-
-ROW = "__lf_row"
-
-
-def string_view(j: int) -> str:
-    """The internal name of the j-th checked column as strings."""
-    return f"__lf_s{j}"
-
-
-def not_text(j: int) -> str:
-    """The internal name of the j-th column's "not a string" flag."""
-    return f"__lf_x{j}"
-
-
-def original(j: int) -> str:
-    """The internal name of the j-th column's original cells (when they differ from the string view)."""
-    return f"__lf_o{j}"
+__all__ = ["Prepared", "narwhals_frame", "prepare", "with_row"]
 
 
 @dataclass

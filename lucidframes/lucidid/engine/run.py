@@ -1,11 +1,10 @@
 """Run the rules on the engine: exact counts per column and reason, and only the failing rows (capped) collected.
 
 The same narwhals code serves eager frames (pandas, polars, Arrow: every step runs at once) and lazy ones (polars
-lazy, DuckDB, Dask, Spark: each ``collect`` is one query on the engine). Duplicates are found with the engine's
-group-by: the values that occur more than once come back (few, normally), then the rows holding them, so the
-first occurrence of each in row order (row, then column) is known and only the repeats after it are reported.
-DuckDB rescans its input for every query, so there :mod:`.duckscan` first cuts the input down to the rows that can
-fail, in two scans, and the same steps run on those.
+lazy, DuckDB, Dask, Spark: each ``collect`` is one query on the engine). Here: the format failures of each column,
+diagnosed, and the findings gathered into a TierResult; unknown ids and repeats are found among the well-formed
+values (:mod:`.values`). DuckDB rescans its input for every query, so there :mod:`.duckdb_scan` first cuts the input
+down to the rows that can fail, in two scans, and the same steps run on those.
 """
 
 from __future__ import annotations
@@ -17,31 +16,39 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from lucidframes.lucidid.cells import KnownIds, diagnose_cell
+from lucidframes.lucidid.cells import diagnose_cell
 from lucidframes.lucidid.engine import duckdb_scan, rules
-from lucidframes.lucidid.engine.prepare import ROW, Prepared, narwhals_frame, not_text, original, string_view, with_row
+from lucidframes.lucidid.engine.collect import collect, scalar_row
+from lucidframes.lucidid.engine.internal_columns import (
+    CELL,
+    COL,
+    CORE,
+    DIAG,
+    FIRST,
+    KEY,
+    ORD,
+    REASON,
+    RESCUED,
+    ROW,
+    N,
+    bad_count,
+    not_text,
+    original,
+    passes,
+    string_view,
+)
+from lucidframes.lucidid.engine.prepare import Prepared, narwhals_frame
+from lucidframes.lucidid.engine.values import duplicates, known_failures, valid_values
 from lucidframes.lucidid.formats import IdFormat, Reason
+from lucidframes.lucidid.known import KnownIds
 
 __all__ = [
-    "CELL",
-    "COL",
-    "CORE",
-    "KEY",
-    "ORD",
-    "RESCUED",
     "Check",
     "Findings",
     "TierResult",
     "bad_columns",
-    "duplicates",
-    "known_failures",
     "run",
-    "valid_rows",
 ]
-
-KEY, ORD, COL, _N, _FIRST = "__lf_key", "__lf_ord", "__lf_col", "__lf_n", "__lf_first"
-_REASON, CORE, RESCUED, CELL = "__lf_reason", "__lf_core", "__lf_rescued", "__lf_cell"
-_GROUPS_LIMIT = 1_000_000  # repeated values collected at most; beyond, only the count and the first rows
 
 
 @dataclass(frozen=True)
@@ -68,31 +75,6 @@ class TierResult:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def _collect(frame: Any) -> pd.DataFrame:
-    """A narwhals frame (eager or lazy) as a pandas DataFrame of Python objects (ints stay ints, nulls None)."""
-    eager = frame.collect() if isinstance(frame, nw.LazyFrame) else frame
-    native = eager.to_native()
-    if isinstance(native, pd.DataFrame):
-        return pd.DataFrame({k: _objects(native[k]) for k in native.columns}, columns=list(native.columns))
-    data = eager.to_dict(as_series=False)
-    return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in data.items()}, columns=list(data))
-
-
-def _objects(column: pd.Series) -> pd.Series:
-    """A pandas column as Python objects, exactly as ``DataFrame.to_dict`` gives them."""
-    dtype = column.dtype
-    if isinstance(dtype, pd.StringDtype) or (isinstance(dtype, np.dtype) and dtype.kind in "biuf"):
-        # numpy's object cast boxes these as to_dict does, without a Python call per cell
-        return pd.Series(column.to_numpy(dtype=object), dtype=object)
-    return pd.Series(column.to_frame().to_dict(orient="list")[column.name], dtype=object)
-
-
-def _scalar_row(frame: Any) -> dict[str, Any]:
-    """The single row of an aggregate as a dict."""
-    eager = frame.collect() if isinstance(frame, nw.LazyFrame) else frame
-    return {k: v[0] if v else None for k, v in eager.to_dict(as_series=False).items()}
-
-
 def bad_columns(prep: Prepared, j: int, fmt: IdFormat, normalize: bool) -> list[Any]:
     """The columns kept of a row whose j-th cell fails (ROW, the cell, flags, keep); ``normalize`` adds the rescue."""
     s = nw.col(string_view(j))
@@ -106,24 +88,6 @@ def bad_columns(prep: Prepared, j: int, fmt: IdFormat, normalize: bool) -> list[
         checked = rules.core(s, fmt, normalize=True)
         columns += [checked.alias(CORE), rules.strict_ok(checked, fmt).fill_null(False).alias(RESCUED)]
     return columns
-
-
-def _valid_values(prep: Prepared, base: Any, bad: list[Any], normalize: bool) -> Any:
-    """Every well-formed value as (ord, col, key, keep...): the passing cells, and with ``normalize`` the rescued."""
-    k = len(prep.names)
-    parts = []
-    for j in range(k):
-        keep = [nw.col(c) for c in prep.keep]
-        order = (nw.col(ROW) * k + j).alias(ORD)
-        cell = nw.col(string_view(j)).alias(CELL)
-        good = base.filter(nw.col(f"__lf_ok{j}")).select(
-            order, nw.lit(j).alias(COL), nw.col(string_view(j)).alias(KEY), cell, *keep
-        )
-        parts.append(good)
-        if normalize:
-            rescued = bad[j].filter(nw.col(RESCUED))
-            parts.append(rescued.select(order, nw.lit(j).alias(COL), nw.col(CORE).alias(KEY), cell, *keep))
-    return parts[0] if len(parts) == 1 else nw.concat(parts, how="vertical")
 
 
 def _cells(prep: Prepared, rows: pd.DataFrame, j: int) -> list[Any]:
@@ -146,13 +110,13 @@ def _diagnosed(prep: Prepared, rows: pd.DataFrame, j: int, check: Check) -> pd.D
     value = np.empty(len(cells), dtype=object)
     for i, cell in enumerate(cells):
         value[i] = cell
-    out = rows.assign(
-        __lf_col=j,
-        value=pd.Series(value, dtype=object, index=rows.index),  # never inferred: lone surrogates stay
-        __lf_diag=pd.Series(diags, dtype=object, index=rows.index),
-        __lf_reason=pd.Series([d.reason if d is not None else None for d in diags], dtype=object, index=rows.index),
-    )
-    return out[keep]
+    added: dict[str, Any] = {
+        COL: j,
+        "value": pd.Series(value, dtype=object, index=rows.index),  # never inferred: lone surrogates stay
+        DIAG: pd.Series(diags, dtype=object, index=rows.index),
+        REASON: pd.Series([d.reason if d is not None else None for d in diags], dtype=object, index=rows.index),
+    }
+    return rows.assign(**added)[keep]
 
 
 def _format_failures(
@@ -166,67 +130,20 @@ def _format_failures(
     if not n_bad:
         return {}, pd.DataFrame(), None
     if n_bad <= check.cap:
-        rows = _diagnosed(prep, _collect(bad.sort(ROW)), j, check)
-        counts = {str(r): int(n) for r, n in rows[_REASON].value_counts().items()}
+        rows = _diagnosed(prep, collect(bad.sort(ROW)), j, check)
+        counts = {str(r): int(n) for r, n in rows[REASON].value_counts().items()}
         positions = rows[ROW].to_numpy(dtype=np.int64) if prep.eager else None
         return counts, rows, positions
     s = nw.col(string_view(j))
     flag = nw.col(not_text(j)) if prep.has_not_text[j] else None
-    failing = bad.with_columns(rules.reason(s, flag, check.fmt, normalize=check.normalize).alias(_REASON)).filter(
-        ~nw.col(_REASON).is_null()
+    failing = bad.with_columns(rules.reason(s, flag, check.fmt, normalize=check.normalize).alias(REASON)).filter(
+        ~nw.col(REASON).is_null()
     )
-    counts_frame = _collect(failing.group_by(_REASON).agg(nw.len().alias(_N)))
-    counts = dict(zip(counts_frame[_REASON].tolist(), map(int, counts_frame[_N].tolist()), strict=True))
-    rows = _diagnosed(prep, _collect(failing.drop(_REASON).sort(ROW).head(check.cap)), j, check)
-    positions = _collect(failing.select(ROW))[ROW].to_numpy(dtype=np.int64) if prep.eager else None
+    counts_frame = collect(failing.group_by(REASON).agg(nw.len().alias(N)))
+    counts = dict(zip(counts_frame[REASON].tolist(), map(int, counts_frame[N].tolist()), strict=True))
+    rows = _diagnosed(prep, collect(failing.drop(REASON).sort(ROW).head(check.cap)), j, check)
+    positions = collect(failing.select(ROW))[ROW].to_numpy(dtype=np.int64) if prep.eager else None
     return counts, rows, positions
-
-
-def known_failures(
-    values: Any, known: frozenset[str], cap: int, eager: bool
-) -> tuple[Any, dict[int, int], pd.DataFrame, Any]:
-    """Split well-formed values into known ones and unknown failures (counts per column exact, rows capped)."""
-    known_list = sorted(known)
-    unknown = values.filter(~nw.col(KEY).is_in(known_list))
-    counts_frame = _collect(unknown.group_by(COL).agg(nw.len().alias(_N)))
-    counts = dict(zip(map(int, counts_frame[COL].tolist()), map(int, counts_frame[_N].tolist()), strict=True))
-    rows = _collect(unknown.sort(ORD).head(cap)) if counts else pd.DataFrame()
-    positions = _collect(unknown.select(ORD))[ORD].to_numpy(dtype=np.int64) if eager and counts else None
-    return values.filter(nw.col(KEY).is_in(known_list)), counts, rows, positions
-
-
-def duplicates(values: Any, cap: int, eager: bool) -> tuple[dict[int, int], pd.DataFrame]:
-    """Repeats after the first occurrence: exact counts per column, the first ``cap`` rows (eager: all of them)."""
-    if eager:  # the engine's hash first (pandas' duplicated, polars' is_duplicated): group only the repeats
-        values = values.filter(nw.col(KEY).is_duplicated())
-    groups = values.group_by(KEY).agg(nw.len().alias(_N), nw.col(ORD).min().alias(_FIRST)).filter(nw.col(_N) > 1)
-    repeated = _collect(groups.head(_GROUPS_LIMIT + 1))
-    if not len(repeated):
-        return {}, pd.DataFrame()
-    if len(repeated) > _GROUPS_LIMIT:  # very many repeated values: join on the engine instead of in Python
-        dups = values.join(groups.select(KEY, _FIRST), on=KEY).filter(nw.col(ORD) > nw.col(_FIRST))
-        counts_frame = _collect(dups.group_by(COL).agg(nw.len().alias(_N)))
-        counts = dict(zip(map(int, counts_frame[COL].tolist()), map(int, counts_frame[_N].tolist()), strict=True))
-        return counts, _collect(dups.sort(ORD).head(cap) if not eager else dups.sort(ORD))
-    first = dict(zip(repeated[KEY].tolist(), map(int, repeated[_FIRST].tolist()), strict=True))
-    limit = None if eager else cap + len(repeated)  # among these rows at most len(repeated) are first occurrences
-    holders = values.filter(nw.col(KEY).is_in(list(first))).sort(ORD)
-    rows = _collect(holders if limit is None else holders.head(limit))
-    rows = rows[[o != first[v] for o, v in zip(rows[ORD].tolist(), rows[KEY].tolist(), strict=True)]]
-    rows = rows.assign(**{_FIRST: [first[v] for v in rows[KEY].tolist()]})
-    # Exact counts per column: the repeats of a value are its holders minus one, spread over columns by holder.
-    total = int(sum(int(n) - 1 for n in repeated[_N].tolist()))
-    if limit is None or len(rows) == total:
-        counts = {int(str(c)): int(n) for c, n in rows[COL].value_counts().items()}
-    else:
-        counts_frame = _collect(
-            values.join(groups.select(KEY, _FIRST), on=KEY)
-            .filter(nw.col(ORD) > nw.col(_FIRST))
-            .group_by(COL)
-            .agg(nw.len().alias(_N))
-        )
-        counts = dict(zip(map(int, counts_frame[COL].tolist()), map(int, counts_frame[_N].tolist()), strict=True))
-    return counts, rows.head(cap) if not eager else rows
 
 
 @dataclass
@@ -305,35 +222,33 @@ def _run(prep: Prepared, check: Check) -> TierResult:
     """Every rule on the engine of ``prep``: see ``run``."""
     k = len(prep.names)
     base = narwhals_frame(prep).with_columns(
-        *(rules.strict_ok(nw.col(string_view(j)), check.fmt).fill_null(False).alias(f"__lf_ok{j}") for j in range(k))
+        *(rules.strict_ok(nw.col(string_view(j)), check.fmt).fill_null(False).alias(passes(j)) for j in range(k))
     )
-    totals = _scalar_row(
+    totals = scalar_row(
         base.select(
-            nw.len().alias(_N), *((~nw.col(f"__lf_ok{j}")).cast(nw.Int64).sum().alias(f"__lf_bad{j}") for j in range(k))
+            nw.len().alias(N), *((~nw.col(passes(j))).cast(nw.Int64).sum().alias(bad_count(j)) for j in range(k))
         )
     )
-    bad = [
-        base.filter(~nw.col(f"__lf_ok{j}")).select(*bad_columns(prep, j, check.fmt, check.normalize)) for j in range(k)
-    ]
+    bad = [base.filter(~nw.col(passes(j))).select(*bad_columns(prep, j, check.fmt, check.normalize)) for j in range(k)]
     found = Findings(k, prep.eager)
     for j in range(k):
-        found.add_column(prep, bad[j], j, int(totals[f"__lf_bad{j}"] or 0), check)
+        found.add_column(prep, bad[j], j, int(totals[bad_count(j)] or 0), check)
     if check.unique or check.known is not None:
-        values = _valid_values(prep, base, bad, check.normalize)
+        values = valid_values(prep, base, bad, check.normalize)
         if check.known is not None:
             values, unknown, rows, where = known_failures(values, check.known.ids, check.cap, prep.eager)
             found.add_values(Reason.UNKNOWN.value, unknown, rows, where)
         if check.unique:
             repeats, rows = duplicates(values, check.cap, prep.eager)
             found.add_values(Reason.DUPLICATE.value, repeats, rows, rows[ORD] if prep.eager and len(rows) else None)
-    return found.result(int(totals[_N]), check.cap)
+    return found.result(int(totals[N]), check.cap)
 
 
 def _changed_cells(bad: Any, j: int, cap: int, eager: bool) -> pd.DataFrame:
     """The cells normalisation changed: row, col, before, after (eager: all of them, else the first ``cap``)."""
     changed = bad.filter(~nw.col(CORE).is_null() & (nw.col(CORE) != nw.col(string_view(j)))).sort(ROW)
     # A case URL in a LucidID column is left as it was (core() does not unwrap it), so it is not a change.
-    rows = _collect(changed if eager else changed.head(cap))
+    rows = collect(changed if eager else changed.head(cap))
     return pd.DataFrame(
         {
             "row": pd.Series(rows[ROW].tolist() if len(rows) else [], dtype="int64"),
@@ -352,7 +267,7 @@ def from_values(rows: pd.DataFrame, k: int, reason: str) -> pd.DataFrame:
     out = rows.copy()
     out[ROW] = order // k
     out[COL] = rows[COL].astype(int)
-    out["value"], out[_REASON], out[CORE] = rows[CELL], reason, rows[KEY]
+    out["value"], out[REASON], out[CORE] = rows[CELL], reason, rows[KEY]
     return out
 
 
@@ -360,70 +275,11 @@ def merge(pieces: list[pd.DataFrame], cap: int) -> pd.DataFrame:
     """All failures in (row, column) order, the first ``cap`` of them."""
     pieces = [p for p in pieces if len(p)]
     if not pieces:
-        return pd.DataFrame(columns=[ROW, COL, "value", _REASON, CORE, _FIRST])
+        return pd.DataFrame(columns=[ROW, COL, "value", REASON, CORE, FIRST])
     merged = pd.concat(pieces, ignore_index=True)
     merged[ROW] = merged[ROW].astype("int64")
     merged[COL] = merged[COL].astype("int64")
     merged = merged.sort_values([ROW, COL], kind="stable").head(cap).reset_index(drop=True)
-    if _FIRST not in merged:
-        merged[_FIRST] = None
+    if FIRST not in merged:
+        merged[FIRST] = None
     return merged
-
-
-def valid_rows(prep: Prepared, fmt: IdFormat, *, normalize: bool, unique: bool, known: frozenset[str] | None) -> Any:
-    """The caller's rows whose checked cells all pass, as a query on the input's engine (nothing is collected).
-
-    Args:
-        prep: the prepared input.
-        fmt: the expected format.
-        normalize: values were checked normalised (the rows come back as they were, not normalised).
-        unique: repeats after the first occurrence do not pass.
-        known: ids known to exist, or None.
-
-    Returns:
-        A native frame of the input's engine (lazy for lazy engines).
-    """
-    k = len(prep.names)
-    base = narwhals_frame(prep).with_columns(
-        *(rules.strict_ok(nw.col(string_view(j)), fmt).fill_null(False).alias(f"__lf_ok{j}") for j in range(k))
-    )
-    keys, conds = [], []
-    for j in range(k):
-        s = nw.col(string_view(j))
-        ok = nw.col(f"__lf_ok{j}")
-        if normalize:
-            checked = rules.core(s, fmt, normalize=True)
-            rescued = ~ok & rules.strict_ok(checked, fmt).fill_null(False)
-            key = nw.when(ok).then(s).when(rescued).then(checked)
-            cond = ok | rescued
-        else:
-            key, cond = nw.when(ok).then(s), ok
-        if known is not None:
-            cond = cond & key.is_in(sorted(known))
-        keys.append(key.alias(f"__lf_key{j}"))
-        conds.append(cond)
-    good = base.with_columns(*keys).filter(*conds)
-    if unique:
-        long_parts = [
-            good.select((nw.col(ROW) * k + j).alias(ORD), nw.col(f"__lf_key{j}").alias(KEY)) for j in range(k)
-        ]
-        long = long_parts[0] if k == 1 else nw.concat(long_parts, how="vertical")
-        firsts = long.group_by(KEY).agg(nw.col(ORD).min().alias(_FIRST))
-        repeats = long.join(firsts, on=KEY).filter(nw.col(ORD) > nw.col(_FIRST)).select((nw.col(ORD) // k).alias(ROW))
-        good = good.join(repeats, on=ROW, how="anti")
-    rows = good.select(ROW)
-    if prep.eager:
-        mask = np.zeros(int(_scalar_row(narwhals_frame(prep).select(nw.len().alias(_N)))[_N]), dtype=bool)
-        mask[_collect(rows)[ROW].to_numpy(dtype=np.int64)] = True
-        if isinstance(prep.native, pd.DataFrame | pd.Series):
-            return prep.native.loc[mask]
-        return nw.from_native(prep.native, eager_only=True).filter(mask.tolist()).to_native()
-    full = _full_frame(prep)
-    joined = full.join(rows, on=ROW, how="semi").sort(ROW) if prep.ordered else full.join(rows, on=ROW, how="semi")
-    return joined.drop(ROW).to_native()
-
-
-def _full_frame(prep: Prepared) -> Any:
-    """The caller's frame with ROW, numbered exactly as in ``prep.frame``."""
-    frame, _ = with_row(prep.native, prep.engine, prep.names, prep.keep)
-    return frame

@@ -11,11 +11,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lucidframes.lucidid.cells import Diagnosis, KnownIds, diagnose, diagnose_cell, normalize_value
+from lucidframes.lucidid.cells import Diagnosis, diagnose, diagnose_cell, normalize_value
 from lucidframes.lucidid.columns import CHANGE_COLUMNS, replace_columns, with_changes
-from lucidframes.lucidid.engine.prepare import ROW, Prepared
+from lucidframes.lucidid.engine.internal_columns import COL, CORE, DIAG, FIRST, REASON, ROW
+from lucidframes.lucidid.engine.prepare import Prepared
 from lucidframes.lucidid.engine.run import TierResult
 from lucidframes.lucidid.formats import REASONS, UUID_LENGTH, IdFormat, Reason
+from lucidframes.lucidid.known import KnownIds
 from lucidframes.lucidid.report.report import FAILURE_COLUMNS, ValidationReport
 
 __all__ = ["build_report"]
@@ -30,23 +32,35 @@ def _row_label(prep: Prepared, position: int) -> Any:
     return position
 
 
-def _failures(
-    prep: Prepared, result: TierResult, fmt: IdFormat, known: KnownIds | None, normalize: bool
-) -> pd.DataFrame:
-    rows = result.failures
-    positions = rows[ROW].to_numpy(dtype=np.int64) if len(rows) else np.empty(0, dtype=np.int64)
-    cols = rows["__lf_col"].to_numpy(dtype=np.int64) if len(rows) else np.empty(0, dtype=np.int64)
+def _ints(rows: pd.DataFrame, name: str) -> np.ndarray:
+    """A collected integer column (row positions, column positions) as int64; empty when nothing failed."""
+    return rows[name].to_numpy(dtype=np.int64) if len(rows) else np.empty(0, dtype=np.int64)
+
+
+def _or_nones(rows: pd.DataFrame, name: str) -> list[Any]:
+    """A collected column as a list; Nones when the engine did not add it (no duplicates, say)."""
+    return rows[name].tolist() if name in rows else [None] * len(rows)
+
+
+def _as_they_were(prep: Prepared, rows: pd.DataFrame, positions: np.ndarray, cols: np.ndarray) -> list[Any]:
+    """The failing cells: pandas' own objects when pandas was checked (lists stay lists), else as collected."""
     values = rows["value"].tolist() if len(rows) else []
-    if prep.series is not None and len(rows):  # pandas: the cells exactly as they were (lists stay lists)
-        for j, source in enumerate(prep.series):
-            mine = np.flatnonzero(cols == j)
-            for i, cell in zip(mine.tolist(), source.take(positions[mine]).tolist(), strict=True):
-                values[i] = cell
+    if prep.series is None or not len(rows):
+        return values
+    for j, source in enumerate(prep.series):
+        mine = np.flatnonzero(cols == j)
+        for i, cell in zip(mine.tolist(), source.take(positions[mine]).tolist(), strict=True):
+            values[i] = cell
+    return values
+
+
+def _diagnoses(
+    prep: Prepared, rows: pd.DataFrame, values: list[Any], fmt: IdFormat, known: KnownIds | None, normalize: bool
+) -> list[Diagnosis]:
+    """Each collected failure's Diagnosis: the engine's own when it made one, else made here (duplicates, unknown)."""
+    reasons = [str(r) for r in rows[REASON].tolist()] if len(rows) else []
+    stored, firsts, cores = _or_nones(rows, DIAG), _or_nones(rows, FIRST), _or_nones(rows, CORE)
     diags: list[Diagnosis] = []
-    reasons = [str(r) for r in rows["__lf_reason"].tolist()] if len(rows) else []
-    stored: list[Any] = rows["__lf_diag"].tolist() if "__lf_diag" in rows else [None] * len(rows)
-    firsts = rows["__lf_first"].tolist() if "__lf_first" in rows else [None] * len(rows)
-    cores = rows["__lf_core"].tolist() if "__lf_core" in rows else [None] * len(rows)
     for i, reason in enumerate(reasons):
         if reason == Reason.DUPLICATE:
             diags.append(_duplicate(prep, int(float(str(firsts[i])))))
@@ -55,33 +69,51 @@ def _failures(
         else:  # unknown ids: found among the well-formed values, diagnosed here
             found = diagnose_cell(values[i], reason, cores[i], fmt, known, normalize)
             diags.append(found if found is not None else Diagnosis(reason, "failed the engine's check", ""))
+    return diags
+
+
+def _one_per_cell(values: list[Any]) -> np.ndarray:
+    """The cells as an object array, one by one: a cell that is a list must stay one cell."""
     cells = np.empty(len(values), dtype=object)
     for i, cell in enumerate(values):
-        cells[i] = cell  # one by one: a cell that is a list must stay one cell
+        cells[i] = cell
+    return cells
+
+
+def _line_numbers(prep: Prepared, positions: np.ndarray) -> pd.Series | None:
+    """The spreadsheet line of each failing row, for a CSV read by ``read_table``; None otherwise."""
+    first_line = prep.source.get("first_row_line") if prep.source.get("format") == "csv" else None
+    return None if first_line is None else pd.Series(positions + int(first_line), dtype="int64")
+
+
+def _failures(
+    prep: Prepared, result: TierResult, fmt: IdFormat, known: KnownIds | None, normalize: bool
+) -> pd.DataFrame:
+    """One row per collected failing cell: row label, (line,) column, the value as it was, reason, detail, hint."""
+    rows = result.failures
+    positions, cols = _ints(rows, ROW), _ints(rows, COL)
+    values = _as_they_were(prep, rows, positions, cols)
+    diags = _diagnoses(prep, rows, values, fmt, known, normalize)
+    labels = [None] * len(positions) if prep.index is not None else [_row_label(prep, p) for p in positions.tolist()]
     data: dict[str, Any] = {
-        "row": pd.Series(
-            [None] * len(positions) if prep.index is not None else [_row_label(prep, p) for p in positions.tolist()],
-            dtype=object,
-        ),
+        "row": pd.Series(labels, dtype=object),
         "column": pd.Series([prep.names[j] for j in cols.tolist()], dtype=object),
-        "value": pd.Series(cells, dtype=object),
+        "value": pd.Series(_one_per_cell(values), dtype=object),
         "reason": pd.Series([d.reason for d in diags], dtype=object),
         "detail": pd.Series([d.detail for d in diags], dtype=object),
         "hint": pd.Series([d.hint for d in diags], dtype=object),
     }
     order = list(FAILURE_COLUMNS)
-    first_line = prep.source.get("first_row_line") if prep.source.get("format") == "csv" else None
-    if first_line is not None:
-        data["line"] = pd.Series(positions + int(first_line), dtype="int64")
+    lines = _line_numbers(prep, positions)
+    if lines is not None:
+        data["line"] = lines
         order.insert(1, "line")
     for name in prep.keep:
         data[name] = pd.Series(rows[name].tolist() if len(rows) else [], dtype=object)
         order.append(name)
     frame = pd.DataFrame(data, columns=order)
-    if prep.index is not None and len(rows) == 0:
-        frame["row"] = pd.Series([], dtype=prep.index.dtype)
-    elif prep.index is not None:
-        frame["row"] = prep.index.take(positions)
+    if prep.index is not None:  # the caller's own labels, in the index's dtype
+        frame["row"] = prep.index.take(positions) if len(rows) else pd.Series([], dtype=prep.index.dtype)
     return frame
 
 
@@ -109,33 +141,47 @@ def _summary(prep: Prepared, counts: dict[tuple[int, str], int]) -> pd.DataFrame
     )
 
 
+def _every_row_failed(result: TierResult, j: int, listed: int) -> bool:
+    """Whether every row of column j failed and each of its failures is among the ``listed`` ones."""
+    failed = sum(n for (c, _), n in result.counts.items() if c == j)
+    return failed >= result.n_rows and listed > 0 and not (result.capped and listed < failed)
+
+
+def _common_length(failures: pd.DataFrame, fmt: IdFormat, known: KnownIds | None) -> tuple[int | None, int]:
+    """The one core length shared by every id-like failing value (None when they differ), and how many there are."""
+    lengths = set()
+    count = 0
+    for cell, reason in zip(failures["value"].tolist(), failures["reason"].tolist(), strict=True):
+        found = diagnose(cell, fmt, known) if reason not in ("duplicate", "unknown") else None
+        if found is not None and found.core_length is not None:
+            lengths.add(found.core_length)
+            count += 1
+    return (next(iter(lengths)) if len(lengths) == 1 else None), count
+
+
+def _length_note(name: Any, other: int, count: int, fmt: IdFormat) -> str:
+    """The note for a column whose ids all have ``other`` characters: pass that length (or kind='uuid')."""
+    note = (
+        f"Column {name!r}: all {count} id-like values have {other} characters, none {fmt.length}: if that is "
+        f"the format of your ids, pass length={other} (or set LUCID_ID_LENGTH={other})"
+    )
+    if fmt.kind == "lucid_id" and other == UUID_LENGTH:
+        note += " or kind='uuid'"
+    return note + "."
+
+
 def _length_notes(
     prep: Prepared, result: TierResult, failures: pd.DataFrame, fmt: IdFormat, known: KnownIds | None
 ) -> list[str]:
     """A note for each column that fails only because all its ids have another, consistent length."""
     notes = []
     for j, name in enumerate(prep.names):
-        failed = sum(n for (c, _), n in result.counts.items() if c == j)
         mine = failures[failures["column"].map(lambda c, name=name: c is name or c == name)]
-        if failed < result.n_rows or not len(mine) or (result.capped and len(mine) < failed):
+        if not _every_row_failed(result, j, len(mine)):
             continue
-        lengths = set()
-        count = 0
-        for cell, reason in zip(mine["value"].tolist(), mine["reason"].tolist(), strict=True):
-            found = diagnose(cell, fmt, known) if reason not in ("duplicate", "unknown") else None
-            if found is not None and found.core_length is not None:
-                lengths.add(found.core_length)
-                count += 1
-        if len(lengths) != 1 or fmt.length in lengths:
-            continue
-        (other,) = lengths
-        note = (
-            f"Column {name!r}: all {count} id-like values have {other} characters, none {fmt.length}: if that is "
-            f"the format of your ids, pass length={other} (or set LUCID_ID_LENGTH={other})"
-        )
-        if fmt.kind == "lucid_id" and other == UUID_LENGTH:
-            note += " or kind='uuid'"
-        notes.append(note + ".")
+        other, count = _common_length(mine, fmt, known)
+        if other is not None and other != fmt.length:
+            notes.append(_length_note(name, other, count, fmt))
     return notes
 
 

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from lucidframes.errors import LucidIDValidationError
-from lucidframes.lucidid.cells import visible
 from lucidframes.lucidid.columns import CHANGE_COLUMNS
 from lucidframes.lucidid.formats import IdFormat
 from lucidframes.lucidid.report import html as report_html
+from lucidframes.lucidid.wording import visible
 
 __all__ = ["FAILURE_COLUMNS", "ValidationReport"]
 

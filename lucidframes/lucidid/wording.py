@@ -1,0 +1,55 @@
+"""How cells and hints read for people: invisible characters made visible, quoting, and wording for the CLI.
+
+Used by the diagnosis (:mod:`.cells`), the report and the command line; nothing here judges a value.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+__all__ = ["describe_char", "for_cli", "quote", "visible"]
+
+_CLI_WORDS = (
+    (re.compile(r"normalize=True \(or lf\.normalize_lucid_ids\)"), "--normalize"),
+    (re.compile(r"\blength=(\d+)"), r"--length \1"),
+    (re.compile(r"\bkind='(\w+)'"), r"--kind \1"),
+    (re.compile(r"\bunique=False"), "--allow-duplicates"),
+)
+
+
+def visible(text: str, limit: int | None = None) -> str:
+    """The text with invisible characters made visible: spaces as ·, others as ⟨U+200B⟩; cut at ``limit``."""
+    cut = text if limit is None or len(text) <= limit else text[:limit]
+    if cut.isascii() and cut.isprintable() and " " not in cut:  # the common case: nothing to show differently
+        return cut if cut is text else f"{cut}…(+{len(text) - len(cut)} characters)"
+    out = []
+    for ch in cut:
+        if ch == " ":
+            out.append("·")
+        elif unicodedata.category(ch)[0] in "CZM":  # control, format, separators, marks: not reliably visible
+            out.append(f"⟨U+{ord(ch):04X}⟩")
+        else:
+            out.append(ch)
+    if cut is not text:
+        out.append(f"…(+{len(text) - len(cut)} characters)")
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=4096)  # a few characters recur in thousands of failing cells
+def describe_char(ch: str) -> str:
+    """A character as people can read it: visible form and Unicode name, e.g. ``'0' (DIGIT ZERO)``."""
+    return f"'{visible(ch)}' ({unicodedata.name(ch, f'U+{ord(ch):04X}')})"
+
+
+def quote(text: str, limit: int = 60) -> str:
+    """A string for a message: quoted, invisible characters shown, cut at ``limit`` characters."""
+    return f"'{visible(text, limit)}'"
+
+
+def for_cli(text: str) -> str:
+    """A hint or note worded for the command line: flags (``--normalize``) instead of Python arguments."""
+    for pattern, flag in _CLI_WORDS:
+        text = pattern.sub(flag, text)
+    return text
