@@ -1,0 +1,199 @@
+"""A snapshot is one transaction: a run that gives up or is interrupted leaves the previous snapshot and manifest
+untouched, writes what it fetched beside them (``DIR/partial/``), and its "continue" line (shell-quoted) continues
+it: the tables it completed are kept, the endpoint it was on goes on from its checkpoint."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from helpers import default_sigint, expected
+
+import lucidframes as lf
+from lucidframes.pipelines.manifest import manifest_schema
+
+pytest.importorskip("pyarrow")
+jsonschema = pytest.importorskip("jsonschema")
+
+BATCHES = "/api/v1.5/batches/"
+
+
+def validate(manifest: dict) -> None:
+    jsonschema.validate(manifest, manifest_schema(), format_checker=jsonschema.FormatChecker())
+
+
+def committed(folder: Path) -> dict[str, str]:
+    """Every file of the committed snapshot (not hidden, not the partial output) -> its SHA-256."""
+    out = {}
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder)
+        if path.is_file() and rel.parts[0] != "partial" and not any(p.startswith(".") for p in rel.parts):
+            out[str(rel)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def pages_of(sb, path: str) -> list[int]:
+    out = []
+    for e in sb.log:
+        if e.path == path:
+            query = dict(p.split("=", 1) for p in e.query.split("&") if "=" in p)
+            out.append(int(query.get("page", 1)))
+    return out
+
+
+def child_env(sb) -> dict[str, str]:
+    return {**os.environ, "LUCID_BASE_URL": sb.url, "LUCID_CLIENT_ID": sb.client_id,
+            "LUCID_CLIENT_SECRET": sb.client_secret}  # fmt: skip
+
+
+def run_line(line: str, sb, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a printed ``lucidframes ...`` line through a shell, as a person pasting it would."""
+    assert line.startswith("lucidframes ")
+    command = f"{shlex.quote(sys.executable)} -m {line}"
+    return subprocess.run(command, shell=True, cwd=cwd, env=child_env(sb), capture_output=True, text=True, timeout=120)
+
+
+def test_a_run_that_gives_up_leaves_the_previous_snapshot_whole(sandbox, client, tmp_path):
+    names = ["products", "batches", "brands"]
+    lf.snapshot(client, tmp_path, names)
+    before = committed(tmp_path)
+    sandbox.mutate("products", insert=3)
+    sandbox.fault(BATCHES + "?page=2", status=403, times=None)
+    with pytest.raises(lf.ForbiddenError) as info:
+        lf.snapshot(client, tmp_path, names)
+    assert committed(tmp_path) == before  # products.parquet, manifest.json, changes/: all the previous run's
+    manifest = info.value.manifest  # type: ignore[attr-defined]
+    validate(manifest)
+    partial = tmp_path / "partial"
+    assert json.loads((partial / "manifest.json").read_text(encoding="utf-8")) == manifest
+    assert manifest["status"] == "partial" and manifest["exit_code"] == 3
+    entries = manifest["endpoints"]
+    assert entries["products"]["status"] == "complete"
+    assert len(pd.read_parquet(partial / entries["products"]["file"])) == 1206  # the new table, beside the old
+    assert entries["batches"]["status"] == "partial" and entries["batches"]["file"] == "batches.parquet.partial"
+    rows = entries["batches"]["rows"]  # page 1, and page 3 when it came back before page 2 failed
+    assert len(pd.read_parquet(partial / "batches.parquet.partial")) == rows and rows in (100, 200)
+    assert entries["brands"]["status"] == "not_fetched"
+    assert manifest["resume"]["endpoints"] == ["batches", "brands"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") and p.name != ".lucidframes.lock"]
+
+
+def test_the_continue_line_of_a_run_that_gave_up_continues_it(sandbox, client, tmp_path):
+    names = ["products", "batches", "brands"]
+    lf.snapshot(client, tmp_path, names)
+    sandbox.mutate("batches", insert=2)
+    sandbox.fault(BATCHES + "?page=2", status=403, times=1)
+    with pytest.raises(lf.ForbiddenError) as info:
+        lf.snapshot(client, tmp_path, names)
+    line = info.value.manifest["resume"]["command"]  # type: ignore[attr-defined]
+    sandbox.clear_log()
+    done = run_line(line, sandbox, tmp_path)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    validate(manifest)
+    assert manifest["status"] == "complete" and manifest["resume"] is None
+    for name in names:
+        got = pd.read_parquet(tmp_path / f"{name}.parquet")
+        assert got["uuid"].tolist() == expected(sandbox, name)["uuid"].tolist(), name
+    assert pages_of(sandbox, "/api/v1.5/products/") == []  # complete in the run that gave up: kept, not fetched
+    assert manifest["endpoints"]["batches"]["changes"]["added"] == 2
+    assert manifest["endpoints"]["products"]["changes"]["added"] == 0
+    assert not (tmp_path / "partial").exists()
+
+
+def test_duckdb_tables_are_not_replaced_by_a_run_that_gives_up(sandbox, client, tmp_path):
+    duckdb = pytest.importorskip("duckdb")
+    db, snap = tmp_path / "lucid.duckdb", tmp_path / "snap"
+    lf.snapshot(client, snap, ["products", "batches"], duckdb=db)
+    before, manifest_before = db.read_bytes(), (snap / "manifest.json").read_bytes()
+    sandbox.mutate("products", insert=3)
+    sandbox.fault(BATCHES + "?page=2", status=403, times=None)
+    with pytest.raises(lf.ForbiddenError) as info:
+        lf.snapshot(client, snap, ["products", "batches"], duckdb=db)
+    assert db.read_bytes() == before and (snap / "manifest.json").read_bytes() == manifest_before
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM products").fetchone() == (1203,)
+    manifest = info.value.manifest  # type: ignore[attr-defined]
+    validate(manifest)
+    assert manifest["endpoints"]["products"]["status"] == "complete"
+    assert len(pd.read_parquet(snap / "partial" / manifest["endpoints"]["products"]["file"])) == 1206
+
+
+def test_the_continue_line_is_shell_quoted(sandbox, client, tmp_path):
+    snap = tmp_path / "my snap; touch PWNED #"
+    sandbox.fault(BATCHES + "?page=2", status=403, times=1)
+    with pytest.raises(lf.ForbiddenError) as info:
+        lf.snapshot(client, snap, ["products", "batches"])
+    line = info.value.manifest["resume"]["command"]  # type: ignore[attr-defined]
+    words = shlex.split(line)
+    assert words[words.index("-o") + 1] == str(snap)
+    done = run_line(line, sandbox, tmp_path)
+    assert not (tmp_path / "PWNED").exists()
+    assert done.returncode == 0, done.stderr
+    assert json.loads((snap / "manifest.json").read_text(encoding="utf-8"))["status"] == "complete"
+
+
+def test_ctrl_c_then_the_printed_line_continues_without_fetching_again(sandbox_factory, tmp_path):
+    sb = sandbox_factory(sizes={"batches": 1000}, latency=0.15)
+    snap = tmp_path / "snap"
+    names = ["--endpoint", "products", "--endpoint", "batches", "--endpoint", "brands"]
+    sb.set_latency(0)
+    with lf.Client(sb.url, sb.client_id, sb.client_secret, progress=False, rate_limits=None) as client:
+        lf.snapshot(client, snap, ["products", "batches", "brands"])
+    before = committed(snap)
+    sb.mutate("products", insert=1)
+    sb.set_latency(0.15)
+    sb.clear_log()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lucidframes", "snapshot", "-o", str(snap), *names, "--workers", "1"],
+        env=child_env(sb), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while len(pages_of(sb, BATCHES)) < 4 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        assert proc.poll() is None, proc.communicate()[1]
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert committed(snap) == before  # products was complete: it did not replace the previous products.parquet
+    partial = json.loads((snap / "partial" / "manifest.json").read_text(encoding="utf-8"))
+    validate(partial)
+    assert partial["status"] == "interrupted" and partial["endpoints"]["products"]["status"] == "complete"
+    assert partial["endpoints"]["batches"]["status"] == "interrupted"
+    (line,) = [x.split("to continue: ", 1)[1] for x in err.splitlines() if "to continue: " in x]
+    assert line == partial["resume"]["command"]
+    kept = len(pages_of(sb, BATCHES))  # batches pages answered before the interrupt (page 1 .. about 4)
+
+    sb.set_latency(0)
+    sb.clear_log()
+    done = run_line(line, sb, tmp_path)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((snap / "manifest.json").read_text(encoding="utf-8"))
+    validate(manifest)
+    assert manifest["status"] == "complete"
+    for name in ("products", "batches", "brands"):
+        got = pd.read_parquet(snap / f"{name}.parquet")
+        assert got["uuid"].tolist() == expected(sb, name)["uuid"].tolist(), name
+    assert manifest["endpoints"]["products"]["changes"]["added"] == 1
+    assert pages_of(sb, "/api/v1.5/products/") == []  # kept from the interrupted run
+    again = pages_of(sb, BATCHES)
+    assert sorted(again) == sorted(set(again))  # no page twice
+    # pages 2 .. kept-2 were surely received and checkpointed before the interrupt: not fetched again (page 1 is
+    # asked once more at the end, to check that nothing moved)
+    assert kept >= 4 and set(again) & set(range(2, kept - 1)) == set(), (kept, again)
+    assert len(again) < 10
