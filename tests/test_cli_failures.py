@@ -118,6 +118,7 @@ def test_a_duckdb_file_locked_during_the_run_exits_3_and_replaces_nothing(sandbo
         lf.snapshot(client, snap, ["products"], duckdb=db)
     before, manifest_before = db.read_bytes(), (snap / "manifest.json").read_bytes()
     sb.set_latency(0.2)
+    sb.clear_log()
     proc = subprocess.Popen(
         [sys.executable, "-m", "lucidframes", "snapshot", "-o", str(snap), "--endpoint", "products", "--duckdb",
          str(db), "--workers", "1"],
