@@ -94,6 +94,18 @@ def test_fetch_on_a_full_disk_exits_3_in_one_line(sandbox, tmp_path):
     assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
 
 
+def test_fetch_that_gives_up_on_a_full_disk_still_says_why_it_gave_up(sandbox, tmp_path):
+    sandbox.fault("/api/v1.5/products/?page=5", status=403, times=None)
+    out = tmp_path / "products.csv"
+    done = run_child(["fetch", "products", "-o", str(out), "--workers", "1"], sandbox, 20_000)
+    assert done.returncode in (2, 3), done.stderr  # never 1: that is for data that failed a check
+    assert "Traceback" not in done.stderr
+    (line,) = error_lines(done.stderr)
+    assert "403" in line  # the reason it gave up, not the disk's error writing the partial file
+    assert "could not be written" in done.stderr and "File too large" in done.stderr
+    assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
+
+
 def test_lookup_on_a_full_disk_exits_3_in_one_line(sandbox, tmp_path):
     ids = [r["uuid"] for r in sandbox.list_rows("products")[:40]]  # within the client's rate limit: no wait
     pd.DataFrame({"uuid": ids}).to_csv(tmp_path / "ids.csv", index=False)
@@ -146,6 +158,29 @@ def test_a_duckdb_file_locked_during_the_run_exits_3_and_replaces_nothing(sandbo
     partial = json.loads((snap / "partial" / "manifest.json").read_text(encoding="utf-8"))
     assert partial["status"] == "partial" and partial["endpoints"]["products"]["status"] == "complete"
     assert "--resume" in partial["resume"]["command"]
+
+
+def test_fetch_into_a_locked_duckdb_file_is_refused_before_any_request(env, tmp_path, capsys):
+    pytest.importorskip("duckdb")
+    db = tmp_path / "out.duckdb"
+    assert main(["fetch", "brands", "-o", str(db)]) == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+         "sys.stdin.read()", str(db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        env.clear_log()
+        capsys.readouterr()
+        code = main(["fetch", "products", "-o", str(db)])
+        err = capsys.readouterr().err
+    finally:
+        holder.communicate(input="", timeout=30)
+    assert code == 2, err
+    (line,) = error_lines(err)
+    assert "out.duckdb" in line and "lock" in line and "Traceback" not in err
+    assert [e for e in env.log if e.path.startswith("/api/")] == []
 
 
 # -- an unexpected exception ---------------------------------------------------------------------------------------
