@@ -85,6 +85,8 @@ def test_a_run_that_gives_up_leaves_the_previous_snapshot_whole(sandbox, client,
     assert entries["brands"]["status"] == "not_fetched"
     assert manifest["resume"]["endpoints"] == ["batches", "brands"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") and p.name != ".lucidframes.lock"]
+    for path in [*partial.iterdir(), tmp_path / ".lucidframes.lock"]:  # output, checkpoint, lock: no credential
+        assert sandbox.client_secret.encode() not in path.read_bytes(), path.name
 
 
 def test_the_continue_line_of_a_run_that_gave_up_continues_it(sandbox, client, tmp_path):
@@ -197,3 +199,107 @@ def test_ctrl_c_then_the_printed_line_continues_without_fetching_again(sandbox_f
     # asked once more at the end, to check that nothing moved)
     assert kept >= 4 and set(again) & set(range(2, kept - 1)) == set(), (kept, again)
     assert len(again) < 10
+
+
+def test_resume_after_kill_9_continues_from_the_staged_pages(sandbox_factory, tmp_path):
+    sb = sandbox_factory(sizes={"products": 3000}, latency=0.1)
+    snap = tmp_path / "snap"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lucidframes", "snapshot", "-o", str(snap), "--endpoint", "products", "--workers", "1"],
+        env=child_env(sb), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    checkpoint = snap / ".lucidframes-staging" / "products.ckpt"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if checkpoint.exists() and len(checkpoint.read_bytes().splitlines()) >= 6:  # a header and 5 pages
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, proc.communicate()[1]
+        proc.kill()
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not (snap / "manifest.json").exists() and not (snap / "products.parquet").exists()
+    kept = {json.loads(line)["page"] for line in checkpoint.read_text(encoding="utf-8").splitlines()[1:]}
+    sb.set_latency(0)
+    sb.clear_log()
+    with lf.Client(sb.url, sb.client_id, sb.client_secret, progress=False, rate_limits=None) as client:
+        manifest = lf.snapshot(client, snap, ["products"], resume=True)
+    assert manifest["status"] == "complete"
+    got = pd.read_parquet(snap / "products.parquet")
+    assert got["uuid"].tolist() == expected(sb)["uuid"].tolist()
+    again = pages_of(sb, "/api/v1.5/products/")
+    assert len(kept) >= 5 and set(again) & (kept - {1}) == set(), (kept, again)
+    assert not (snap / ".lucidframes-staging").exists()
+
+
+def test_resume_with_nothing_to_continue_is_a_full_run(client, tmp_path):
+    manifest = lf.snapshot(client, tmp_path, ["brands"], resume=True)
+    assert manifest["status"] == "complete" and manifest["endpoints"]["brands"]["rows"] == 25
+
+
+def test_resume_refuses_a_stopped_run_of_another_server(sandbox, client, sandbox_factory, tmp_path):
+    sandbox.fault(BATCHES + "?page=2", status=403, times=1)
+    with pytest.raises(lf.ForbiddenError):
+        lf.snapshot(client, tmp_path, ["products", "batches"])
+    other = sandbox_factory()
+    elsewhere = lf.Client(other.url, other.client_id, other.client_secret, progress=False, rate_limits=None)
+    with elsewhere, pytest.raises(lf.ConfigError, match="holds a run against"):
+        lf.snapshot(elsewhere, tmp_path, ["products", "batches"], resume=True)
+    assert [e for e in other.log if e.path.startswith("/api/")] == []
+    assert (tmp_path / "partial" / "manifest.json").exists()  # still there, to be continued against its server
+
+
+def test_resume_fetches_again_a_kept_table_whose_file_was_changed(sandbox, client, tmp_path):
+    sandbox.fault(BATCHES + "?page=2", status=403, times=1)
+    with pytest.raises(lf.ForbiddenError):
+        lf.snapshot(client, tmp_path, ["products", "batches"])
+    products = tmp_path / "partial" / "products.parquet"
+    products.write_bytes(products.read_bytes()[:100])  # damaged after the run stopped
+    sandbox.clear_log()
+    manifest = lf.snapshot(client, tmp_path, ["products", "batches"], resume=True)
+    assert manifest["status"] == "complete"
+    assert len(pd.read_parquet(tmp_path / "products.parquet")) == 1203
+    assert pages_of(sandbox, "/api/v1.5/products/")  # fetched again, not taken as it was
+
+
+def test_a_new_run_without_resume_starts_over_and_replaces_the_partial_output(sandbox, client, tmp_path):
+    sandbox.fault(BATCHES + "?page=2", status=403, times=1)
+    with pytest.raises(lf.ForbiddenError):
+        lf.snapshot(client, tmp_path, ["products", "batches"])
+    sandbox.clear_log()
+    manifest = lf.snapshot(client, tmp_path, ["products", "batches"])
+    assert manifest["status"] == "complete" and not (tmp_path / "partial").exists()
+    assert len(pages_of(sandbox, "/api/v1.5/products/")) >= 13  # everything fetched again
+    assert not [n for e in manifest["endpoints"].values() for n in e["notes"] if "kept" in n]
+
+
+def test_resume_never_takes_pages_a_killed_run_checkpointed_from_another_server(sandbox_factory, tmp_path):
+    first = sandbox_factory(latency=0.2)
+    snap = tmp_path / "snap"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lucidframes", "snapshot", "-o", str(snap), "--endpoint", "products", "--workers", "1"],
+        env=child_env(first), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    checkpoint = snap / ".lucidframes-staging" / "products.ckpt"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if checkpoint.exists() and len(checkpoint.read_bytes().splitlines()) >= 3:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, proc.communicate()[1]
+        proc.kill()
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    other = sandbox_factory(seed=7)
+    client = lf.Client(other.url, other.client_id, other.client_secret, progress=False, rate_limits=None)
+    with client, pytest.raises(lf.ConfigError, match="holds a run against"):
+        lf.snapshot(client, snap, ["products"], resume=True)
+    assert [e for e in other.log if e.path.startswith("/api/")] == []

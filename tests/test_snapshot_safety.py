@@ -184,3 +184,21 @@ def test_a_snapshot_folder_whose_parent_is_a_file_is_refused(client, sandbox, tm
     with pytest.raises(lf.ConfigError):
         lf.snapshot(client, Path(tmp_path / "f" / "snap"))
     assert api_requests(sandbox) == []
+
+
+def test_hostile_duckdb_table_column_and_folder_names_hold(env, tmp_path):
+    duckdb = pytest.importorskip("duckdb")
+    folder = tmp_path / 'it\'s "here"; DROP TABLE products; --'
+    folder.mkdir()
+    db = folder / 'lucid".duckdb'
+    assert main(["snapshot", "-o", str(folder / "snap"), "--endpoint", "brands", "--duckdb", str(db)]) == 0
+    table = 'x"; DROP TABLE brands; --'
+    assert main(["fetch", "products", "-o", str(db), "--table", table]) == 0
+    lf.export(pd.DataFrame({'a"b': [1], "c); DROP TABLE brands; --": ["x"]}), db, table='t"')
+    assert main(["snapshot", "-o", str(folder / "snap"), "--endpoint", "brands", "--duckdb", str(db)]) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        assert names == {"brands", table, 't"'}
+        assert con.execute("SELECT count(*) FROM brands").fetchone() == (25,)
+        columns = [r[0] for r in con.execute('SELECT * FROM "t"""').description]
+    assert columns == ['a"b', "c); DROP TABLE brands; --"]

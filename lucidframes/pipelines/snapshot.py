@@ -188,22 +188,27 @@ class _Run:
             if note is not None:
                 result.notes.append(note)  # said in the manifest even when the run stops before the report
         if resume:
+            self._check_stopped(self.staging.stopped())
             self._continue(self.staging.adopt())
         else:
             self.staging.fresh()
+        self.staging.progress(self._manifest("interrupted"))  # whose pages the checkpoints hold, from the start
         show = self.client.progress if progress is None else progress
         self.progress = bool(show) and sys.stderr.isatty()
+
+    def _check_stopped(self, stopped: dict[str, Any] | None) -> None:
+        """A stopped run of another server is never continued with this one's answers (nothing is moved first)."""
+        if stopped is not None and stopped.get("base_url") != self.client.base_url:
+            raise ConfigError(
+                f"{self.staging.partial} holds a run against {stopped.get('base_url')}, not {self.client.base_url}: "
+                "run without --resume to start over."
+            )
 
     def _continue(self, stopped: dict[str, Any] | None) -> None:
         """Keep the tables a stopped run completed (their files unchanged); its checkpoints stay where they are."""
         if stopped is None:
             log.info("nothing to continue in %s: a full run", self.directory)
             return
-        if stopped.get("base_url") != self.client.base_url:
-            raise ConfigError(
-                f"{self.staging.partial} holds a run against {stopped.get('base_url')}, not {self.client.base_url}: "
-                "run without --resume to start over."
-            )
         entries = stopped.get("endpoints") or {}
         for name, result in self.results.items():
             entry = entries.get(name)

@@ -39,7 +39,7 @@ from typing import Any
 from lucidframes.io import formats
 from lucidframes.io.atomic import atomic_write, fsync_folder
 from lucidframes.io.write import sha256_of
-from lucidframes.pipelines.manifest import MANIFEST_NAME, read_manifest, write_manifest
+from lucidframes.pipelines.manifest import read_manifest, write_manifest
 
 __all__ = ["JOURNAL_NAME", "PARTIAL_NAME", "STAGING_NAME", "Staging"]
 
@@ -90,6 +90,15 @@ class Staging:
         """
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir()
+
+    def stopped(self) -> dict[str, Any] | None:
+        """The manifest of the stopped run ``adopt`` would continue (nothing is moved).
+
+        Returns:
+            The manifest in the staging folder a killed run left, else in ``partial/``; None when there is none.
+        """
+        staged = read_manifest(self.folder) if self.folder.is_dir() else None
+        return staged if staged is not None else read_manifest(self.partial)
 
     def adopt(self) -> dict[str, Any] | None:
         """Take back a stopped run's output to continue it: the staging folder a killed run left, else ``partial/``.
@@ -195,7 +204,3 @@ class Staging:
             None.
         """
         write_manifest(self.folder, manifest)
-
-    def manifest_path(self) -> Path:
-        """The manifest inside the staging folder."""
-        return self.folder / MANIFEST_NAME
