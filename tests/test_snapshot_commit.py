@@ -303,3 +303,35 @@ def test_resume_never_takes_pages_a_killed_run_checkpointed_from_another_server(
     with client, pytest.raises(lf.ConfigError, match="holds a run against"):
         lf.snapshot(client, snap, ["products"], resume=True)
     assert [e for e in other.log if e.path.startswith("/api/")] == []
+
+
+def test_a_swap_cut_short_is_completed_by_the_next_run(sandbox, client, tmp_path, monkeypatch):
+    names = ["products", "batches"]
+    lf.snapshot(client, tmp_path, names)
+    sandbox.mutate("products", insert=1)
+    sandbox.mutate("batches", insert=1)
+    real, moved = os.replace, []
+    staging = tmp_path / ".lucidframes-staging"
+
+    def cut_short(source, target):  # the disk fails on the second rename of the swap (a kill -9 would do the same)
+        if Path(source).parent == staging and Path(target).parent in (tmp_path, tmp_path / "changes"):
+            moved.append(target)
+            if len(moved) == 2:
+                raise OSError(5, "Input/output error")
+        return real(source, target)
+
+    monkeypatch.setattr(os, "replace", cut_short)
+    with pytest.raises(OSError, match="Input/output"):
+        lf.snapshot(client, tmp_path, names)
+    monkeypatch.undo()
+    assert (staging / "COMMITTING").exists() and not (tmp_path / "partial").exists()  # committed, not partial
+    sandbox.fault("/api/v1.5/products/", status=403, times=None)  # the next run gives up at once...
+    with pytest.raises(lf.ForbiddenError):
+        lf.snapshot(client, tmp_path, names)
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))  # ...after completing the swap
+    validate(manifest)
+    assert manifest["endpoints"]["products"]["rows"] == 1204 and manifest["endpoints"]["batches"]["rows"] == 301
+    for entry in manifest["endpoints"].values():
+        assert hashlib.sha256((tmp_path / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
+        assert (tmp_path / entry["changes"]["file"]).exists() and entry["changes"]["added"] == 1
+    assert not (staging / "COMMITTING").exists()

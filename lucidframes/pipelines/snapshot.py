@@ -22,7 +22,7 @@ import logging
 import os
 import shlex
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,10 +35,11 @@ from lucidframes.io.write import sha256_of
 from lucidframes.pipelines import changes as changes_mod
 from lucidframes.pipelines.lock import FolderLock
 from lucidframes.pipelines.manifest import MANIFEST_VERSION, STATUSES
+from lucidframes.pipelines.preflight import before_requests, preflight
 from lucidframes.pipelines.previous import DONE, Previous, one_line, plain_name
-from lucidframes.pipelines.staging import PARTIAL_NAME, STAGING_NAME, Staging
+from lucidframes.pipelines.staging import Staging
 from lucidframes.pipelines.table import TableRun, entry_of
-from lucidframes.pipelines.targets import Target, resolve_targets, snapshot_targets
+from lucidframes.pipelines.targets import Target, snapshot_targets
 
 if TYPE_CHECKING:  # pragma: no cover
     from lucidframes.client import Client
@@ -46,49 +47,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Target", "preflight", "snapshot", "snapshot_targets"]
 
 log = logging.getLogger("lucidframes.pipelines.snapshot")
-_DUCKDB = formats.get("duckdb")  # snapshot(duckdb=FILE): the tables go into a DuckDB file
+_DUCKDB = formats.get("duckdb")  # snapshot(duckdb=FILE): the tables go into a DuckDB file (its name in the manifest)
 _STAGED = "parquet"  # with duckdb=FILE each table is staged as Parquet, then read into the file at the swap
-
-
-def preflight(
-    directory: str | os.PathLike[str],
-    endpoints: Iterable[str] | None = None,
-    format: str = formats.SNAPSHOT_DEFAULT,  # noqa: A002
-    *,
-    duckdb: str | os.PathLike[str] | None = None,
-) -> list[Target]:
-    """Check what can be checked before the first request: names, format, writer libraries, folders, DuckDB file.
-
-    Args:
-        directory: the snapshot folder (its parent must exist).
-        endpoints: target or endpoint names, or None for all.
-        format: parquet, csv or jsonl.
-        duckdb: the DuckDB file, if any (its folder must exist; it must open for writing).
-
-    Returns:
-        The targets to fetch.
-    """
-    choices = formats.snapshot_formats()
-    if format not in choices:
-        raise ConfigError(f"Unknown snapshot format {format!r}: use --format {formats.listed(choices)}.")
-    formats.get(format).require()
-    targets = resolve_targets([endpoints] if isinstance(endpoints, str) else endpoints)
-    folder = Path(directory)
-    if not folder.parent.is_dir():
-        raise ConfigError(f"The folder {str(folder.parent)!r} does not exist: create it first.")
-    if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"{str(folder)!r} is a file, not a folder.")
-    for name in ("changes", PARTIAL_NAME, STAGING_NAME):
-        if (folder / name).exists() and not (folder / name).is_dir():
-            raise ConfigError(f"{str(folder / name)!r} is a file: the snapshot keeps a folder there. Move it away.")
-    if not os.access(folder if folder.exists() else folder.parent, os.W_OK):
-        raise ConfigError(f"The folder {str(folder)!r} cannot be written.")
-    if duckdb is not None:
-        _DUCKDB.require()
-        if not Path(duckdb).parent.is_dir():
-            raise ConfigError(f"The folder {str(Path(duckdb).parent)!r} does not exist: create it first.")
-        _DUCKDB.open_database(duckdb).check()
-    return targets
 
 
 def snapshot(
@@ -121,27 +81,17 @@ def snapshot(
     asked = [endpoints] if isinstance(endpoints, str) else None if endpoints is None else list(endpoints)
     targets = preflight(directory, asked, format, duckdb=duckdb)
     folder = Path(directory)
-    with _before_requests(folder):
+    with before_requests(folder):
         folder.mkdir(exist_ok=True)
         lock = FolderLock(folder)
         lock.acquire()
     try:
         run = _Run(client, folder, format, Path(duckdb) if duckdb is not None else None, targets, asked)
-        with _before_requests(folder):
+        with before_requests(folder):
             run.prepare(resume, progress)
         return run.go()
     finally:
         lock.release()
-
-
-@contextlib.contextmanager
-def _before_requests(folder: Path) -> Iterator[None]:
-    """The operating system's errors before the first request are a configuration problem: one line, exit 2."""
-    try:
-        yield
-    except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
-        raise ConfigError(f"Cannot prepare the snapshot in {folder}: {exc.strerror or exc}{where}.") from None
 
 
 class _Run:
