@@ -202,3 +202,41 @@ def test_hostile_duckdb_table_column_and_folder_names_hold(env, tmp_path):
         assert con.execute("SELECT count(*) FROM brands").fetchone() == (25,)
         columns = [r[0] for r in con.execute('SELECT * FROM "t"""').description]
     assert columns == ['a"b', "c); DROP TABLE brands; --"]
+
+
+def test_two_snapshots_in_one_process_are_refused_too(sandbox_factory, tmp_path):
+    import threading
+
+    sb = sandbox_factory(latency=0.1)
+    outcome: dict[str, object] = {}
+
+    def first() -> None:
+        with lf.Client(sb.url, sb.client_id, sb.client_secret, progress=False, rate_limits=None, workers=1) as c:
+            outcome["manifest"] = lf.snapshot(c, tmp_path, ["products"])
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while len(api_requests(sb)) < 2 and time.monotonic() < deadline and thread.is_alive():
+            time.sleep(0.02)
+        client = lf.Client(sb.url, sb.client_id, sb.client_secret, progress=False, rate_limits=None)
+        with client, pytest.raises(lf.ConfigError, match=f"in use by another snapshot \\(pid {os.getpid()} on"):
+            lf.snapshot(client, tmp_path, ["brands"])
+    finally:
+        thread.join(timeout=120)
+    assert outcome["manifest"]["status"] == "complete"  # type: ignore[index]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder")
+def test_a_read_only_folder_is_refused_before_any_request(env, tmp_path, capsys):
+    folder = tmp_path / "snap"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        assert main(["snapshot", "-o", str(folder), "--endpoint", "brands"]) == 2
+    finally:
+        folder.chmod(0o700)
+    (line,) = error_lines(capsys.readouterr().err)
+    assert "cannot be written" in line
+    assert api_requests(env) == []

@@ -129,7 +129,8 @@ class _Run:
         except Exception as exc:
             raise ConfigError(
                 f"{self.directory} holds a snapshot whose swap was cut short, and it cannot be completed now "
-                f"({one_line(exc)}); run again once that is fixed."
+                f"({one_line(exc)}): run again once that is fixed, or delete {self.staging.folder} and run a full "
+                "snapshot."
             ) from None
         _remove_stale_temps(self.directory if self.duckdb is None else self.duckdb.parent)
         self.previous = Previous(self.directory, self.kind, self.duckdb)
