@@ -94,8 +94,10 @@ def test_exit_3_writes_partial_and_says_how_to_resume(env, tmp_path, capsys):
 def test_snapshot_exit_3(env, tmp_path, capsys):
     env.fault("/api/v1.5/batches/?page=2", status=403, times=None)
     assert main(["snapshot", "-o", str(tmp_path), "--endpoint", "products", "--endpoint", "batches"]) == 3
-    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["status"] == "partial" and (tmp_path / "batches.parquet.partial").exists()
+    # issue 18: a stopped run's output is in DIR/partial/ (DIR/manifest.json is the previous snapshot's, if any)
+    manifest = json.loads((tmp_path / "partial" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "partial" and (tmp_path / "partial" / "batches.parquet.partial").exists()
+    assert not (tmp_path / "manifest.json").exists()
     assert "to continue: lucidframes snapshot" in capsys.readouterr().err
 
 

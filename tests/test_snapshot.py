@@ -172,12 +172,14 @@ def test_giving_up_writes_partial_files_and_how_to_resume(sandbox, client, tmp_p
         lf.snapshot(client, tmp_path, ["products", "batches", "brands"])
     manifest = info.value.manifest  # type: ignore[attr-defined]
     validate(manifest)
-    assert manifest == json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    # issue 18: the stopped run's manifest and files are in DIR/partial/; DIR/manifest.json stays the previous one's
+    assert manifest == json.loads((tmp_path / "partial" / "manifest.json").read_text(encoding="utf-8"))
+    assert json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))["status"] == "complete"
     assert manifest["status"] == "partial" and manifest["exit_code"] == 3
     entries = manifest["endpoints"]
     assert entries["products"]["status"] == "complete"
     assert entries["batches"]["status"] == "partial" and entries["batches"]["file"] == "batches.parquet.partial"
-    partial = pd.read_parquet(tmp_path / "batches.parquet.partial")
+    partial = pd.read_parquet(tmp_path / "partial" / "batches.parquet.partial")
     # pages 1 and 2: page 2 was still in flight when page 3 failed, and is kept all the same
     assert len(partial) == entries["batches"]["rows"] == 200
     assert partial["uuid"].tolist() == [r["uuid"] for r in sandbox.list_rows("batches")[:200]]
@@ -210,7 +212,7 @@ def test_a_killed_snapshot_leaves_the_previous_one_intact(sandbox_factory, tmp_p
     snap = tmp_path / "snap"
     with lf.Client(sb.url, sb.client_id, sb.client_secret, progress=False, rate_limits=None) as client:
         lf.snapshot(client, snap)
-    old = {p.name: sha256(p) for p in snap.rglob("*") if p.is_file()}
+    old = {p.name: sha256(p) for p in snap.rglob("*") if p.is_file() and p.name != ".lucidframes.lock"}
     sb.mutate("products", insert=10)
     sb.set_latency(0.2)  # slow enough to be killed half way through products
     env = {**os.environ, "LUCID_BASE_URL": sb.url, "LUCID_CLIENT_ID": sb.client_id,
@@ -223,7 +225,8 @@ def test_a_killed_snapshot_leaves_the_previous_one_intact(sandbox_factory, tmp_p
     )
     try:
         deadline = time.monotonic() + 30
-        while not list(snap.glob(".products.parquet.*.tmp")) and time.monotonic() < deadline:
+        staging = snap / ".lucidframes-staging"  # issue 18: a run stages its files there, not beside the old ones
+        while not list(staging.glob(".products.parquet.*.tmp")) and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.5)  # a few pages into the temp file
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
@@ -234,7 +237,11 @@ def test_a_killed_snapshot_leaves_the_previous_one_intact(sandbox_factory, tmp_p
             proc.kill()
             proc.wait()
     assert proc.returncode == -signal.SIGKILL
-    visible = {p.name: sha256(p) for p in snap.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    visible = {
+        p.name: sha256(p)
+        for p in snap.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(snap).parts)
+    }
     assert visible == old  # every file under a final name is the previous snapshot's, byte for byte
     manifest = json.loads((snap / "manifest.json").read_text(encoding="utf-8"))
     for entry in manifest["endpoints"].values():
@@ -243,7 +250,7 @@ def test_a_killed_snapshot_leaves_the_previous_one_intact(sandbox_factory, tmp_p
     with lf.Client(sb.url, sb.client_id, sb.client_secret, progress=False, rate_limits=None) as client:
         fresh = lf.snapshot(client, snap, ["products"])
     assert fresh["endpoints"]["products"]["changes"]["added"] == 10
-    assert not list(snap.glob(".*.tmp"))  # the killed run's temp file is cleaned up by the next run
+    assert not list(snap.glob(".*.tmp")) and not staging.exists()  # the killed run's staging is cleaned up
 
 
 def test_preflight_refuses_before_any_request(sandbox, client, tmp_path):

@@ -11,7 +11,9 @@ from typing import Any
 
 from lucidframes.cli import logs
 from lucidframes.client import Client
+from lucidframes.errors import LucidError
 from lucidframes.io import formats
+from lucidframes.pipelines.previous import one_line
 
 __all__ = [
     "EXIT_DATA",
@@ -24,6 +26,7 @@ __all__ = [
     "add_output_options",
     "cli_words",
     "epilog",
+    "failure_line",
     "make_client",
     "parse_pages",
     "parse_param",
@@ -40,8 +43,9 @@ EXIT_PIPE = 141  # the reader of stdout went away (`| head`): stop quietly, as a
 EXIT_CODES = """exit codes:
   0    complete and consistent
   1    the data failed a check (unresolved drift, rows != count after dedupe); files still written
-  2    usage, configuration or connection error (nothing fetched)
-  3    gave up part way: what was fetched is written as *.partial, with how to resume
+  2    usage, configuration or connection error, or any failure before the first request (nothing fetched)
+  3    gave up part way, for any reason (the API, a full disk, a locked file): what was fetched is written
+       as *.partial (a snapshot's in DIR/partial/), with how to resume
   130  interrupted (Ctrl-C)"""
 
 ENVIRONMENT = """environment:
@@ -202,6 +206,7 @@ def make_client(args: argparse.Namespace) -> Iterator[Any]:
         kwargs["workers"] = args.workers
     if not getattr(args, "sandbox", False):
         with Client(**kwargs) as client:
+            args.started = True  # from here on a failure is "gave up part way" (exit 3), not usage (exit 2)
             yield client
         return
     from lucidframes.sandbox import serve
@@ -210,7 +215,26 @@ def make_client(args: argparse.Namespace) -> Iterator[Any]:
         logs.REDACT.add(sb.client_secret)
         logs.say(f"sandbox running at {sb.url}", "sandbox_started")
         with Client(sb.url, sb.client_id, sb.client_secret, **kwargs) as client:
+            args.started = True
             yield client
+
+
+def failure_line(exc: BaseException) -> str:
+    """Any failure, ours or the operating system's, as the one line the command says (never a traceback).
+
+    Args:
+        exc: the exception.
+
+    Returns:
+        The line: our errors in the command line's words, an OSError as its reason and file, anything else as its
+        type and message.
+    """
+    if isinstance(exc, LucidError):
+        return " ".join(cli_words(str(exc)).split())
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return " ".join(f"{exc.strerror}{where}".split())
+    return one_line(exc)
 
 
 # The library's words -> the command line's. Each rule: (pattern, replacement).

@@ -112,7 +112,10 @@ def run(args: argparse.Namespace) -> int:
                 raise
             df = _past_the_end(client, args, exc)
         except (APIError, KeyboardInterrupt) as exc:
-            _write_partial(args, fmt, exc)
+            try:
+                _write_partial(args, fmt, exc)
+            except Exception as err:  # a full disk: the failure (or Ctrl-C) is still what the command reports
+                logs.say(f"the rows fetched could not be written: {common.failure_line(err)}", "partial_failed", 30)
             raise
     _write(df, args, fmt)
     return _summary(df, args)

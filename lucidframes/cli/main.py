@@ -1,8 +1,10 @@
 """The ``lucidframes`` command: the parser of every subcommand, and ``main``, which maps errors to exit codes.
 
 Data goes to stdout or the named file; progress and messages to stderr (``--log-format json`` for machines).
-Exit codes: 0 complete, 1 the data failed a check, 2 usage, configuration or connection, 3 gave up part way
-(partial output written), 130 interrupted, 141 the reader of stdout went away.
+Exit codes: 0 complete, 1 the data failed a check, 2 usage, configuration or connection (any failure before the
+first request), 3 gave up part way (any failure after it; partial output written where it can be), 130
+interrupted, 141 the reader of stdout went away. Every failure, ours or the operating system's (a full disk, a
+locked file) or a bug, is one line: exit 1 means the data failed a check, and nothing else.
 """
 
 from __future__ import annotations
@@ -110,6 +112,9 @@ def _run(args: argparse.Namespace) -> int:
         logs.say(f"interrupted{done}", "interrupted", 40)
         _hint(args, getattr(exc, "resume_hint", None))
         return common.EXIT_INTERRUPTED
+    except Exception as exc:  # the operating system's (a full disk, a locked file) or a bug: one line all the same
+        logs.say(common.failure_line(exc), "failed", 40, error=type(exc).__name__)
+        return common.EXIT_PARTIAL if getattr(args, "started", False) else common.EXIT_USAGE
 
 
 def _hint(args: argparse.Namespace, command: str | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from typing import Any
 
 from lucidframes.cli import common, logs
@@ -16,13 +17,16 @@ __all__ = ["add_parser", "run"]
 DESCRIPTION = """Drain every list endpoint that needs no value only you can choose (products, batches, the four asset
 types, brands), or those named with --endpoint, into DIR: one file per endpoint (or tables of one DuckDB file with
 --duckdb), DIR/changes/<endpoint>.parquet with the keys added, removed and changed since the snapshot already in
-DIR, and DIR/manifest.json, written last (counts, pages, retries, waits, drift, files and their SHA-256). Nothing of
-the previous snapshot is replaced until every endpoint is fetched."""
+DIR, and DIR/manifest.json, written last (counts, pages, retries, waits, drift, files and their SHA-256). One run at a
+time: a second is refused, naming the first. Nothing of the previous snapshot is replaced until every endpoint is
+fetched: a run that gives up or is interrupted writes what it fetched to DIR/partial/ and prints the line that
+continues it (--resume)."""
 
 EXAMPLES = [
     "lucidframes snapshot --sandbox -o snap/",
     "lucidframes snapshot -o snap/ --endpoint products --endpoint batches --format csv",
     "lucidframes snapshot -o snap/ --duckdb lucid.duckdb --log-format json",
+    "lucidframes snapshot -o snap/ --resume",
 ]
 
 
@@ -48,6 +52,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--format", choices=formats.snapshot_formats(), default=formats.SNAPSHOT_DEFAULT,
                    help=f"one file per endpoint in this format (default: {formats.SNAPSHOT_DEFAULT})")  # fmt: skip
     p.add_argument("--duckdb", metavar="FILE", help="write the tables into this DuckDB file instead of files")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run that stopped (DIR/partial): keep the tables it completed, go on from its "
+                   "checkpoint; a full run when there is none")  # fmt: skip
     common.add_client_options(p)
     common.add_log_options(p)
     p.set_defaults(run=run)
@@ -67,21 +74,28 @@ def run(args: argparse.Namespace) -> int:
     with common.make_client(args) as client:
         try:
             manifest = snapshot(client, args.output, args.endpoint, args.format, duckdb=args.duckdb,
-                                progress=common.show_progress(args))  # fmt: skip
-        except (APIError, KeyboardInterrupt) as exc:
-            written: dict[str, Any] | None = getattr(exc, "manifest", None)
-            if written is not None:
-                _report(written)
-                if isinstance(exc, APIError) and not _fetched_any(written):
-                    raise  # nothing came back at all: a connection or configuration problem (exit 2)
-                exc.resume_hint = (written.get("resume") or {}).get("command")  # type: ignore[union-attr]
-                if isinstance(exc, APIError):
-                    logs.say(common.cli_words(str(exc)), "gave_up", 40)
-                    _resume_line(written)
-                    return common.EXIT_PARTIAL
-            raise
+                                progress=common.show_progress(args), resume=args.resume)  # fmt: skip
+        except BaseException as exc:
+            return _stopped(exc)
     _report(manifest)
     return int(STATUSES[manifest["status"]])
+
+
+def _stopped(exc: BaseException) -> int:
+    """A run that stopped with its partial output written: the report, one error line, the line that continues."""
+    written: dict[str, Any] | None = getattr(exc, "manifest", None)
+    if written is None:
+        raise exc  # nothing was written: main says what happened (2 before the first request, 3 after)
+    _report(written)
+    if isinstance(exc, APIError) and not _fetched_any(written):
+        raise exc  # nothing came back at all: a connection or configuration problem (exit 2)
+    with contextlib.suppress(AttributeError, TypeError):
+        exc.resume_hint = (written.get("resume") or {}).get("command")  # type: ignore[attr-defined]
+    if isinstance(exc, KeyboardInterrupt):
+        raise exc  # main says "interrupted" and how to continue (exit 130)
+    logs.say(common.failure_line(exc), "gave_up", 40)
+    _resume_line(written)
+    return common.EXIT_PARTIAL
 
 
 def _fetched_any(manifest: dict[str, Any]) -> bool:
@@ -115,8 +129,11 @@ def _report(manifest: dict[str, Any]) -> None:
         )
         for check in entry["checks"]:
             logs.say(f"{name}: {check}", "check_failed", 40, endpoint=name)
+        for note in entry.get("notes") or []:
+            logs.say(f"{name}: {note}", "snapshot_note", 30, endpoint=name)
+    where = manifest["directory"] if manifest["resume"] is None else f"{manifest['directory']}/partial"
     logs.say(
-        f"snapshot {manifest['status']}: manifest {manifest['directory']}/manifest.json",
+        f"snapshot {manifest['status']}: manifest {where}/manifest.json",
         "snapshot_done",
         status=manifest["status"],
         exit_code=manifest["exit_code"],

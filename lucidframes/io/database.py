@@ -47,6 +47,25 @@ class DuckDBFile:
         self._duckdb = duckdb
         self.path = Path(path)
 
+    def check(self) -> None:
+        """Open the file for writing and close it again, before anything is fetched for it.
+
+        Returns:
+            None. Raises ConfigError when it cannot be opened (another process holds its lock, it is not a DuckDB
+            file) or, when it does not exist yet, its folder cannot be written.
+        """
+        check_folder(self.path)
+        if not self.path.exists():
+            if not os.access(self.path.parent, os.W_OK):
+                raise ConfigError(f"The folder of {self.path} cannot be written.")
+            return
+        try:
+            con = self._duckdb.connect(str(self.path))
+        except self._duckdb.Error as exc:
+            detail = " ".join(str(exc).split())
+            raise ConfigError(f"The DuckDB file {self.path} cannot be opened for writing: {detail}") from None
+        con.close()
+
     def write(self, table: str, df: pd.DataFrame) -> None:
         """``CREATE OR REPLACE`` one table from a frame (its types kept, through Arrow).
 

@@ -38,7 +38,8 @@ def check_writer(path: str | os.PathLike[str], fmt: str) -> None:
         None.
 
     Raises:
-        ConfigError: the writer's library is missing, the folder does not exist, or the format cannot go to stdout.
+        ConfigError: the writer's library is missing, the folder does not exist, the format cannot go to stdout, or
+            a database file cannot be opened for writing (another process holds its lock, it is not one).
     """
     entry = formats.get(fmt)
     if not entry.stdout and str(path) == "-":
@@ -46,6 +47,8 @@ def check_writer(path: str | os.PathLike[str], fmt: str) -> None:
     entry.require()
     if str(path) != "-":
         check_folder(path)
+        if not entry.batch:
+            entry.open_database(path).check()
 
 
 def export(

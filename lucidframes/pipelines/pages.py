@@ -10,6 +10,7 @@ drain's account. A consumer that sees ``drain_pass`` go up discards what it wrot
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lucidframes.endpoints import get_endpoint
@@ -23,7 +24,14 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Page", "PageStream", "pages"]
 
 
-def pages(client: Client, name: str, params: Mapping[str, str] | None = None, *, progress: bool = False) -> PageStream:
+def pages(
+    client: Client,
+    name: str,
+    params: Mapping[str, str] | None = None,
+    *,
+    progress: bool = False,
+    checkpoint: Path | None = None,
+) -> PageStream:
     """The pages of a list endpoint, in order, with the drain's account in ``.info`` afterwards.
 
     Args:
@@ -31,6 +39,7 @@ def pages(client: Client, name: str, params: Mapping[str, str] | None = None, *,
         name: a registered endpoint with a list of rows (paginated, or a bare array as brands).
         params: its path parameters (``{"asset_type": "images"}``).
         progress: show the drain's progress bar (pages, rows, waits).
+        checkpoint: keep the pages in this file as they come; the pages it already holds are yielded from it.
 
     Returns:
         An iterable of Page objects.
@@ -39,5 +48,7 @@ def pages(client: Client, name: str, params: Mapping[str, str] | None = None, *,
     if ep.list_path is None or ep.list_shape not in ("paginated", "array"):
         raise ConfigError(f"Endpoint {name!r} has no list of rows to drain.")
     path_params: dict[str, Any] = dict(params or {})
-    stream: PageStream = client.iter_pages(name, progress=progress, keep_rows=False, **path_params)
+    stream: PageStream = client.iter_pages(
+        name, progress=progress, keep_rows=False, checkpoint=checkpoint, **path_params
+    )
     return stream

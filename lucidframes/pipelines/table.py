@@ -2,13 +2,17 @@
 
 Rows are typed as ``load`` types them (``to_frame`` with the registry's columns) a batch of ``BATCH_ROWS`` at a
 time, duplicates are dropped by the registry's key, and a new drain pass (the data moved) starts the file over.
+A complete table is put in place in the staging folder at once (``NAME.parquet``); the pages also go into a
+checkpoint beside it while the drain runs, so a run that continues a stopped one fetches only the pages it lacks.
 When the drain gives up, the rows held are written too, including those of pages that arrived after another
-failed (the error's ``.partial`` has them), so the ``.partial`` file keeps everything fetched.
+failed (the error's ``.partial`` has them), so the ``NAME.partial`` file keeps everything fetched. A table that a
+stopped run completed is ``kept``: its staged file is used as it is.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +21,7 @@ import pandas as pd
 
 from lucidframes.endpoints import get_endpoint
 from lucidframes.io.formats import SNAPSHOT_DEFAULT
-from lucidframes.io.write import TableWriter
+from lucidframes.io.write import TableWriter, sha256_of
 from lucidframes.loaders.frames import to_frame
 from lucidframes.pipelines import pages as pagesource
 from lucidframes.pipelines.targets import Target
@@ -44,12 +48,17 @@ class TableRun:
     rows: int = 0
     pages: int = 0
     duplicates: int = 0
-    changes: pd.DataFrame | None = None
-    entry: dict[str, Any] = field(default_factory=dict)
+    entry: dict[str, Any] = field(default_factory=dict)  # a kept table's entry, from the run it was fetched in
     batch: list[dict[str, Any]] = field(default_factory=list)  # rows fetched, not yet written
     seen: set[Any] = field(default_factory=set)  # the keys written (duplicates are dropped by them)
     path: Path | None = None
     fmt: str = SNAPSHOT_DEFAULT
+    file: Path | None = None  # the staged file once written: NAME.parquet when complete, NAME.parquet.partial
+    sha256: str | None = None
+    bytes: int | None = None
+    notes: list[str] = field(default_factory=list)  # what the manifest should say of it (no change report: why)
+    change_report: dict[str, Any] | None = None
+    kept: bool = False
 
     def checks(self) -> list[str]:
         """The checks the fetched data failed (empty when it passed).
@@ -67,21 +76,26 @@ class TableRun:
             problems.append(f"{self.rows} rows after dropping duplicates, but the server announced {count}")
         return problems
 
-    def drain(self, client: Client, path: Path, fmt: str, *, progress: bool = False) -> None:
+    def drain(
+        self, client: Client, path: Path, fmt: str, *, progress: bool = False, checkpoint: Path | None = None
+    ) -> None:
         """Drain the target into a temp file next to ``path``, a batch at a time, duplicates dropped by key.
 
         Args:
             client: the Client.
-            path: the file's final name (it is written to a temp file beside it).
+            path: the file's final name (it is written to a temp file beside it, renamed when complete).
             fmt: a batch file format (parquet, csv, jsonl).
             progress: show the drain's progress bar.
+            checkpoint: keep the pages in this file while the drain runs (the pages it holds are not fetched).
 
         Returns:
-            None (``status``, the counts, ``info`` and ``writer`` are set).
+            None (``status``, the counts, ``info`` and ``file`` are set).
         """
         self.status = "partial"
         self.path, self.fmt = path, fmt
-        source = pagesource.pages(client, self.target.endpoint, self.target.params, progress=progress)
+        source = pagesource.pages(
+            client, self.target.endpoint, self.target.params, progress=progress, checkpoint=checkpoint
+        )
         self.writer = TableWriter(path, fmt)
         try:
             self._pages(source)
@@ -89,7 +103,49 @@ class TableRun:
             self._flush(getattr(exc, "partial", None))  # a run that gives up keeps every row it fetched
             raise
         self.info = dict(source.info or {})
-        self.status = "failed_check" if self.checks() else "complete"
+        status = "failed_check" if self.checks() else "complete"
+        self._written(self.writer.commit())  # a commit that fails (a full disk) leaves the table partial
+        self.writer, self.status = None, status
+
+    def keep(self, entry: dict[str, Any], path: Path, note: str) -> None:
+        """Use a table a stopped run completed, as it is (the run that continues it does not fetch it again).
+
+        Args:
+            entry: its manifest entry in the stopped run's manifest.
+            path: its staged file.
+            note: what the manifest should say of it.
+
+        Returns:
+            None.
+        """
+        self.status, self.kept, self.entry = str(entry["status"]), True, dict(entry)
+        self.rows, self.pages = int(entry.get("rows") or 0), int(entry.get("pages") or 0)
+        self.duplicates = int(entry.get("duplicates_dropped") or 0)
+        self.file, self.path, self.sha256, self.bytes = path, path, entry.get("sha256"), entry.get("bytes")
+        self.notes.append(note)
+
+    def stop(self, status: str) -> None:
+        """The run stops while this table is being drained: what it fetched goes to ``NAME.partial``.
+
+        Args:
+            status: ``partial`` (gave up or failed) or ``interrupted``.
+
+        Returns:
+            None.
+        """
+        if self.status != "partial":
+            return  # complete, kept or never started: as it is
+        self.status = status
+        writer, self.writer = self.writer, None
+        if writer is None or self.path is None:
+            return
+        if writer.rows:
+            self._written(writer.commit(Path(str(self.path) + ".partial")))
+        else:
+            writer.discard()
+
+    def _written(self, path: Path) -> None:
+        self.file, self.sha256, self.bytes = path, sha256_of(path), os.path.getsize(path)
 
     def _flush(self, partial: Any) -> None:
         """On the way out of a failed drain: write the batch held, and the rows the drain kept but never yielded.
@@ -145,7 +201,7 @@ class TableRun:
 
 
 def entry_of(result: TableRun) -> dict[str, Any]:
-    """A table's manifest entry (file, hash and changes are filled in when it is committed).
+    """A table's manifest entry (the snapshot fills in where its file is); a kept table's is the one it was given.
 
     Args:
         result: the table.
@@ -153,6 +209,8 @@ def entry_of(result: TableRun) -> dict[str, Any]:
     Returns:
         The entry, as the manifest schema describes it.
     """
+    if result.kept:
+        return {**result.entry, "status": result.status, "notes": list(result.notes), "changes": result.change_report}
     info = result.info
     drift = info.get("drift") or {}
     checks = result.checks() if result.status in ("complete", "failed_check") else []
@@ -179,7 +237,8 @@ def entry_of(result: TableRun) -> dict[str, Any]:
         "bytes": None,
         "table": None,
         "checks": checks,
-        "changes": None,
+        "changes": result.change_report,
+        "notes": list(result.notes),
     }
 
 
