@@ -33,7 +33,7 @@ from lucidframes._http.classify import (
     unauthorized_error,
     unsuccessful_reply,
 )
-from lucidframes._http.events import WaitEvent, WaitHook, WaitKind, emit, log_wait
+from lucidframes._http.events import WaitBoard, WaitEvent, WaitHook, WaitKind, emit, log_wait
 from lucidframes._http.ratelimit import SlidingWindowLimiter
 from lucidframes._http.retry import Decision, RetryPolicy, parse_retry_after
 from lucidframes._http.urls import BaseURL
@@ -188,7 +188,10 @@ class Transport:
         where: dict[str, Any],
     ) -> float | None:
         """Make the wait owed (a retry's, then the rate limiter's), announced first; return the limiter slot."""
-        hooks = (log_wait, *hooks)
+        if cancel is not None and cancel.is_set():
+            raise Cancelled  # after a Stop or Ctrl-C no wait starts, and none is said
+        if not any(isinstance(hook, WaitBoard) for hook in hooks):
+            hooks = (log_wait, *hooks)  # no run's board to say it once for every worker: said here
         delay, slot = t.delay, None
         wait = delay
         if limiter is not None:
