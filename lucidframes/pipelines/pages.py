@@ -9,6 +9,7 @@ drain's account. A consumer that sees ``drain_pass`` go up discards what it wrot
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,14 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Page", "PageStream", "pages"]
 
 
-def pages(client: Client, name: str, params: Mapping[str, str] | None = None, *, progress: bool = False) -> PageStream:
+def pages(
+    client: Client,
+    name: str,
+    params: Mapping[str, str] | None = None,
+    *,
+    progress: bool = False,
+    stop: threading.Event | None = None,
+) -> PageStream:
     """The pages of a list endpoint, in order, with the drain's account in ``.info`` afterwards.
 
     Args:
@@ -31,6 +39,7 @@ def pages(client: Client, name: str, params: Mapping[str, str] | None = None, *,
         name: a registered endpoint with a list of rows (paginated, or a bare array as brands).
         params: its path parameters (``{"asset_type": "images"}``).
         progress: show the drain's progress bar (pages, rows, waits).
+        stop: an Event that stops the drain (it raises DrainStopped).
 
     Returns:
         An iterable of Page objects.
@@ -39,5 +48,5 @@ def pages(client: Client, name: str, params: Mapping[str, str] | None = None, *,
     if ep.list_path is None or ep.list_shape not in ("paginated", "array"):
         raise ConfigError(f"Endpoint {name!r} has no list of rows to drain.")
     path_params: dict[str, Any] = dict(params or {})
-    stream: PageStream = client.iter_pages(name, progress=progress, keep_rows=False, **path_params)
+    stream: PageStream = client.iter_pages(name, progress=progress, keep_rows=False, stop=stop, **path_params)
     return stream

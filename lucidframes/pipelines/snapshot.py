@@ -11,9 +11,11 @@ to continue; with ``duckdb=FILE`` the tables go into one DuckDB file, replaced i
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +28,7 @@ from lucidframes.endpoints import get_endpoint
 from lucidframes.errors import APIError, ConfigError
 from lucidframes.io.export import replace_duckdb_tables, require_duckdb
 from lucidframes.io.write import FILE_FORMATS, require_pyarrow, sha256_of
+from lucidframes.loaders.job import Job
 from lucidframes.pipelines import changes as changes_mod
 from lucidframes.pipelines.manifest import MANIFEST_VERSION, STATUSES, read_manifest, write_manifest
 from lucidframes.pipelines.table import SUFFIXES, TableRun, entry_of
@@ -81,7 +84,9 @@ def snapshot(
     *,
     duckdb: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
-) -> dict[str, Any]:
+    stop: threading.Event | None = None,
+    background: bool = False,
+) -> Any:
     """Drain every list endpoint (or those named) into ``directory`` and write ``manifest.json`` last.
 
     Args:
@@ -91,13 +96,22 @@ def snapshot(
         format: parquet, csv or jsonl (one file per endpoint).
         duckdb: write tables into this DuckDB file instead (``CREATE OR REPLACE``, one transaction).
         progress: a bar per endpoint on stderr (default: the client's setting, and only when stderr is a terminal).
+        stop: an Event that stops the run (``DrainStopped``, after the partial files and the manifest are written).
+        background: return an ``lf.Job`` at once (every name checked first); ``job.status`` is the endpoint being
+            drained, ``job.result()`` the manifest.
 
     Returns:
-        The manifest. When the run gives up, the APIError is raised after the partial files and the manifest are
-        written (``err.manifest`` holds it); Ctrl-C likewise re-raises KeyboardInterrupt with ``.manifest``.
+        The manifest (a Job with ``background=True``). When the run gives up, the APIError is raised after the
+        partial files and the manifest are written (``err.manifest`` holds it); Ctrl-C likewise re-raises
+        KeyboardInterrupt with ``.manifest``.
     """
     targets = preflight(directory, endpoints, format, duckdb=duckdb)
-    run = _Run(client, Path(directory), format, duckdb, progress)
+    if background:
+        stop = stop or threading.Event()
+        names = [t.name for t in targets]
+        work = functools.partial(snapshot, client, directory, names, format, duckdb=duckdb, progress=False, stop=stop)
+        return Job("snapshot", work, stop=stop, kind="snapshot")
+    run = _Run(client, Path(directory), format, duckdb, progress, stop)
     for target in targets:
         run.results[target.name] = TableRun(target)
     try:
@@ -117,8 +131,15 @@ class _Run:
     """One snapshot run: staging files, committing them, the manifest."""
 
     def __init__(
-        self, client: Client, directory: Path, fmt: str, duckdb: str | os.PathLike[str] | None, progress: bool | None
+        self,
+        client: Client,
+        directory: Path,
+        fmt: str,
+        duckdb: str | os.PathLike[str] | None,
+        progress: bool | None,
+        stop: threading.Event | None = None,
     ) -> None:
+        self.stop = stop
         self.duckdb = Path(duckdb) if duckdb is not None else None
         if self.duckdb is not None:
             fmt = "parquet"  # staged as Parquet next to the DuckDB file, then read into it in one transaction
@@ -149,7 +170,7 @@ class _Run:
         """Drain one target into a staged file; keep the counts; compute its changes against the previous one."""
         target = result.target
         log.info("fetching %s", target.name, extra={"event": "snapshot_start", "endpoint": target.name})
-        result.drain(self.client, self.final_path(target), self.fmt, progress=self.progress)
+        result.drain(self.client, self.final_path(target), self.fmt, progress=self.progress, stop=self.stop)
         result.changes = self._changes(result, get_endpoint(target.endpoint).key)
 
     def _previous_source(self, target: Target) -> Iterator[pd.DataFrame] | None:

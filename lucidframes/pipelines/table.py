@@ -9,6 +9,7 @@ failed (the error's ``.partial`` has them), so the ``.partial`` file keeps every
 from __future__ import annotations
 
 import contextlib
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,7 +68,9 @@ class TableRun:
             problems.append(f"{self.rows} rows after dropping duplicates, but the server announced {count}")
         return problems
 
-    def drain(self, client: Client, path: Path, fmt: str, *, progress: bool = False) -> None:
+    def drain(
+        self, client: Client, path: Path, fmt: str, *, progress: bool = False, stop: threading.Event | None = None
+    ) -> None:
         """Drain the target into a temp file next to ``path``, a batch at a time, duplicates dropped by key.
 
         Args:
@@ -75,13 +78,14 @@ class TableRun:
             path: the file's final name (it is written to a temp file beside it).
             fmt: parquet, csv or jsonl.
             progress: show the drain's progress bar.
+            stop: an Event that stops the drain (DrainStopped, with what was written kept).
 
         Returns:
             None (``status``, the counts, ``info`` and ``writer`` are set).
         """
         self.status = "partial"
         self.path, self.fmt = path, fmt
-        source = pagesource.pages(client, self.target.endpoint, self.target.params, progress=progress)
+        source = pagesource.pages(client, self.target.endpoint, self.target.params, progress=progress, stop=stop)
         self.writer = TableWriter(path, fmt)
         try:
             self._pages(source)
