@@ -190,8 +190,8 @@ class Transport:
         """Make the wait owed (a retry's, then the rate limiter's), announced first; return the limiter slot."""
         if cancel is not None and cancel.is_set():
             raise Cancelled  # after a Stop or Ctrl-C no wait starts, and none is said
-        if not any(isinstance(hook, WaitBoard) for hook in hooks):
-            hooks = (log_wait, *hooks)  # no run's board to say it once for every worker: said here
+        if not any(isinstance(hook, WaitBoard) for hook in hooks):  # else the run's board says it, once
+            hooks = (log_wait, *hooks)
         delay, slot = t.delay, None
         wait = delay
         if limiter is not None:
@@ -263,9 +263,10 @@ class Transport:
         t = _Try(method, url, _retry_method(method, idempotent))
         # The token endpoint (no product) is never limited, and its round trips say nothing about pages.
         limiter = self.limiters.get(bucket or product) if product is not None else None
-        where = {"endpoint": endpoint, "page": page}
+        if limiter is not None and authenticate:
+            self.auth.header()  # the token first: a limiter slot stands for the moment the request goes out
         while True:
-            slot = self._wait_before(t, limiter, hooks, cancel, where)
+            slot = self._wait_before(t, limiter, hooks, cancel, {"endpoint": endpoint, "page": page})
             started = time.monotonic()
             try:
                 response, payload = self.wire.attempt(
