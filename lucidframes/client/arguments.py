@@ -21,6 +21,7 @@ __all__ = [
     "check_workers",
     "chosen_pages",
     "endpoint_params",
+    "flag",
     "list_endpoint",
     "lookup_endpoint",
     "positive",
@@ -188,3 +189,18 @@ def lookup_endpoint(name: str, ids: object, params: Mapping[str, Any]) -> tuple[
     if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
         raise ConfigError(f"ids must be a list (or another iterable) of ids, not {type(ids).__name__}.")
     return ep, endpoint_params(ep, params)
+
+
+def flag(value: object, what: str) -> bool:
+    """A True/False option (``background=``), or ConfigError: a string such as ``"no"`` is not quietly true.
+
+    Args:
+        value: the value given.
+        what: the option's name, for the message.
+
+    Returns:
+        The value.
+    """
+    if not isinstance(value, bool):
+        raise ConfigError(f"{what} takes True or False (got {value!r}).")
+    return value

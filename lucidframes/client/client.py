@@ -193,6 +193,7 @@ class Client(Connection):
         cell runs then) and always has a Stop event (the Job's).
         """
         ep, chosen = arguments.list_endpoint(name, page, pages, on_drift)
+        background = arguments.flag(background, "background")
         checked = endpoint_params(ep, params)
         options = DrainOptions(
             workers=self._workers(workers),
@@ -303,7 +304,7 @@ class Client(Connection):
             LookupInterrupted: Ctrl-C, with the same ``.partial`` and ``.resume``.
         """
         ep, checked = arguments.lookup_endpoint(name, ids, params)
-        ids = list(ids)
+        ids, background = list(ids), arguments.flag(background, "background")
         if resume is not None and not isinstance(resume, LookupState):
             raise ConfigError(f"resume= takes the .resume of a look-up, not {type(resume).__name__}.")
         options = lookups.LookupOptions(
@@ -319,10 +320,9 @@ class Client(Connection):
             on_progress=on_progress,
         )
         run = functools.partial(lookups.lookup, self.transport, ep, ids, options, params=checked, cache=self.cache)
-        if not background:
-            return run()
-        lookups.unique_ids(ep, ids, validate=validate)  # a bad LucidID raises now, with nothing sent
-        return Job(name, run, stop=options.stop, kind="lookup")
+        if background:
+            lookups.unique_ids(ep, ids, validate=validate)  # a bad LucidID raises now, with nothing sent
+        return Job(name, run, stop=options.stop, kind="lookup") if background else run()
 
     def plan(
         self,

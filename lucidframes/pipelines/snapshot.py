@@ -106,6 +106,8 @@ def snapshot(
         KeyboardInterrupt with ``.manifest``.
     """
     targets = preflight(directory, endpoints, format, duckdb=duckdb)
+    if not isinstance(background, bool):
+        raise ConfigError(f"background takes True or False (got {background!r}).")
     if background:
         stop = stop or threading.Event()
         names = [t.name for t in targets]
