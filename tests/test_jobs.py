@@ -105,6 +105,8 @@ def test_arguments_are_checked_before_the_job_starts(sandbox, client, tmp_path):
         client.load("prodcuts", background=True)
     with pytest.raises(lf.ConfigError, match="background takes True or False"):
         client.lookup("items", item_ids(sandbox, 1), background="yes")
+    with pytest.raises(lf.ConfigError, match=r"stop= takes a threading\.Event \(got bool\)"):
+        client.lookup("items", item_ids(sandbox, 1), stop=True)  # it failed deep inside, in a worker
     with pytest.raises(lf.ConfigError, match="does not exist"):
         lf.snapshot(client, tmp_path / "missing" / "snap", background=True)
     assert item_requests(sandbox) == []

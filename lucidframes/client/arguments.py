@@ -5,6 +5,7 @@ what is allowed. The façade calls them once per argument; nothing below it sees
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Any
@@ -27,6 +28,7 @@ __all__ = [
     "positive",
     "prefixes",
     "rate_limits",
+    "stop_event",
     "timeout",
 ]
 
@@ -204,3 +206,18 @@ def flag(value: object, what: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{what} takes True or False (got {value!r}).")
     return value
+
+
+def stop_event(stop: object, background: bool) -> threading.Event | None:
+    """A call's Stop: the caller's Event, a new one for a background job (its ``stop()``), or None.
+
+    Args:
+        stop: the ``stop=`` given.
+        background: whether the call runs as a Job.
+
+    Returns:
+        The Event, or None.
+    """
+    if stop is not None and not isinstance(stop, threading.Event):
+        raise ConfigError(f"stop= takes a threading.Event (got {type(stop).__name__}).")
+    return stop if stop is not None or not background else threading.Event()

@@ -200,7 +200,7 @@ class Client(Connection):
             progress=(self.progress and not background) if progress is UNSET else bool(progress),
             on_drift=on_drift,
             flatten=bool(flatten),
-            stop=threading.Event() if stop is None and background else stop,
+            stop=arguments.stop_event(stop, background),
             on_progress=on_progress,
             resume=resume,
             checkpoint=Path(checkpoint) if checkpoint is not None else None,
@@ -316,7 +316,7 @@ class Client(Connection):
             max_age=self._max_age(max_age),
             checkpoint=Path(checkpoint) if checkpoint is not None else None,
             resume=resume,
-            stop=threading.Event() if stop is None and background else stop,
+            stop=arguments.stop_event(stop, background),
             on_progress=on_progress,
         )
         run = functools.partial(lookups.lookup, self.transport, ep, ids, options, params=checked, cache=self.cache)
