@@ -217,14 +217,14 @@ class LookupJob:
 
     def _stopped(self, err: DrainStopped) -> None:
         """Show the ids answered before the Stop (the others ``pending``) and keep the state to continue from."""
-        partial = err.partial if err.partial is not None else pd.DataFrame()
-        statuses = partial["_status"].value_counts().to_dict() if "_status" in partial else {}
-        pending = int(statuses.get("pending", 0))
+        partial = err.partial if err.partial is not None else pd.DataFrame(columns=["_id", "_status"])
+        per_id = partial.drop_duplicates("_id")  # an id given twice is asked (and counted) once
+        pending = int((per_id["_status"] == "pending").sum())
         self.view.last_error = err
         self.panel.remember(self.ep, self.ids, err.resume)
         self.show(partial, partial=pending > 0, key=("lookup", self.ep.name))
-        answered = len(partial) - pending
-        self.view.end_bar(max(len(self.ids), 1), f"stopped at {answered:,} / {len(partial):,} ids", "warning")
+        answered = len(per_id) - pending
+        self.view.end_bar(max(len(per_id), 1), f"stopped at {answered:,} / {len(per_id):,} ids", "warning")
         self.view.progress.value = min(answered, self.view.progress.max)
         self.view.say(
             f"Stopped: explorer.df holds the {answered:,} ids answered so far ({pending:,} pending). "
