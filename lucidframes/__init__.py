@@ -7,8 +7,8 @@ the short error display of ``lucidframes.notebook.display`` (``%tb`` still print
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from lucidframes._http.events import WaitEvent
 from lucidframes._http.retry import RetryPolicy
@@ -52,6 +52,7 @@ from lucidframes.io.export import export
 from lucidframes.io.read import read_table
 from lucidframes.loaders.cache import CacheInfo, ResultCache
 from lucidframes.loaders.fetch import Page
+from lucidframes.loaders.job import Job
 from lucidframes.loaders.lookup_state import LookupState
 from lucidframes.loaders.plan import Plan
 from lucidframes.loaders.state import DrainState
@@ -93,6 +94,7 @@ __all__ = [
     "Endpoint",
     "ForbiddenError",
     "HTTPStatusError",
+    "Job",
     "LookupInterrupted",
     "LookupState",
     "LucidError",
@@ -141,14 +143,23 @@ __all__ = [
 _display.register()  # only does something inside IPython (never imports it)
 
 
+@overload
+def load(name: str, page: int | None = ..., pages: Iterable[int] | str | None = ..., *, sandbox: bool = ...,
+         background: Literal[False] = ..., **kwargs: Any) -> pd.DataFrame: ...  # fmt: skip
+@overload
+def load(name: str, page: int | None = ..., pages: Iterable[int] | str | None = ..., *, sandbox: bool = ...,
+         background: Literal[True], **kwargs: Any) -> Job: ...  # fmt: skip
+
+
 def load(
     name: str,
     page: int | None = None,
     pages: Iterable[int] | str | None = None,
     *,
     sandbox: bool = False,
+    background: bool = False,
     **kwargs: Any,
-) -> pd.DataFrame:
+) -> pd.DataFrame | Job:
     """Load an endpoint in one call: from the local sandbox (``sandbox=True``) or the ``LUCID_*`` environment.
 
     Args:
@@ -156,34 +167,66 @@ def load(
         page: only this page.
         pages: only these pages: a range, a list, or text such as ``"2-5"`` or ``"2,4,6"``.
         sandbox: use the process-wide sandbox (started on first use, stopped at exit; ``lf.shared_sandbox()``).
+        background: return an ``lf.Job`` at once and drain in the background (see ``Client.load``).
         **kwargs: as for ``Client.load`` (parameters such as ``export_date=``, and options such as ``workers=``);
             ``max_age=`` reads and fills the default cache folder (``LUCID_CACHE_DIR``, else the user cache dir).
 
     Returns:
-        The DataFrame.
+        The DataFrame (a Job with ``background=True``).
     """
-    if sandbox:
-        return shared_client().load(name, page=page, pages=pages, **kwargs)
-    with _environment_client(kwargs) as client:
-        return client.load(name, page=page, pages=pages, **kwargs)
+    if background:
+        job: Job = _on_client(sandbox, kwargs, lambda c: c.load(name, page, pages, background=True, **kwargs))
+        return job
+    df: pd.DataFrame = _on_client(sandbox, kwargs, lambda c: c.load(name, page=page, pages=pages, **kwargs))
+    return df
 
 
-def lookup(name: str, ids: Iterable[str], *, sandbox: bool = False, **kwargs: Any) -> pd.DataFrame:
+@overload
+def lookup(name: str, ids: Iterable[str], *, sandbox: bool = ..., background: Literal[False] = ...,
+           **kwargs: Any) -> pd.DataFrame: ...  # fmt: skip
+@overload
+def lookup(name: str, ids: Iterable[str], *, sandbox: bool = ..., background: Literal[True],
+           **kwargs: Any) -> Job: ...  # fmt: skip
+
+
+def lookup(
+    name: str, ids: Iterable[str], *, sandbox: bool = False, background: bool = False, **kwargs: Any
+) -> pd.DataFrame | Job:
     """Look ids up in one call (items by LucidID, products by uuid, ...), on the sandbox or the environment's API.
 
     Args:
         name: a single-resource endpoint (``items``, ``products``, ``collections``, ...).
         ids: the ids (LucidIDs are checked before anything is sent).
         sandbox: use the process-wide sandbox (see ``load``).
+        background: return an ``lf.Job`` at once and look up in the background (see ``Client.lookup``).
         **kwargs: as for ``Client.lookup``; ``max_age=`` uses the default cache folder, as ``load`` does.
 
     Returns:
-        One row per id, with ``_status``.
+        One row per id, with ``_status`` (a Job with ``background=True``).
     """
+    if background:
+        job: Job = _on_client(sandbox, kwargs, lambda c: c.lookup(name, ids, background=True, **kwargs))
+        return job
+    df: pd.DataFrame = _on_client(sandbox, kwargs, lambda c: c.lookup(name, ids, **kwargs))
+    return df
+
+
+def _on_client(sandbox: bool, kwargs: dict[str, Any], call: Callable[[Client], Any]) -> Any:
+    """``call`` on the shared sandbox's client, or on a client from the environment, closed when it is done with
+    (at once, or when the background job it started ends)."""
     if sandbox:
-        return shared_client().lookup(name, ids, **kwargs)
-    with _environment_client(kwargs) as client:
-        return client.lookup(name, ids, **kwargs)
+        return call(shared_client())
+    client = _environment_client(kwargs)
+    try:
+        out = call(client)
+    except BaseException:
+        client.close()
+        raise
+    if isinstance(out, Job):
+        out.add_done_callback(lambda _job: client.close())
+    else:
+        client.close()
+    return out
 
 
 def _environment_client(kwargs: dict[str, Any]) -> Client:

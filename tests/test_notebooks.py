@@ -31,6 +31,7 @@ EXPECTED = {
         "lucidframes-timeline",
         "What to do:",
         "('NotFoundError', 404)",
+        "image/png",  # the chart: matplotlib comes with the notebooks extra (issue 22)
     ],
     "explorer.ipynb": [
         "((100, 6), 13, 100)",
@@ -40,6 +41,7 @@ EXPECTED = {
         "((18, ",
         "(True, True)",
         "lucidframes-timeline",
+        "<Sandbox http://127.0.0.1:",  # lf.explore(sandbox=True) explores the shared sandbox, shown in one line
     ],
     "validate-before-submit.ipynb": ["14 failing cell(s) in 14 of 40 rows", "ready to submit", "Nothing was sent"],
 }

@@ -201,7 +201,11 @@ def test_run_summary_draws_the_drain(sandbox, client):
 def test_run_summary_of_a_lookup_and_of_a_plain_frame(sandbox, client):
     looked = client.lookup("products", [sandbox.data["products"][0]["uuid"]])
     summary = lf.run_summary(looked)
-    assert "No page timings" in summary._repr_html_() and "ids:" in repr(summary)
+    # Issue 22: a look-up's summary draws its requests too (it said "No page timings" before).
+    assert "<svg" in summary._repr_html_() and "ids:" in repr(summary)
+    older = looked.copy()
+    older.attrs["lucidframes"] = {k: v for k, v in looked.attrs["lucidframes"].items() if k != "timeline"}
+    assert "No timings" in lf.run_summary(older)._repr_html_()
     with pytest.raises(lf.ConfigError, match="made by lucidframes"):
         lf.run_summary(pd.DataFrame({"a": [1]}))
 

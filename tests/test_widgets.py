@@ -46,7 +46,8 @@ def callbacks_fail_loudly(monkeypatch, caplog):
 
 def texts(ex: Explorer) -> str:
     """Everything the Explorer shows as text."""
-    parts = [ex.status, ex.preview, ex.report, ex.page_info, ex.progress_label, ex.endpoint_info]
+    parts = [ex.status, ex.preview, ex.report, ex.page_info, ex.progress_label, ex.endpoint_info, ex.validate_note,
+             ex.export_note]  # fmt: skip
     return "\n".join(w.value for w in parts)
 
 
@@ -182,11 +183,11 @@ def test_a_second_click_while_fetching_is_refused_politely(sandbox_factory, reco
 
 def test_validate_shows_the_report(explorer):
     explorer.validate_button.click()
-    assert "Nothing to validate yet" in explorer.status.value
+    assert "Nothing to validate yet" in explorer.validate_note.value  # next to the button (issue 22)
     run(explorer, explorer.fetch_page_button)
     explorer.validate_button.click()
     assert "all cells pass" in explorer.report.value
-    assert "uuid: all 100 rows pass the uuid check" in explorer.status.value
+    assert "uuid: all 100 rows pass the uuid check" in explorer.validate_note.value
 
     explorer.validate_column.value = "name"
     assert explorer.validate_kind.value == "lucid_id"
@@ -195,7 +196,7 @@ def test_validate_shows_the_report(explorer):
     assert not report.ok and len(report.failures) == 100
     assert explorer.report.value == report._repr_html_()
     assert "failing cell" in explorer.report.value
-    assert "100 failing cell(s) in 100 of 100 rows" in explorer.status.value
+    assert "100 failing cell(s) in 100 of 100 rows" in explorer.validate_note.value
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
@@ -203,14 +204,14 @@ def test_export_writes_the_file_and_shows_its_path(explorer, tmp_path, fmt):
     if fmt == "parquet":
         pytest.importorskip("pyarrow")
     explorer.export_button.click()
-    assert "Nothing to export yet" in explorer.status.value
+    assert "Nothing to export yet" in explorer.export_note.value  # next to the button (issue 22)
     run(explorer, explorer.fetch_all_button)
     explorer.export_name.value = str(tmp_path / "products")
     explorer.export_format.value = fmt
     explorer.export_button.click()
     path = tmp_path / f"products.{fmt}"
     assert explorer.last_export == path.resolve()
-    assert f"Wrote 1,203 rows to {path.resolve()}" in explorer.status.value
+    assert f"Wrote 1,203 rows to {path.resolve()}" in explorer.export_note.value
     back = pd.read_csv(path, dtype=str) if fmt == "csv" else pd.read_parquet(path)
     assert back["uuid"].tolist() == explorer.df["uuid"].tolist()
     if fmt == "parquet":
@@ -221,10 +222,11 @@ def test_export_errors_show_in_the_status(explorer, tmp_path):
     run(explorer, explorer.fetch_page_button)
     explorer.export_name.value = str(tmp_path / "missing" / "out.csv")
     explorer.export_button.click()
-    assert "Error while exporting" in explorer.status.value and "does not exist" in explorer.status.value
+    note = explorer.export_note  # beside Export, not in the status line (issue 22)
+    assert "Error while exporting" in note.value and "does not exist" in note.value
     explorer.export_name.value = "  "
     explorer.export_button.click()
-    assert "Type a file name" in explorer.status.value
+    assert "Type a file name" in note.value
 
 
 # -- errors appear in the widget -------------------------------------------------------------------------------
@@ -292,7 +294,7 @@ def test_a_validation_error_is_shown(explorer):
     explorer.df = explorer.df.drop(columns="uuid")  # the next cell changed the data under the widget
     explorer.validate_button.click()
     assert isinstance(explorer.last_error, KeyError)
-    assert "Error while validating: no column 'uuid'" in explorer.status.value
+    assert "Error while validating: no column 'uuid'" in explorer.validate_note.value
 
 
 def test_an_unexpected_failure_is_shown_and_logged(explorer, monkeypatch, caplog):
@@ -332,6 +334,10 @@ def test_explore_on_the_sandbox_displays_and_closes_it():
     finally:
         ex.close()
     assert "Closed" in ex.status.value and ex.fetch_page_button.disabled
+    # Issue 22: it explores lf.shared_sandbox(), which runs on after the Explorer closes, until exit or until
+    # lf.close_shared_sandbox() (which stops it).
+    assert ex.sandbox is lf.shared_sandbox() and requests.get(url, timeout=5).status_code
+    lf.close_shared_sandbox()
     with pytest.raises(requests.ConnectionError):
         requests.get(url, timeout=5)
     ex.fetch_page_button.click()  # a click after close says so

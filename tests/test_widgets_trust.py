@@ -43,7 +43,7 @@ def test_switching_the_endpoint_marks_the_preview_stale_and_disables_validate_an
     assert "opacity:0.35" in explorer.preview.value and "lucidframes-stale" in explorer.preview._dom_classes
     assert explorer.validate_button.disabled and explorer.export_button.disabled
     explorer.export_button.click()  # a click from code is refused as well
-    assert "Not exporting products while batches is selected" in explorer.status.value
+    assert "Not exporting products while batches is selected" in explorer.export_note.value
     explorer.endpoint.value = "products"  # back to what the preview shows: current again
     assert not explorer.stale and "Stale:" not in explorer.preview.value and not explorer.export_button.disabled
 
@@ -108,7 +108,7 @@ def test_export_asks_before_overwriting_and_writes_atomically(explorer, tmp_path
     explorer.export_name.value = str(tmp_path / "products")
     explorer.export_button.click()
     assert target.read_text(encoding="utf-8") == "keep me\n"  # not overwritten...
-    assert "exists: press Overwrite" in explorer.status.value and explorer.export_button.description == "Overwrite"
+    assert "exists: press Overwrite" in explorer.export_note.value and explorer.export_button.description == "Overwrite"
     explorer.export_button.click()  # ...until confirmed
     assert pd.read_csv(target)["uuid"].tolist() == explorer.df["uuid"].tolist()
     assert explorer.export_button.description == "Export"
@@ -120,7 +120,7 @@ def test_export_asks_before_overwriting_and_writes_atomically(explorer, tmp_path
     monkeypatch.setattr("lucidframes.widgets.view.export", broken)
     explorer.export_name.value = str(tmp_path / "other")
     explorer.export_button.click()
-    assert "disk full" in explorer.status.value
+    assert "disk full" in explorer.export_note.value
     assert sorted(p.name for p in tmp_path.iterdir()) == ["products.csv"]  # no half-written file anywhere
 
 

@@ -3,18 +3,34 @@
 The hooks are the subscribers: ``log_wait`` (an INFO line such as "503, retry 2/5 in 2 s"), ``WaitStats`` (counts
 and wall-clock totals for ``df.attrs``), the progress bar's postfix and the notebook widget. A hook is called just
 before the wait starts, so what it shows is visible while the wait happens.
+
+Many workers wait on the same thing at once (the limiter's window, the pause every worker makes after a 429): a
+``WaitBoard`` is the run's one voice about them. It says a wait once for the whole run, however many workers wait
+on it (the transport then leaves the logging to it), and it knows how long the wait going on has left, for a
+countdown.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["WaitEvent", "WaitHook", "WaitKind", "WaitStats", "describe", "emit", "log_wait"]
+__all__ = [
+    "WaitBoard",
+    "WaitEvent",
+    "WaitHook",
+    "WaitKind",
+    "WaitStats",
+    "describe",
+    "emit",
+    "log_wait",
+    "seconds_text",
+]
 
 log = logging.getLogger("lucidframes")
 
@@ -45,9 +61,24 @@ class WaitEvent:
 WaitHook = Callable[[WaitEvent], None]
 
 
-def describe(event: WaitEvent) -> str:
-    """A short human line for a wait: "rate limited, next request in 28 s", "503, retry 2/5 in 2 s"."""
-    seconds = f"{event.seconds:.3g} s"
+def seconds_text(seconds: float) -> str:
+    """Seconds as a countdown says them: whole seconds, rounded up ("42 s"), tenths below one ("0.4 s")."""
+    if seconds >= 1:
+        return f"{math.ceil(seconds - 1e-9)} s"
+    return f"{max(seconds, 0.0):.1f} s"
+
+
+def describe(event: WaitEvent, left: float | None = None) -> str:
+    """A short human line for a wait: "rate limited, next request in 28 s", "503, retry 2/5 in 2 s".
+
+    Args:
+        event: the wait.
+        left: the seconds it has left (a countdown); its whole length when None.
+
+    Returns:
+        The line.
+    """
+    seconds = seconds_text(event.seconds if left is None else left)
     if event.kind == "throttle":
         return f"rate limited, next request in {seconds}"
     if event.kind == "preparing":
@@ -143,3 +174,77 @@ class WaitStats:
                 total += end - max(start, reach)
                 reach = end
         return total
+
+
+# A wait that starts within this many seconds of the end of the last one is part of the same wait (the limiter
+# hands the workers slots one after another, each a little later than the one before).
+SAME_WAIT = 1.0
+# Shorter rate-limiter waits are not worth a line (they are the limiter pacing requests, not a wait a person sees).
+SAY_FROM = 1.0
+
+
+def _key(event: WaitEvent) -> tuple[object, ...]:
+    """What makes two waits of one run the same news: the limiter's wait, or the same retry of the same cause."""
+    if event.kind == "throttle":
+        return ("throttle",)
+    return (event.kind, event.status, event.cause if event.status is None else "", event.attempt)
+
+
+class WaitBoard:
+    """The waits of one run (a drain, a look-up): each said once however many workers wait, and a countdown.
+
+    A hook: call it with every worker's ``WaitEvent``. A wait that starts while another is going on (or within
+    ``SAME_WAIT`` seconds of its end) belongs to it; it is said again only when it is new news (a 429, the next
+    retry). ``current()`` is the wait to show now and its seconds left. ``close()`` (a Stop, Ctrl-C) silences it.
+
+    Args:
+        say: what says a wait (``log_wait``; None says nothing: the board then only counts down).
+        clock: the clock the countdown runs on.
+    """
+
+    def __init__(self, say: WaitHook | None = log_wait, clock: Callable[[], float] = time.monotonic) -> None:
+        self._say = say
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._waits: dict[int, tuple[WaitEvent, float]] = {}  # thread -> (its wait, when it ends)
+        self._said: set[tuple[object, ...]] = set()
+        self._until = float("-inf")  # when the waits said so far end
+        self.closed = False
+        self.said = 0  # waits said (for tests and the summary)
+
+    def __call__(self, event: WaitEvent) -> None:
+        """Note a worker's wait as it starts; say it when it is news for the run."""
+        now = self._clock()
+        end = now + max(0.0, event.seconds)
+        with self._lock:
+            if self.closed:
+                return
+            if now > self._until + SAME_WAIT:
+                self._said.clear()  # the run has not been waiting: this is a new wait
+            self._until = max(self._until, end)
+            self._waits[threading.get_ident()] = (event, end)
+            key = _key(event)
+            news = key not in self._said and (event.is_retry or event.seconds >= SAY_FROM)
+            if event.kind == "throttle" and any(k[0] == "retry_after" for k in self._said):
+                news = False  # the limiter holding everyone back after a 429 already said
+            if news:
+                self._said.add(key)
+                self.said += 1
+        if news and self._say is not None:
+            self._say(event)
+
+    def current(self) -> tuple[WaitEvent, float] | None:
+        """The wait to show now (the one that ends first: the next request goes then) and its seconds left."""
+        now = self._clock()
+        with self._lock:
+            going = [(end, event) for event, end in self._waits.values() if end > now]
+        if self.closed or not going:
+            return None
+        end, event = min(going, key=lambda pair: pair[0])
+        return event, end - now
+
+    def close(self) -> None:
+        """Say nothing more and show no wait (the run was stopped, interrupted or is over)."""
+        with self._lock:
+            self.closed = True
+            self._waits.clear()

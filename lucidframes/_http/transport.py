@@ -33,7 +33,7 @@ from lucidframes._http.classify import (
     unauthorized_error,
     unsuccessful_reply,
 )
-from lucidframes._http.events import WaitEvent, WaitHook, WaitKind, emit, log_wait
+from lucidframes._http.events import WaitBoard, WaitEvent, WaitHook, WaitKind, emit, log_wait
 from lucidframes._http.ratelimit import SlidingWindowLimiter
 from lucidframes._http.retry import Decision, RetryPolicy, parse_retry_after
 from lucidframes._http.urls import BaseURL
@@ -188,7 +188,10 @@ class Transport:
         where: dict[str, Any],
     ) -> float | None:
         """Make the wait owed (a retry's, then the rate limiter's), announced first; return the limiter slot."""
-        hooks = (log_wait, *hooks)
+        if cancel is not None and cancel.is_set():
+            raise Cancelled  # after a Stop or Ctrl-C no wait starts, and none is said
+        if not any(isinstance(hook, WaitBoard) for hook in hooks):  # else the run's board says it, once
+            hooks = (log_wait, *hooks)
         delay, slot = t.delay, None
         wait = delay
         if limiter is not None:
@@ -260,9 +263,10 @@ class Transport:
         t = _Try(method, url, _retry_method(method, idempotent))
         # The token endpoint (no product) is never limited, and its round trips say nothing about pages.
         limiter = self.limiters.get(bucket or product) if product is not None else None
-        where = {"endpoint": endpoint, "page": page}
+        if limiter is not None and authenticate:
+            self.auth.header()  # the token first: a limiter slot stands for the moment the request goes out
         while True:
-            slot = self._wait_before(t, limiter, hooks, cancel, where)
+            slot = self._wait_before(t, limiter, hooks, cancel, {"endpoint": endpoint, "page": page})
             started = time.monotonic()
             try:
                 response, payload = self.wire.attempt(

@@ -48,30 +48,44 @@ EXIT_CODES = """exit codes:
        as *.partial (a snapshot's in DIR/partial/), with how to resume
   130  interrupted (Ctrl-C)"""
 
-ENVIRONMENT = """environment:
+# Each command's help lists the variables that command reads, and no other (issue 22).
+ENVIRONMENT = """environment (not read with --sandbox):
   LUCID_BASE_URL       the API host (default https://source.lucidgreen.io)
   LUCID_CLIENT_ID      OAuth2 client id            LUCID_CLIENT_SECRET  OAuth2 client secret
-  LUCID_TOKEN          a fixed access token instead of client credentials (never renewed)"""
+  LUCID_TOKEN          a fixed access token instead of client credentials (never renewed)
+  TQDM_DISABLE=1       no progress bar"""
+ID_LENGTH = "  LUCID_ID_LENGTH      the LucidID length the local check expects (default 20)"
+LENGTH_ENVIRONMENT = "environment:\n" + ID_LENGTH
 
 
-def epilog(examples: list[str], *, exit_codes: bool = True) -> str:
-    """The help epilog of a subcommand: examples, the LUCID_* variables and (optionally) the exit codes.
+def epilog(examples: list[str], *, exit_codes: bool = True, environment: str | None = ENVIRONMENT) -> str:
+    """The help epilog of a subcommand: examples, the variables it reads (if any) and (optionally) the exit codes.
 
     Args:
         examples: two or three command lines.
         exit_codes: include the exit code table.
+        environment: the variables the command reads (None: it reads none).
 
     Returns:
         The epilog text (use with RawDescriptionHelpFormatter).
     """
-    parts = ["examples:\n" + "\n".join(f"  {e}" for e in examples), ENVIRONMENT]
+    parts = ["examples:\n" + "\n".join(f"  {e}" for e in examples)]
+    if environment:
+        parts.append(environment)
     if exit_codes:
         parts.append(EXIT_CODES)
     return "\n\n".join(parts)
 
 
 def subcommand(
-    sub: Any, name: str, help_text: str, description: str, examples: list[str], *, exit_codes: bool = True
+    sub: Any,
+    name: str,
+    help_text: str,
+    description: str,
+    examples: list[str],
+    *,
+    exit_codes: bool = True,
+    environment: str | None = ENVIRONMENT,
 ) -> argparse.ArgumentParser:
     """Register one subcommand with its description and an epilog of examples (and exit codes).
 
@@ -82,6 +96,7 @@ def subcommand(
         description: the paragraph ``lucidframes NAME --help`` starts with.
         examples: two or three command lines.
         exit_codes: add the exit-code table to the epilog.
+        environment: the variables the command reads (None: it reads none).
 
     Returns:
         The parser.
@@ -90,7 +105,7 @@ def subcommand(
         name,
         help=help_text,
         description=description,
-        epilog=epilog(examples, exit_codes=exit_codes),
+        epilog=epilog(examples, exit_codes=exit_codes, environment=environment),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     return parser

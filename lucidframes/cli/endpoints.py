@@ -32,6 +32,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "paginated, its path and what it is. The names are what fetch, lookup and snapshot take.",
         EXAMPLES,
         exit_codes=False,
+        environment=None,
     )
     common.add_log_options(p)
     p.set_defaults(run=run)

@@ -15,6 +15,7 @@ from lucidframes.endpoints import Endpoint, get_endpoint
 from lucidframes.errors import APIError, ConfigError, NotFoundError
 from lucidframes.io import formats
 from lucidframes.io.export import check_writer, export, format_for
+from lucidframes.pipelines.targets import split_target
 
 __all__ = ["add_parser", "run"]
 
@@ -25,7 +26,7 @@ format, its writer library and the output folder are checked."""
 
 EXAMPLES = [
     "lucidframes fetch products --sandbox -o products.csv",
-    "lucidframes fetch assets --param asset_type=images -o images.parquet --checkpoint images.ckpt",
+    "lucidframes fetch assets_images -o images.parquet --checkpoint images.ckpt",
     "lucidframes fetch batches -o out.duckdb --table batches --log-format json",
 ]
 
@@ -52,7 +53,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     group.add_argument("--page", type=int, metavar="N", help="fetch only this page")
     group.add_argument("--pages", type=common.parse_pages, metavar="A-B", help="fetch only these pages, e.g. 2-5")
     p.add_argument("--param", type=common.parse_param, action="append", default=[], metavar="KEY=VALUE",
-                   help="a path or query parameter, e.g. asset_type=images (repeatable)")  # fmt: skip
+                   help="a path or query parameter, e.g. asset_type=images (repeatable); assets_images names "
+                        "the same as assets --param asset_type=images, as snapshot does")  # fmt: skip
     p.add_argument("--checkpoint", metavar="FILE",
                    help="keep fetched pages in FILE, so that a re-run after a failure or Ctrl-C continues")  # fmt: skip
     common.add_client_options(p)
@@ -71,6 +73,8 @@ def preflight(args: argparse.Namespace) -> tuple[Endpoint, str]:
     Returns:
         The endpoint and the output format.
     """
+    endpoint, params = split_target(args.endpoint, dict(args.param))  # assets_images: assets, asset_type=images
+    args.endpoint, args.param = endpoint, list(params.items())
     ep = get_endpoint(args.endpoint)
     if ep.list_path is None:
         if ep.detail_path:

@@ -4,7 +4,8 @@ Everything goes through the ``lucidframes`` logger (the transport logs retries a
 ``extra={"event", "endpoint", "page", "status", "wait", "attempt", "request_id"}``; the commands log their own
 summaries). A JSON line holds ``time``, ``level``, ``event``, ``message`` and whichever of those fields the record
 carries. Known secrets (the configured client secret and token) are replaced by ``***`` in every line, and
-Python warnings become one ``warning: ...`` line instead of Python's two-line format.
+Python warnings become one ``warning: ...`` line instead of Python's two-line format. Every line is written through
+tqdm's writer: a progress bar on stderr is cleared first and drawn again below it, so a line is never glued to it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, TextIO
+
+from tqdm import tqdm
 
 __all__ = ["FIELDS", "JsonFormatter", "TextFormatter", "configure", "say", "stderr_stream", "warnings_as_lines"]
 
@@ -85,6 +88,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
+class BarSafeHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that writes through ``tqdm.write`` (bars on the stream step aside for the line)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            tqdm.write(self.format(record), file=self.stream)
+            self.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+
 def configure(log_format: str = "text", quiet: bool = False, stream: TextIO | None = None) -> logging.Handler:
     """Send the ``lucidframes`` logger to stderr in the chosen format; known secrets from the environment redacted.
 
@@ -98,7 +114,7 @@ def configure(log_format: str = "text", quiet: bool = False, stream: TextIO | No
     """
     for var in _SECRET_VARS:
         REDACT.add(os.environ.get(var))
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = BarSafeHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     logger = logging.getLogger(_LOGGER)
     logger.addHandler(handler)

@@ -12,6 +12,7 @@ from lucidframes.errors import ConfigError
 from lucidframes.io import formats
 from lucidframes.io.export import check_writer, export, format_for
 from lucidframes.io.read import read_table
+from lucidframes.pipelines.targets import split_target
 
 __all__ = ["add_parser", "run"]
 
@@ -36,8 +37,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         The parser.
     """
     p = common.subcommand(
-        sub, "lookup", "look up the ids of a CSV or Parquet column (LucidIDs checked first)", DESCRIPTION, EXAMPLES
-    )
+        sub, "lookup", "look up the ids of a CSV or Parquet column (LucidIDs checked first)", DESCRIPTION, EXAMPLES,
+        environment=common.ENVIRONMENT + "\n" + common.ID_LENGTH,
+    )  # fmt: skip
     p.add_argument("endpoint", help="a single-resource endpoint (items, products, batches, collections, ...)")
     p.add_argument("file", metavar="FILE", help="a CSV or Parquet file holding the ids")
     p.add_argument("-c", "--column", required=True, metavar="COL", help="the column of ids")
@@ -60,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     Returns:
         The exit code (1 when a LucidID fails the local check: nothing is sent).
     """
-    ep = get_endpoint(args.endpoint)
+    name, params = split_target(args.endpoint, {})  # assets_images: assets, asset_type=images (as snapshot names it)
+    ep = get_endpoint(name)
     if ep.detail_path is None:
         raise ConfigError(f"{ep.name} has no look-up by id: use lucidframes fetch {ep.name}.")
     fmt = format_for(args.output, args.format)
@@ -78,8 +81,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"The column {args.column!r} of {args.file} holds no ids.")
     with common.make_client(args) as client:
         if args.plan:
-            return print_plan(client, args.endpoint, ids=ids, log_format=args.log_format)
-        df = client.lookup(args.endpoint, ids, validate=not args.no_validate)
+            return print_plan(client, name, ids=ids, log_format=args.log_format, params=params)
+        df = client.lookup(name, ids, validate=not args.no_validate, **params)
     export(df, args.output, fmt, table=(args.table or args.endpoint) if database else None)
     statuses = df.attrs.get("lucidframes", {}).get("statuses", {})
     where = "stdout" if args.output == "-" else args.output

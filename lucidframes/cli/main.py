@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lucidframes",
         description=DESCRIPTION,
         epilog=common.epilog(
-            ["lucidframes fetch products --sandbox -o products.csv", "lucidframes snapshot --sandbox -o snap/"]
+            ["lucidframes fetch products --sandbox -o products.csv", "lucidframes snapshot --sandbox -o snap/"],
+            environment=common.ENVIRONMENT + "\n" + common.ID_LENGTH.replace("(default 20)", "(lookup, validate)"),
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -48,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         help="check the LucidID columns of a CSV or Parquet file",
         description=validate.DESCRIPTION,
-        epilog=common.epilog(validate.EXAMPLES, exit_codes=False) + "\n\n" + validate.EXIT_CODES,
+        epilog=common.epilog(validate.EXAMPLES, exit_codes=False, environment=common.LENGTH_ENVIRONMENT)
+        + "\n\n"
+        + validate.EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     validate.add_validate_arguments(validate_parser)

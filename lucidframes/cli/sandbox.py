@@ -38,8 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     from lucidframes.sandbox.cli import parser
 
     p = parser()
-    p.epilog = common.epilog(EXAMPLES, exit_codes=False) + (
-        "\n\nThe variables above are what the printed export line sets, for the other commands to use the sandbox."
+    p.epilog = common.epilog(EXAMPLES, exit_codes=False, environment=None) + (
+        "\n\nIt reads no LUCID_* variable: it prints the export lines that set LUCID_BASE_URL, LUCID_CLIENT_ID and\n"
+        "LUCID_CLIENT_SECRET, for the other commands to use the sandbox."
     )
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     common.add_log_options(p)

@@ -5,13 +5,15 @@ what is allowed. The façade calls them once per argument; nothing below it sees
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Any
 
 from lucidframes import config
-from lucidframes.endpoints import Endpoint
+from lucidframes.endpoints import Endpoint, get_endpoint
 from lucidframes.errors import ConfigError
+from lucidframes.loaders.state import DRIFT_POLICIES
 
 __all__ = [
     "UNSET",
@@ -20,9 +22,13 @@ __all__ = [
     "check_workers",
     "chosen_pages",
     "endpoint_params",
+    "flag",
+    "list_endpoint",
+    "lookup_endpoint",
     "positive",
     "prefixes",
     "rate_limits",
+    "stop_event",
     "timeout",
 ]
 
@@ -140,3 +146,78 @@ def check_workers(workers: object, where: str = "workers") -> int:
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= config.MAX_WORKERS:
         raise ConfigError(f"{where} must be a whole number from 1 to {config.MAX_WORKERS} (got {workers!r}).")
     return workers
+
+
+def list_endpoint(
+    name: str, page: int | None, pages: Iterable[int] | str | None, on_drift: str
+) -> tuple[Endpoint, tuple[int, ...] | None]:
+    """A load's endpoint (one with a list) and the pages chosen, checked with ``on_drift``.
+
+    Args:
+        name: the endpoint name.
+        page: one page, or None.
+        pages: some pages, or None.
+        on_drift: "refetch", "warn" or "raise".
+
+    Returns:
+        (the endpoint, the pages chosen or None for a whole drain).
+    """
+    ep = get_endpoint(name)
+    if ep.list_path is None:
+        hint = f"use client.lookup({name!r}, ids)" if ep.detail_path else f"use client.submit({name!r}, ...)"
+        raise ConfigError(f"Endpoint {name!r} has no list to load: {hint}.")
+    if on_drift not in DRIFT_POLICIES:
+        raise ConfigError(f"on_drift must be one of {', '.join(DRIFT_POLICIES)} (got {on_drift!r})")
+    chosen = chosen_pages(page, pages)
+    if chosen is not None and ep.list_shape != "paginated" and chosen != (1,):
+        raise ConfigError(f"Endpoint {name!r} is not paginated: it has no pages to choose.")
+    return ep, chosen
+
+
+def lookup_endpoint(name: str, ids: object, params: Mapping[str, Any]) -> tuple[Endpoint, dict[str, str]]:
+    """A look-up's endpoint (one with a detail path) and its checked parameters; ids must be an iterable of ids.
+
+    Args:
+        name: the endpoint name.
+        ids: what was passed as ids (a list, a Series, any iterable; not one string).
+        params: the endpoint's path parameters.
+
+    Returns:
+        (the endpoint, its parameters as text).
+    """
+    ep = get_endpoint(name)
+    if ep.detail_path is None:
+        raise ConfigError(f"Endpoint {name!r} has no single-resource look-up; use client.load({name!r}).")
+    if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
+        raise ConfigError(f"ids must be a list (or another iterable) of ids, not {type(ids).__name__}.")
+    return ep, endpoint_params(ep, params)
+
+
+def flag(value: object, what: str) -> bool:
+    """A True/False option (``background=``), or ConfigError: a string such as ``"no"`` is not quietly true.
+
+    Args:
+        value: the value given.
+        what: the option's name, for the message.
+
+    Returns:
+        The value.
+    """
+    if not isinstance(value, bool):
+        raise ConfigError(f"{what} takes True or False (got {value!r}).")
+    return value
+
+
+def stop_event(stop: object, background: bool) -> threading.Event | None:
+    """A call's Stop: the caller's Event, a new one for a background job (its ``stop()``), or None.
+
+    Args:
+        stop: the ``stop=`` given.
+        background: whether the call runs as a Job.
+
+    Returns:
+        The Event, or None.
+    """
+    if stop is not None and not isinstance(stop, threading.Event):
+        raise ConfigError(f"stop= takes a threading.Event (got {type(stop).__name__}).")
+    return stop if stop is not None or not background else threading.Event()

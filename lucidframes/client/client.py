@@ -4,11 +4,12 @@ each call's options once, and hands both to the loaders, which talk to the netwo
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import pandas as pd
 import requests
@@ -18,29 +19,21 @@ from lucidframes._http.auth import Secret
 from lucidframes._http.events import WaitHook
 from lucidframes._http.retry import RetryPolicy
 from lucidframes._http.transport import Transport
-from lucidframes.client.arguments import (
-    UNSET,
-    RateLimits,
-    check_workers,
-    chosen_pages,
-    endpoint_params,
-    positive,
-    prefixes,
-)
+from lucidframes.client import arguments
+from lucidframes.client.arguments import UNSET, RateLimits, endpoint_params
 from lucidframes.client.arguments import Unset as _Unset
-from lucidframes.client.arguments import rate_limits as check_rate_limits
-from lucidframes.client.arguments import timeout as check_timeout
 from lucidframes.client.connection import Connection
 from lucidframes.client.settings import resolve_settings
 from lucidframes.endpoints import Endpoint, get_endpoint
 from lucidframes.errors import ConfigError
 from lucidframes.loaders import load as drain
 from lucidframes.loaders import lookup as lookups
-from lucidframes.loaders.cache import ResultCache, identity_of, parse_max_age, scope_key
+from lucidframes.loaders.cache import ResultCache, identity_of, open_cache, parse_max_age
+from lucidframes.loaders.job import Job
 from lucidframes.loaders.lookup_state import LookupState
 from lucidframes.loaders.plan import Plan, plan_drain, plan_lookup
 from lucidframes.loaders.progress import ProgressCallback
-from lucidframes.loaders.state import DRIFT_POLICIES, DrainState
+from lucidframes.loaders.state import DrainState
 from lucidframes.loaders.stream import DrainOptions, PageStream
 
 __all__ = ["Client"]
@@ -93,7 +86,7 @@ class Client(Connection):
         settings = resolve_settings(base_url, client_id, client_secret, token)
         self.base_url = settings.base_url
         self.client_id = settings.client_id
-        self.workers = check_workers(workers)
+        self.workers = arguments.check_workers(workers)
         self.progress = bool(progress)
         if sleep is not None and not callable(sleep):
             raise ConfigError(f"sleep must be a callable taking seconds (got {type(sleep).__name__}).")
@@ -107,24 +100,18 @@ class Client(Connection):
             credentials = (settings.client_id, Secret(settings.client_secret))
         self.transport = Transport(
             settings.base,
-            api_prefixes=prefixes(api_prefixes),
+            api_prefixes=arguments.prefixes(api_prefixes),
             credentials=credentials,
-            timeout=check_timeout(timeout),
-            deadline=positive(deadline, "deadline"),
+            timeout=arguments.timeout(timeout),
+            deadline=arguments.positive(deadline, "deadline"),
             retry=retry if retry is not None else RetryPolicy(),
             sleep=sleep,
-            rate_limits=check_rate_limits(rate_limits),
+            rate_limits=arguments.rate_limits(rate_limits),
             pool_size=max(self.workers, 10),
             session=session,
         )
-        self.cache: ResultCache | None = None
-        if cache is not None and cache is not False:
-            folder = config.default_cache_dir() if cache is True else cache
-            if not isinstance(folder, str | os.PathLike):
-                raise ConfigError(f"cache takes a folder or True (got {type(cache).__name__}).")
-            who = identity_of(settings.client_id if settings.auth != "token" else None, settings.token)
-            scopes = {p: scope_key(self.base_url, prefix, who) for p, prefix in self.transport.prefixes.items()}
-            self.cache = ResultCache(Path(folder), scopes)
+        who = identity_of(settings.client_id if settings.auth != "token" else None, settings.token)
+        self.cache: ResultCache | None = open_cache(cache, self.base_url, self.transport.prefixes, who)
 
     def __repr__(self) -> str:
         kind = "client credentials" if self.auth.renewable else "fixed token"
@@ -197,25 +184,23 @@ class Client(Connection):
         on_wait: WaitHook | None = None,
         keep_rows: bool = True,
         flatten: bool = True,
+        background: bool = False,
         **params: Any,
     ) -> tuple[Endpoint, dict[str, str], DrainOptions]:
-        """The endpoint, its checked parameters and the drain options: every check, before any stream exists."""
-        ep = get_endpoint(name)
-        if ep.list_path is None:
-            hint = f"use client.lookup({name!r}, ids)" if ep.detail_path else f"use client.submit({name!r}, ...)"
-            raise ConfigError(f"Endpoint {name!r} has no list to load: {hint}.")
-        if on_drift not in DRIFT_POLICIES:
-            raise ConfigError(f"on_drift must be one of {', '.join(DRIFT_POLICIES)} (got {on_drift!r})")
-        chosen = chosen_pages(page, pages)
-        if chosen is not None and ep.list_shape != "paginated" and chosen != (1,):
-            raise ConfigError(f"Endpoint {name!r} is not paginated: it has no pages to choose.")
+        """The endpoint, its checked parameters and the drain options: every check, before any stream exists.
+
+        In the background the drain draws no tqdm bar unless asked (one drawn from a thread lands in whichever
+        cell runs then) and always has a Stop event (the Job's).
+        """
+        ep, chosen = arguments.list_endpoint(name, page, pages, on_drift)
+        background = arguments.flag(background, "background")
         checked = endpoint_params(ep, params)
         options = DrainOptions(
             workers=self._workers(workers),
-            progress=self.progress if progress is UNSET else bool(progress),
+            progress=(self.progress and not background) if progress is UNSET else bool(progress),
             on_drift=on_drift,
             flatten=bool(flatten),
-            stop=stop,
+            stop=arguments.stop_event(stop, background),
             on_progress=on_progress,
             resume=resume,
             checkpoint=Path(checkpoint) if checkpoint is not None else None,
@@ -225,6 +210,13 @@ class Client(Connection):
         )
         return ep, checked, options
 
+    @overload
+    def load(self, name: str, page: int | None = ..., pages: Iterable[int] | str | None = ..., *,
+             background: Literal[False] = ..., **kwargs: Any) -> pd.DataFrame: ...  # fmt: skip
+    @overload
+    def load(self, name: str, page: int | None = ..., pages: Iterable[int] | str | None = ..., *,
+             background: Literal[True], **kwargs: Any) -> Job: ...  # fmt: skip
+
     def load(
         self,
         name: str,
@@ -233,8 +225,9 @@ class Client(Connection):
         *,
         flatten: bool = True,
         max_age: MaxAge = None,
+        background: bool = False,
         **kwargs: Any,
-    ) -> pd.DataFrame:
+    ) -> pd.DataFrame | Job:
         """Load an endpoint into a typed DataFrame: every page by default, or one page, or some pages.
 
         Args:
@@ -244,17 +237,26 @@ class Client(Connection):
             flatten: expand nested objects into dotted columns.
             max_age: with a cache, serve a whole drain fetched at most this long ago (seconds, or ``"1h"``,
                 ``"7d"``) without any request; otherwise fetch it and store it.
+            background: return an ``lf.Job`` at once and drain in the background (``job.status``, ``job.stop()``,
+                ``job.result()``); every argument is checked first.
             **kwargs: path and query parameters (``asset_type="images"``) and the options of ``iter_pages``
                 (``workers``, ``progress``, ``on_drift``, ``resume``, ``checkpoint``, ``stop``, ``on_progress``).
 
         Returns:
-            The DataFrame, with ``df.attrs["lucidframes"]`` describing the drain.
+            The DataFrame, with ``df.attrs["lucidframes"]`` describing the drain (a Job with ``background=True``).
         """
         age = self._max_age(max_age)
         # The options are checked once and the drain built once, inside drain.load (building a PageStream here
         # only to check them read a checkpoint file twice).
-        ep, params, options = self._drain(name, page, pages, flatten=flatten, **kwargs)
-        return drain.load(self.transport, ep, params, options, cache=self.cache, max_age=age)
+        ep, params, options = self._drain(name, page, pages, flatten=flatten, background=background, **kwargs)
+        run = functools.partial(drain.load, self.transport, ep, params, options, cache=self.cache, max_age=age)
+        return Job(name, run, stop=options.stop, kind="load") if background else run()
+
+    @overload
+    def lookup(self, name: str, ids: Iterable[str], *, background: Literal[False] = ...,
+               **kwargs: Any) -> pd.DataFrame: ...  # fmt: skip
+    @overload
+    def lookup(self, name: str, ids: Iterable[str], *, background: Literal[True], **kwargs: Any) -> Job: ...
 
     def lookup(
         self,
@@ -269,8 +271,11 @@ class Client(Connection):
         max_age: MaxAge = None,
         checkpoint: str | os.PathLike[str] | None = None,
         resume: LookupState | None = None,
+        stop: threading.Event | None = None,
+        on_progress: ProgressCallback | None = None,
+        background: bool = False,
         **params: Any,
-    ) -> pd.DataFrame:
+    ) -> pd.DataFrame | Job:
         """Fetch a single-resource endpoint for many ids into one DataFrame (ids not found are reported, not fatal).
 
         Args:
@@ -285,30 +290,39 @@ class Client(Connection):
                 send only the missing or stale ones.
             checkpoint: a file where answers are kept as they arrive, so a re-run sends only the ids not done.
             resume: the ``.resume`` of an earlier look-up that gave up or was interrupted, to continue it.
+            stop: an Event that stops the look-up within a second (it raises DrainStopped with what was fetched).
+            on_progress: called as ``(ids_done, ids, rows, seconds_waited)`` as answers arrive.
+            background: return an ``lf.Job`` at once (the ids checked first) and look up in the background.
             **params: the endpoint's path parameters (``asset_type="images"``).
 
         Returns:
-            One row per id, with a ``_status`` column (``ok``, ``not_found``, ...).
+            One row per id, with a ``_status`` column (``ok``, ``not_found``, ...) (a Job with ``background=True``).
 
         Raises:
             APIError: the retry policy gave up (server failing, network gone, ...): ``.partial`` holds every id
                 (``_status`` "pending" for those not done), ``.resume`` the state to pass back.
             LookupInterrupted: Ctrl-C, with the same ``.partial`` and ``.resume``.
         """
-        ep, checked = self._lookup_endpoint(name, ids, params)
+        ep, checked = arguments.lookup_endpoint(name, ids, params)
+        ids, background = list(ids), arguments.flag(background, "background")
         if resume is not None and not isinstance(resume, LookupState):
             raise ConfigError(f"resume= takes the .resume of a look-up, not {type(resume).__name__}.")
         options = lookups.LookupOptions(
             workers=self._workers(workers),
-            progress=self.progress if progress is UNSET else bool(progress),
+            progress=(self.progress and not background) if progress is UNSET else bool(progress),
             validate=validate,
             flatten=flatten,
             hooks=(on_wait,) if on_wait is not None else (),
             max_age=self._max_age(max_age),
             checkpoint=Path(checkpoint) if checkpoint is not None else None,
             resume=resume,
+            stop=arguments.stop_event(stop, background),
+            on_progress=on_progress,
         )
-        return lookups.lookup(self.transport, ep, list(ids), options, params=checked, cache=self.cache)
+        run = functools.partial(lookups.lookup, self.transport, ep, ids, options, params=checked, cache=self.cache)
+        if background:
+            lookups.unique_ids(ep, ids, validate=validate)  # a bad LucidID raises now, with nothing sent
+        return Job(name, run, stop=options.stop, kind="lookup") if background else run()
 
     def plan(
         self,
@@ -345,7 +359,7 @@ class Client(Connection):
             if ep.list_path is None:
                 raise ConfigError(f"Endpoint {name!r} has no list to load: plan a look-up with ids=.")
             return plan_drain(self.transport, ep, endpoint_params(ep, params), workers=n, cache=self.cache, max_age=age)
-        ep, checked = self._lookup_endpoint(name, ids, params)
+        ep, checked = arguments.lookup_endpoint(name, ids, params)
         _, unique = lookups.unique_ids(ep, list(ids), validate=validate)
         where = Path(checkpoint) if checkpoint is not None else None
         return plan_lookup(
@@ -373,7 +387,7 @@ class Client(Connection):
 
     def _workers(self, workers: int | _Unset) -> int:
         """The worker count for a call, checked, with the pool grown to match."""
-        n = self.workers if workers is UNSET else check_workers(workers)
+        n = self.workers if workers is UNSET else arguments.check_workers(workers)
         self.transport.ensure_pool(n)
         return n
 
@@ -383,12 +397,3 @@ class Client(Connection):
         if age is not None and self.cache is None:
             raise ConfigError("max_age= reads the result cache, and this client has none: lf.Client(..., cache=True).")
         return age
-
-    def _lookup_endpoint(self, name: str, ids: object, params: Mapping[str, Any]) -> tuple[Endpoint, dict[str, str]]:
-        """The look-up's endpoint and checked parameters; ids must be an iterable of ids, not one string."""
-        ep = get_endpoint(name)
-        if ep.detail_path is None:
-            raise ConfigError(f"Endpoint {name!r} has no single-resource look-up; use client.load({name!r}).")
-        if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
-            raise ConfigError(f"ids must be a list (or another iterable) of ids, not {type(ids).__name__}.")
-        return ep, endpoint_params(ep, params)

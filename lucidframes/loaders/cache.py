@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -32,7 +33,7 @@ from typing import Any
 from lucidframes import config
 from lucidframes.errors import ConfigError
 
-__all__ = ["CacheInfo", "DrainEntry", "ResultCache", "parse_max_age", "scope_key"]
+__all__ = ["CacheInfo", "DrainEntry", "ResultCache", "open_cache", "parse_max_age", "scope_key"]
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's transaction before giving up
@@ -92,6 +93,27 @@ def identity_of(client_id: str | None, token: str | None) -> str:
         return f"client:{client_id}"
     digest = hashlib.sha256((token or "").encode("utf-8")).hexdigest()[:12]
     return f"token:{digest}"
+
+
+def open_cache(cache: object, base_url: str, prefixes: Mapping[str, str], identity: str) -> ResultCache | None:
+    """A client's result cache: None when off (None, False), the user cache dir (True), or the folder given.
+
+    Args:
+        cache: the client's ``cache=`` argument.
+        base_url: the configured origin.
+        prefixes: the version prefix per product (one scope each).
+        identity: who asks (``identity_of``).
+
+    Returns:
+        The cache, or None.
+    """
+    if cache is None or cache is False:
+        return None
+    folder = config.default_cache_dir() if cache is True else cache
+    if not isinstance(folder, str | os.PathLike):
+        raise ConfigError(f"cache takes a folder or True (got {type(cache).__name__}).")
+    scopes = {product: scope_key(base_url, prefix, identity) for product, prefix in prefixes.items()}
+    return ResultCache(Path(folder), scopes)
 
 
 def _params_key(params: Mapping[str, str]) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -25,7 +26,9 @@ from lucidframes.endpoints import Endpoint
 from lucidframes.errors import APIError, NotFoundError
 from lucidframes.loaders.state import Fetched
 
-__all__ = ["Page", "PageFetcher", "check_page", "first_failure", "pages_for", "shape"]
+__all__ = ["STOP_GRACE", "Page", "PageFetcher", "check_page", "first_failure", "pages_for", "shape"]
+
+STOP_GRACE = 0.5  # seconds a Stop waits for pages already on their way before abandoning them
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,8 @@ class PageFetcher:
         """Fetch pages at most ``workers`` at a time; yield (number, page or error) as they complete.
 
         After an error or a Stop no new page starts and the waits of those in flight end at once; pages that
-        still arrive are yielded (nothing fetched is lost). Ctrl-C cancels the rest without waiting for them.
+        still arrive are yielded (nothing fetched is lost), for at most STOP_GRACE seconds after a Stop: requests
+        still in flight then are abandoned. Ctrl-C cancels the rest without waiting for them.
         """
         if not numbers:
             return
@@ -132,12 +136,17 @@ class PageFetcher:
         todo = iter(numbers)
         futures: dict[Future[Fetched], int] = {}
         interrupted = False
+        stopped_at: float | None = None
         try:
             self._submit(pool, todo, futures)
             while futures:
+                if stopped_at is not None and time.monotonic() - stopped_at >= STOP_GRACE:
+                    interrupted = True  # abandoned: their answers are not waited for
+                    break
                 done, _ = wait(futures, timeout=0.25, return_when=FIRST_COMPLETED)
-                if self.stopped():
+                if self.stopped() and stopped_at is None:
                     self.cancel.set()
+                    stopped_at = time.monotonic()
                 if tick is not None:
                     tick()
                 for fut in done:

@@ -16,7 +16,9 @@ import pandas as pd
 from lucidframes._http.events import WaitStats
 from lucidframes.endpoints import Endpoint
 
-__all__ = ["account", "build_frame", "to_frame"]
+__all__ = ["STATUS_COLUMNS", "account", "build_frame", "lookup_frame", "to_frame"]
+
+STATUS_COLUMNS = ("_status", "_error")  # a look-up's own columns, last
 
 
 def to_frame(
@@ -232,4 +234,48 @@ def build_frame(ep: Endpoint, records: list[dict[str, Any]], info: dict[str, Any
         if dropped:
             df = df.loc[~dup].reset_index(drop=True)
     df.attrs["lucidframes"] = {**info, "rows": len(df), "duplicates_dropped": dropped}
+    return df
+
+
+def lookup_frame(
+    ep: Endpoint,
+    wanted: list[str],
+    found: dict[str, dict[str, Any]],
+    params: dict[str, str],
+    stats: WaitStats,
+    *,
+    flatten: bool,
+    extra: dict[str, Any],
+) -> pd.DataFrame:
+    """One row per id asked for, typed, the status columns last, the look-up's account in ``attrs``.
+
+    Args:
+        ep: the endpoint (its look-up columns).
+        wanted: the ids asked for, in order (duplicates kept).
+        found: the row of each id answered (or ``pending``).
+        params: the endpoint's parameters.
+        stats: the waits counted during the look-up.
+        flatten: expand nested objects into dotted columns.
+        extra: more of the account (cached, resumed, requests, the timeline).
+
+    Returns:
+        The DataFrame.
+    """
+    records = [{"_id": i, **found[i]} for i in wanted]
+    columns = {"_id": "string", **ep.lookup_columns}
+    df = to_frame(records, columns, flatten=flatten)
+    df = df[[c for c in df.columns if c not in STATUS_COLUMNS] + list(STATUS_COLUMNS)]
+    df["_status"] = df["_status"].astype("str")
+    statuses = df["_status"].value_counts().to_dict()
+    df.attrs["lucidframes"] = {
+        "endpoint": ep.name,
+        "params": params,
+        "rows": len(df),
+        "ids": len(wanted),
+        "requests": len(found),
+        "statuses": {str(k): int(v) for k, v in statuses.items()},
+        "retries": stats.retries,
+        "total_wait": stats.total_wait,
+        **extra,
+    }
     return df

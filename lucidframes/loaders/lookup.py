@@ -8,8 +8,10 @@ A look-up answers one row per id: ``ok``, or the server's definite word about th
 network gone, 429s beyond the ceiling, a body that is not JSON, credentials refused): then no id after it would fare
 better, so the error is raised with ``.partial`` (every id: the rows so far, ``_status`` "pending" for the rest)
 and ``.resume``; Ctrl-C raises ``LookupInterrupted`` with the same two, after keeping the answers already on their
-way (at most ``INTERRUPT_GRACE`` seconds). With a cache and ``max_age``, fresh ids are served from it and only the
-rest are sent; every answer worth keeping is stored as it arrives.
+way (at most ``INTERRUPT_GRACE`` seconds), and a Stop (``stop=``) ``DrainStopped`` within ``STOP_GRACE`` seconds
+(requests still in flight then are abandoned). Waits are said once for the run (its ``WaitBoard``), the bar counts
+ids, and ``attrs`` carry a timeline of the requests and waits (``lf.run_summary``). With a cache and ``max_age``,
+fresh ids are served from it and only the rest are sent; every answer worth keeping is stored as it arrives.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from lucidframes import config
-from lucidframes._http.events import WaitHook, WaitStats
+from lucidframes._http.events import WaitBoard, WaitHook, WaitStats
 from lucidframes._http.transport import Cancelled, Transport
 from lucidframes.endpoints import Endpoint, get_endpoint
 from lucidframes.errors import (
     APIError,
     AuthenticationError,
     DecodeError,
+    DrainStopped,
     ForbiddenError,
     LookupInterrupted,
     NotFoundError,
@@ -40,17 +43,19 @@ from lucidframes.errors import (
     UnknownLucidIDError,
 )
 from lucidframes.loaders.cache import ResultCache
-from lucidframes.loaders.frames import to_frame
+from lucidframes.loaders.frames import lookup_frame as _frame
 from lucidframes.loaders.lookup_state import LookupCheckpoint, LookupState
-from lucidframes.loaders.progress import DrainProgress
+from lucidframes.loaders.plan import schedule
+from lucidframes.loaders.progress import DrainProgress, ProgressCallback
+from lucidframes.loaders.timeline import Timeline
 from lucidframes.lucidid import check_ids_before_send
 
-__all__ = ["GIVE_UP", "LookupOptions", "lookup", "submit"]
+__all__ = ["GIVE_UP", "STOP_GRACE", "LookupOptions", "lookup", "submit"]
 
-STATUS_COLUMNS = ("_status", "_error")
 # Failures after which the retry policy has given up for every id, not only this one.
 GIVE_UP: tuple[type[APIError], ...] = (TransportError, ServerError, RateLimitError, DecodeError, AuthenticationError)
 E = TypeVar("E", APIError, LookupInterrupted)
+STOP_GRACE = 0.5  # seconds a Stop waits for answers already on their way before abandoning them
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,8 @@ class LookupOptions:
     max_age: float | None = None  # serve cached rows no older than this (seconds); None: the cache is not read
     checkpoint: Path | None = None
     resume: LookupState | None = None
+    stop: threading.Event | None = None  # set: stop within STOP_GRACE, raising DrainStopped with what was fetched
+    on_progress: ProgressCallback | None = None
 
 
 def unique_ids(ep: Endpoint, ids: Sequence[str], *, validate: bool) -> tuple[list[str], list[str]]:
@@ -111,7 +118,7 @@ def lookup(
     if run.store is not None:
         run.store.remove()
     extra = {"cached": len(unique) - len(todo) - resumed, "resumed": resumed, "requests": len(todo)}
-    return _frame(ep, wanted, run.found(), params, run.stats, flatten=options.flatten, extra=extra)
+    return _frame(ep, wanted, run.found(), params, run.stats, flatten=options.flatten, extra=run.account(extra))
 
 
 class _Run:
@@ -137,8 +144,11 @@ class _Run:
         self.state = resumed or LookupState(ep.name, dict(params))
         self.rows: dict[str, dict[str, Any]] = {}  # served from the cache (not part of the state to resume)
         self.stats = WaitStats()
+        self.board = WaitBoard()  # says each wait once for the run, however many workers wait on it
+        self.timeline = Timeline(unit="id")
         self.cancel = threading.Event()
         self.wanted: list[str] = []
+        self._order: dict[str, int] = {}
         assert ep.detail_path is not None
         self._template = ep.detail_path
 
@@ -149,10 +159,23 @@ class _Run:
     def go(self, unique: list[str], todo: list[str]) -> None:
         """Fetch ``todo``; attach the partial result to a give-up, or raise LookupInterrupted on Ctrl-C."""
         self.wanted = unique
-        with DrainProgress(self.ep.name, self.options.progress, total=len(unique), stats=self.stats, unit="id") as bar:
-            if len(unique) > len(todo):
-                bar.set_total(len(unique), done=len(unique) - len(todo))
-            hooks: tuple[WaitHook, ...] = (self.stats, bar, *self.options.hooks)
+        self._order = {id_: n for n, id_ in enumerate(unique, 1)}  # the timeline numbers ids as they were given
+        workers = max(1, min(self.options.workers, len(todo) or 1))
+        with DrainProgress(
+            self.ep.name,
+            self.options.progress,
+            total=len(unique),
+            stats=self.stats,
+            board=self.board,
+            unit="id",
+            callback=self.options.on_progress,
+            schedule=schedule(self.transport, self.ep, workers),
+            partial=self.partial,
+        ) as bar:
+            known = self.found()  # served from the cache or resumed: counted as done
+            ok = sum(1 for i in unique if i in known and known[i].get("_status") == "ok")
+            bar.set_total(len(unique), done=len(unique) - len(todo), rows=ok)
+            hooks: tuple[WaitHook, ...] = (self.stats, self.board, bar, self.timeline, *self.options.hooks)
             try:
                 self._fetch_all(todo, hooks, bar)
             except KeyboardInterrupt as exc:
@@ -168,20 +191,26 @@ class _Run:
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lucidframes-lookup")
         pending = iter(todo)
         futures: dict[Future[dict[str, Any]], str] = {}
+        stop = self.options.stop
         try:
             self._submit(pool, pending, futures, hooks, workers)
             while futures:
                 done, _ = wait(futures, timeout=0.25, return_when=FIRST_COMPLETED)
                 failure = self._collect(done, futures, bar)
+                if failure is None and stop is not None and stop.is_set():
+                    failure = DrainStopped(f"The look-up of {self.ep.name!r} was stopped.")
                 if failure is not None:
                     self.cancel.set()  # every wait ends at once; no new request starts
-                    self._drain_in_flight(futures, bar)
+                    self.board.close()
+                    grace = STOP_GRACE if isinstance(failure, DrainStopped) else config.INTERRUPT_GRACE
+                    self._drain_in_flight(futures, bar, grace)
                     raise failure
                 bar.refresh_waits()
                 self._submit(pool, pending, futures, hooks, workers)
         except KeyboardInterrupt:
             self.cancel.set()
-            self._drain_in_flight(futures, bar)
+            self.board.close()
+            self._drain_in_flight(futures, bar, config.INTERRUPT_GRACE)
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -200,7 +229,15 @@ class _Run:
             if id_ is None:
                 return
             path = self.ep.format_path(self._template, self.params, id_=id_)
-            futures[pool.submit(_fetch_one, self.transport, self.ep, path, hooks, self.cancel)] = id_
+            futures[pool.submit(self._timed, self._order[id_], path, hooks)] = id_
+
+    def _timed(self, number: int, path: str, hooks: tuple[WaitHook, ...]) -> dict[str, Any]:
+        """One look-up (the ``number``-th id), recorded on the timeline with its waits."""
+        start = self.timeline.now()
+        self.timeline.begin(number)
+        row = _fetch_one(self.transport, self.ep, path, hooks, self.cancel)
+        self.timeline.page(number, start)
+        return row
 
     def _collect(
         self, done: set[Future[dict[str, Any]]], futures: dict[Future[dict[str, Any]], str], bar: DrainProgress
@@ -220,11 +257,11 @@ class _Run:
         self._keep(batch, bar)
         return failure
 
-    def _drain_in_flight(self, futures: dict[Future[dict[str, Any]], str], bar: DrainProgress) -> None:
-        """Keep the answers of requests already sent, waiting at most INTERRUPT_GRACE seconds (a second Ctrl-C:
-        none)."""
+    def _drain_in_flight(self, futures: dict[Future[dict[str, Any]], str], bar: DrainProgress, grace: float) -> None:
+        """Keep the answers of requests already sent, waiting at most ``grace`` seconds (a second Ctrl-C: none);
+        the requests still in flight then are abandoned (their answers are not waited for)."""
         try:
-            done, _ = wait(futures, timeout=config.INTERRUPT_GRACE)
+            done, _ = wait(futures, timeout=grace)
             self._collect(done, futures, bar)
         except KeyboardInterrupt:
             pass
@@ -241,15 +278,21 @@ class _Run:
         for row in batch.values():
             bar.page_done(1 if row["_status"] == "ok" else 0)
 
-    def attach(self, err: E) -> E:
-        """Give an error every id's row so far (``pending`` where not answered) and the state to resume from."""
+    def partial(self) -> pd.DataFrame:
+        """Every id's row so far (``pending`` where not answered), as the look-up's frame."""
         found = self.found()
         for id_ in self.wanted:
             found.setdefault(id_, {"_status": "pending", "_error": None})
-        extra = {"cached": len(self.rows)}
-        err.partial = _frame(
-            self.ep, self.wanted, found, self.params, self.stats, flatten=self.options.flatten, extra=extra
-        )
+        extra = self.account({"cached": len(self.rows)})
+        return _frame(self.ep, self.wanted, found, self.params, self.stats, flatten=self.options.flatten, extra=extra)
+
+    def account(self, extra: dict[str, Any]) -> dict[str, Any]:
+        """``extra`` with the run's rate-limit waits and its timeline (requests and waits, for run_summary)."""
+        return {**extra, "throttle_wait": self.stats.throttle_wait, "timeline": self.timeline.to_attrs()}
+
+    def attach(self, err: E) -> E:
+        """Give an error every id's row so far (``pending`` where not answered) and the state to resume from."""
+        err.partial = self.partial()
         err.resume = self.state
         return err
 
@@ -273,36 +316,6 @@ def _fetch_one(
     if not isinstance(body, dict):
         return {"_status": "error", "_error": f"expected a JSON object, got {type(body).__name__}"}
     return {**body, "_status": "ok", "_error": None}
-
-
-def _frame(
-    ep: Endpoint,
-    wanted: list[str],
-    found: dict[str, dict[str, Any]],
-    params: dict[str, str],
-    stats: WaitStats,
-    *,
-    flatten: bool,
-    extra: dict[str, Any],
-) -> pd.DataFrame:
-    """One row per id asked for, typed, the status columns last, the look-up's account in ``attrs``."""
-    records = [{"_id": i, **found[i]} for i in wanted]
-    columns = {"_id": "string", **ep.lookup_columns}
-    df = to_frame(records, columns, flatten=flatten)
-    df = df[[c for c in df.columns if c not in STATUS_COLUMNS] + list(STATUS_COLUMNS)]
-    df["_status"] = df["_status"].astype("str")
-    statuses = df["_status"].value_counts().to_dict()
-    df.attrs["lucidframes"] = {
-        "endpoint": ep.name,
-        "params": params,
-        "ids": len(wanted),
-        "requests": len(found),
-        "statuses": {str(k): int(v) for k, v in statuses.items()},
-        "retries": stats.retries,
-        "total_wait": stats.total_wait,
-        **extra,
-    }
-    return df
 
 
 def submit(transport: Transport, ep: Endpoint, body: dict[str, Any], *, validate: bool, params: dict[str, str]) -> Any:

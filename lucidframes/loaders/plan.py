@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from lucidframes.loaders.cache import ResultCache
 from lucidframes.loaders.fetch import check_page, pages_for
 from lucidframes.loaders.lookup_state import LookupCheckpoint
 
-__all__ = ["Plan", "estimate_seconds", "human_seconds", "plan_drain", "plan_lookup"]
+__all__ = ["Plan", "estimate_seconds", "human_seconds", "plan_drain", "plan_lookup", "schedule"]
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,42 @@ def _estimate(transport: Transport, ep: Endpoint, phases: Sequence[int], workers
         margin=limiter.margin,
     )
     return seconds, round_trip
+
+
+def schedule(transport: Transport, ep: Endpoint, workers: int) -> Callable[[int], float] | None:
+    """The seconds the rest of a run needs, from the live limiter of ``ep``'s bucket (None when it has none).
+
+    The requests already given a slot (workers waiting for it) are in the limiter's window: they are not
+    counted twice.
+
+    Args:
+        transport: the transport.
+        ep: the endpoint the run fetches.
+        workers: the run's workers.
+
+    Returns:
+        ``seconds(n)`` for ``n`` more requests, for a progress bar's rate and time left.
+    """
+    limiter = transport.limiters.get(ep.bucket)
+    if limiter is None:
+        return None
+
+    def seconds(n: int) -> float:
+        history, paused = limiter.snapshot()
+        ahead = [t for t in history if t > 0]  # slots reserved by workers waiting for them
+        round_trip = transport.round_trip or config.DEFAULT_ROUND_TRIP
+        rest = estimate_seconds(
+            [max(0, n - len(ahead))],
+            workers=workers,
+            round_trip=round_trip,
+            limit=(limiter.limit, limiter.window),
+            history=history,
+            paused=paused,
+            margin=limiter.margin,
+        )
+        return max(rest, max(ahead, default=0.0) + round_trip if ahead else 0.0)
+
+    return seconds
 
 
 def _limit(transport: Transport, ep: Endpoint) -> tuple[int, float] | None:

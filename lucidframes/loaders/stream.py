@@ -23,7 +23,7 @@ from typing import Any, NoReturn, TypeVar
 
 from lucidframes._http.classify import BadBody
 from lucidframes._http.download import download, shown_url
-from lucidframes._http.events import WaitHook, WaitStats
+from lucidframes._http.events import WaitBoard, WaitHook, WaitStats
 from lucidframes._http.transport import Cancelled, Transport
 from lucidframes.endpoints import Endpoint
 from lucidframes.errors import (
@@ -37,6 +37,7 @@ from lucidframes.errors import (
 )
 from lucidframes.loaders.fetch import Page, PageFetcher, first_failure, pages_for, shape
 from lucidframes.loaders.frames import account, build_frame
+from lucidframes.loaders.plan import schedule
 from lucidframes.loaders.progress import DrainProgress, ProgressCallback
 from lucidframes.loaders.state import Checkpoint, DrainState, Fetched
 from lucidframes.loaders.timeline import TimedFetcher, Timeline
@@ -74,6 +75,7 @@ class PageStream:
         self.params = params
         self.options = options
         self.stats = WaitStats()
+        self.board = WaitBoard()  # says each wait once for the drain, however many workers wait on it
         self.info: dict[str, Any] | None = None
         path = ep.format_path(ep.list_path or "", params)
         self.query = {k: params[k] for k in ep.query}
@@ -100,8 +102,11 @@ class PageStream:
             self.options.progress,
             total=total,
             stats=self.stats,
+            board=self.board,
             unit=unit,
             callback=self.options.on_progress,
+            schedule=schedule(self.transport, self.ep, self.options.workers),
+            partial=self.partial if self.options.keep_rows else None,
         ) as bar:
             self._bar = bar
             self.timeline = Timeline()
@@ -112,7 +117,7 @@ class PageStream:
                 self.query,
                 workers=self.options.workers,
                 stop=self.options.stop,
-                hooks=(bar, *self.options.hooks),
+                hooks=(self.board, bar, *self.options.hooks),
                 stats=self.stats,
                 timeline=self.timeline,
             )
@@ -322,44 +327,28 @@ class PageStream:
 
     # -- results --------------------------------------------------------------------------------------------
 
+    def _account(self, count: int | None, drift: dict[str, Any] | None, rows: int, duplicates: int) -> dict[str, Any]:
+        """The drain's account so far (complete when ``drift`` says the checks ran)."""
+        state = self.state
+        pages, size, timeline = state.numbers(), state.page_size, self.timeline.to_attrs()
+        return account(self.ep, self.params, self.stats, complete=drift is not None, count=count, pages=pages,
+                       page_size=size, drift=drift, rows=rows, duplicates=duplicates, timeline=timeline)  # fmt: skip
+
     def _finish(self, *, complete: bool, drift: dict[str, Any] | None) -> None:
         """Set ``info``, the drain's account (rows and duplicates from the keys; ``load`` counts them again)."""
-        state = self.state
-        duplicates = state.repeats(self.ep.key)[1] if self.ep.key else 0
-        rows = state.rows
-        self.info = account(
-            self.ep,
-            self.params,
-            self.stats,
-            complete=complete,
-            count=state.count,
-            pages=state.numbers(),
-            page_size=state.page_size,
-            drift=drift,
-            rows=rows - duplicates,
-            duplicates=duplicates,
-            timeline=self.timeline.to_attrs(),
-        )
+        duplicates = self.state.repeats(self.ep.key)[1] if self.ep.key else 0
+        self.info = self._account(self.state.count, drift, self.state.rows - duplicates, duplicates)
+        self.info["complete"] = complete
+
+    def partial(self) -> Any:
+        """The rows fetched so far, as the drain's typed frame (not complete)."""
+        info = self._account(self.state.counts.get(1), None, 0, 0)
+        return build_frame(self.ep, self.state.records(), info, flatten=self.options.flatten)
 
     def attach(self, err: E) -> E:
         """Give an error the rows fetched so far and the state to resume from."""
-        state = self.state
-        info = account(
-            self.ep,
-            self.params,
-            self.stats,
-            complete=False,
-            count=state.counts.get(1),
-            pages=state.numbers(),
-            page_size=state.page_size,
-            drift=None,
-            rows=0,
-            duplicates=0,
-            timeline=self.timeline.to_attrs(),
-        )
-        partial = build_frame(self.ep, state.records(), info, flatten=self.options.flatten)
-        err.partial = partial
-        err.resume = state
+        err.partial = self.partial()
+        err.resume = self.state
         return err
 
 

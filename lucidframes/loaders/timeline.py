@@ -1,8 +1,10 @@
-"""The drain's timeline: when each page was fetched, by which worker, and the waits on the way (for ``run_summary``).
+"""A run's timeline: when each page (or look-up) was fetched, by which worker, and the waits on the way (for
+``run_summary``).
 
 It is small on purpose (``df.attrs`` travels with the frame): per page ``[page, pass, worker, start, end, retries,
-waited]`` and per wait ``[page, worker, kind, start, seconds]``, times in seconds from the drain's start, rounded
-to the millisecond. A wait recorded by a test's sleep hook takes no time: its shading is clipped to its page.
+waited]`` and per wait ``[page, worker, kind, start, seconds]``, times in seconds from the run's start, rounded
+to the millisecond; a look-up numbers its ids as they were given (``unit`` "id"), and keeps at most ``MAX_SPANS``
+of each, evenly spread. A wait recorded by a test's sleep hook takes no time: its shading is clipped to its page.
 """
 
 from __future__ import annotations
@@ -16,17 +18,20 @@ from lucidframes._http.events import WaitEvent
 from lucidframes.loaders.fetch import PageFetcher
 from lucidframes.loaders.state import Fetched
 
-__all__ = ["PAGE_FIELDS", "WAIT_FIELDS", "TimedFetcher", "Timeline"]
+__all__ = ["MAX_SPANS", "PAGE_FIELDS", "WAIT_FIELDS", "TimedFetcher", "Timeline"]
 
 PAGE_FIELDS = ("page", "pass", "worker", "start", "end", "retries", "waited")
 WAIT_FIELDS = ("page", "worker", "kind", "start", "seconds")
+MAX_SPANS = 2000  # a look-up of 5,000 ids keeps every other one: enough to draw, small enough to carry
 
 
 class Timeline:
     """Records page spans and waits of one drain, from any worker thread (also a wait hook)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, *, unit: str = "page") -> None:
         self._clock = clock
+        self.unit = unit
+        self._local = threading.local()  # the item this worker thread is fetching (a look-up's waits name no page)
         self._t0 = clock()
         self._lock = threading.Lock()
         self._workers: dict[int, int] = {}  # thread ident -> worker number, in order of first appearance
@@ -45,9 +50,14 @@ class Timeline:
 
     def __call__(self, event: WaitEvent) -> None:
         """Record a wait as it starts (the hook interface)."""
-        row = [event.page or 1, self._worker(), event.kind, round(self.now(), 3), round(event.seconds, 3)]
+        number = event.page or getattr(self._local, "item", None) or 1
+        row = [number, self._worker(), event.kind, round(self.now(), 3), round(event.seconds, 3)]
         with self._lock:
             self.waits.append(row)
+
+    def begin(self, number: int) -> None:
+        """Say which item this worker thread fetches now (its waits are that item's)."""
+        self._local.item = number
 
     def page(self, number: int, start: float) -> None:
         """Record a page fetched (successfully) from ``start`` until now, with the waits it had."""
@@ -67,12 +77,20 @@ class Timeline:
         with self._lock:
             return {
                 "fields": list(PAGE_FIELDS),
-                "pages": [list(p) for p in self.pages],
+                "pages": _spread(self.pages),
                 "wait_fields": list(WAIT_FIELDS),
-                "waits": [list(w) for w in self.waits],
+                "waits": _spread(self.waits),
                 "workers": len(self._workers),
                 "elapsed": round(self.now(), 3),
+                "unit": self.unit,
+                "spans": len(self.pages),  # how many there were, before any were left out
             }
+
+
+def _spread(rows: list[list[Any]]) -> list[list[Any]]:
+    """Copies of ``rows``, at most MAX_SPANS of them, evenly spread over the run."""
+    step = -(-len(rows) // MAX_SPANS) if rows else 1
+    return [list(r) for r in rows[::step]]
 
 
 class TimedFetcher(PageFetcher):

@@ -9,7 +9,8 @@
     print(lf.run_summary(df))   # the same as text
 
 It reads ``df.attrs["lucidframes"]`` only (the account and its ``timeline``), so it works on a frame read back
-from a pickle, on a partial result (``err.partial``) and on a look-up (which has a header but no timeline).
+from a pickle, on a partial result (``err.partial``) and on a look-up (its rows, ids per status, and a timeline of
+its requests and waits: one bar per id, numbered as they were given).
 A function rather than a ``df.lucid.run`` accessor: the accessor belongs to the validator, and a summary of the
 run is about how the frame was made, not about its values.
 """
@@ -40,9 +41,14 @@ class RunSummary:
 
     @property
     def timeline(self) -> Mapping[str, Any] | None:
-        """The page spans and waits, or None when the frame has none (a look-up, an older frame)."""
+        """The page (or request) spans and waits, or None when the frame has none (one made by an older version)."""
         timeline = self.info.get("timeline")
         return timeline if isinstance(timeline, Mapping) else None
+
+    @property
+    def unit(self) -> str:
+        """What one bar of the timeline is: ``page`` for a drain, ``id`` for a look-up."""
+        return str((self.timeline or {}).get("unit", "page"))
 
     def pages(self) -> list[dict[str, Any]]:
         """One dict per fetched page: page, pass, worker, start, end, retries, waited (seconds from the start)."""
@@ -63,13 +69,13 @@ class RunSummary:
         if info.get("count") is not None:
             out.append(("count", f"{info['count']:,}"))
         if "ids" in info:
-            statuses = ", ".join(f"{k} {v}" for k, v in sorted(info.get("statuses", {}).items()))
-            out.append(("ids", f"{info['ids']:,} ({statuses})"))
-        pages = info.get("pages")
-        if isinstance(pages, list):
-            out.append(("pages", f"{len(pages)}" + ("" if info.get("complete") else " (not a complete drain)")))
-        out.append(("duplicates dropped", str(info.get("duplicates_dropped", 0))))
-        out.append(("drift", _drift(info.get("drift"))))
+            out += _lookup_facts(info)
+        else:
+            pages = info.get("pages")
+            if isinstance(pages, list):
+                out.append(("pages", f"{len(pages)}" + ("" if info.get("complete") else " (not a complete drain)")))
+            out.append(("duplicates dropped", str(info.get("duplicates_dropped", 0))))
+            out.append(("drift", _drift(info.get("drift"))))
         out.append(("retries", str(info.get("retries", 0))))
         waits = f"{info.get('total_wait', 0.0):.1f} s"
         if info.get("throttle_wait"):
@@ -87,7 +93,7 @@ class RunSummary:
         if pages:
             slow = max(pages, key=lambda p: p["end"] - p["start"])
             lines.append(
-                f"  {'slowest page:':<20}{slow['page']} ({slow['end'] - slow['start']:.2f} s, "
+                f"  {f'slowest {self.unit}:':<20}{slow['page']} ({slow['end'] - slow['start']:.2f} s, "
                 f"{slow['retries']} retries, waited {slow['waited']:.1f} s)"
             )
         return "\n".join(lines)
@@ -98,7 +104,7 @@ class RunSummary:
             for k, v in self.facts()
         )
         svg = self.svg()
-        body = svg if svg else "<p><i>No page timings in this frame (a look-up, or made by an older version).</i></p>"
+        body = svg if svg else "<p><i>No timings in this frame (made by an older version).</i></p>"
         return (
             "<div class='lucidframes-run-summary' style='font-family:sans-serif;font-size:13px'>"
             f"<b>Run of {html.escape(_endpoint(self.info))}</b><table style='margin:4px 0'>{rows}</table>{body}</div>"
@@ -123,20 +129,20 @@ class RunSummary:
         parts = [
             f"<svg xmlns='http://www.w3.org/2000/svg' class='lucidframes-timeline' width='{_LEFT + _WIDTH + 10}' "
             f"height='{height}' font-family='sans-serif' font-size='11'>",
-            "<title>pages over wall-clock time, one lane per worker</title>",
+            f"<title>{self.unit}s over wall-clock time, one lane per worker</title>",
         ]
         for lane in range(lanes):
             y = _TOP + lane * (_LANE + _GAP)
             parts.append(f"<text x='4' y='{y + 13}'>worker {lane + 1}</text>")
             parts.append(f"<rect x='{_LEFT}' y='{y}' width='{_WIDTH}' height='{_LANE}' fill='#f3f3f3'/>")
         for p in pages:
-            parts.append(_page_rect(p, x))
+            parts.append(_page_rect(p, x, self.unit))
         for w in self.waits():
-            parts.append(_wait_rect(w, pages, x))
+            parts.append(_wait_rect(w, pages, x, self.unit))
         axis_y = _TOP + lanes * (_LANE + _GAP) + 12
         parts.append(f"<text x='{_LEFT}' y='{axis_y}'>0 s</text>")
         parts.append(f"<text x='{_LEFT + _WIDTH}' y='{axis_y}' text-anchor='end'>{span:.2f} s</text>")
-        parts.append(_legend(axis_y + 12))
+        parts.append(_legend(axis_y + 12, self.unit))
         parts.append("</svg>")
         return "".join(parts)
 
@@ -145,6 +151,15 @@ def _endpoint(info: Mapping[str, Any]) -> str:
     params = info.get("params") or {}
     shown = ", ".join(f"{k}={v}" for k, v in params.items())
     return str(info.get("endpoint", "?")) + (f" ({shown})" if shown else "")
+
+
+def _lookup_facts(info: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A look-up's own lines: its ids per status, and the requests it sent (besides those cached or resumed)."""
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(info.get("statuses", {}).items()))
+    sent = f"{info.get('requests', 0):,}"
+    spared = [f"{info[k]:,} {k}" for k in ("cached", "resumed") if info.get(k)]
+    sent += f" ({', '.join(spared)})" if spared else ""
+    return [("ids", f"{info['ids']:,} ({statuses})"), ("requests", sent)]
 
 
 def _drift(drift: Any) -> str:
@@ -156,18 +171,18 @@ def _drift(drift: Any) -> str:
     return f"{drift.get('refetches', 0)} re-fetch(es)" + (f"; unresolved: {unresolved}" if unresolved else "")
 
 
-def _page_rect(p: Mapping[str, Any], x: Any) -> str:
+def _page_rect(p: Mapping[str, Any], x: Any, unit: str) -> str:
     y = _TOP + int(p["worker"]) * (_LANE + _GAP)
     x0, x1 = x(p["start"]), x(p["end"])
     color = _COLORS["page"] if p.get("pass", 1) == 1 else _COLORS["refetch"]
-    tip = f"page {p['page']}: {p['end'] - p['start']:.3f} s, {p['retries']} retries, waited {p['waited']:.1f} s"
+    tip = f"{unit} {p['page']}: {p['end'] - p['start']:.3f} s, {p['retries']} retries, waited {p['waited']:.1f} s"
     return (
         f"<rect class='page' x='{x0:.1f}' y='{y + 2}' width='{max(x1 - x0, 1.0):.1f}' height='{_LANE - 4}' "
         f"fill='{color}' stroke='white' stroke-width='0.5'><title>{html.escape(tip)}</title></rect>"
     )
 
 
-def _wait_rect(w: Mapping[str, Any], pages: list[dict[str, Any]], x: Any) -> str:
+def _wait_rect(w: Mapping[str, Any], pages: list[dict[str, Any]], x: Any, unit: str) -> str:
     """A wait's shading, clipped to the page it belongs to (a recorded, not slept, wait takes no time)."""
     owner = [p for p in pages if p["page"] == w["page"] and p["worker"] == w["worker"] and p["end"] >= w["start"]]
     end = w["start"] + w["seconds"]
@@ -176,15 +191,15 @@ def _wait_rect(w: Mapping[str, Any], pages: list[dict[str, Any]], x: Any) -> str
     y = _TOP + int(w["worker"]) * (_LANE + _GAP)
     x0, x1 = x(w["start"]), x(end)
     color = _COLORS[_WAIT_COLOR.get(str(w["kind"]), "retry")]
-    tip = f"{w['kind']} before page {w['page']}: {w['seconds']:.3g} s"
+    tip = f"{w['kind']} before {unit} {w['page']}: {w['seconds']:.3g} s"
     return (
         f"<rect class='wait {html.escape(str(w['kind']))}' x='{x0:.1f}' y='{y}' width='{max(x1 - x0, 2.0):.1f}' "
         f"height='{_LANE}' fill='{color}' fill-opacity='0.55'><title>{html.escape(tip)}</title></rect>"
     )
 
 
-def _legend(y: int) -> str:
-    items = (("page", "page"), ("retry", "retry / backoff"), ("throttle", "rate-limit wait"), ("refetch", "re-fetch"))
+def _legend(y: int, unit: str) -> str:
+    items = (("page", unit), ("retry", "retry / backoff"), ("throttle", "rate-limit wait"), ("refetch", "re-fetch"))
     out, left = [], _LEFT
     for key, label in items:
         out.append(f"<rect x='{left}' y='{y - 9}' width='10' height='10' fill='{_COLORS[key]}'/>")

@@ -9,6 +9,7 @@ drain's account. A consumer that sees ``drain_pass`` go up discards what it wrot
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ def pages(
     *,
     progress: bool = False,
     checkpoint: Path | None = None,
+    stop: threading.Event | None = None,
 ) -> PageStream:
     """The pages of a list endpoint, in order, with the drain's account in ``.info`` afterwards.
 
@@ -40,6 +42,7 @@ def pages(
         params: its path parameters (``{"asset_type": "images"}``).
         progress: show the drain's progress bar (pages, rows, waits).
         checkpoint: keep the pages in this file as they come; the pages it already holds are yielded from it.
+        stop: an Event that stops the drain (it raises DrainStopped).
 
     Returns:
         An iterable of Page objects.
@@ -49,6 +52,6 @@ def pages(
         raise ConfigError(f"Endpoint {name!r} has no list of rows to drain.")
     path_params: dict[str, Any] = dict(params or {})
     stream: PageStream = client.iter_pages(
-        name, progress=progress, keep_rows=False, checkpoint=checkpoint, **path_params
+        name, progress=progress, keep_rows=False, checkpoint=checkpoint, stop=stop, **path_params
     )
     return stream

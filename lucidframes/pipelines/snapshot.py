@@ -18,10 +18,12 @@ transaction at the swap, and nowhere on a partial run.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import shlex
 import sys
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +34,7 @@ from lucidframes.endpoints import get_endpoint
 from lucidframes.errors import ConfigError
 from lucidframes.io import formats
 from lucidframes.io.write import sha256_of
+from lucidframes.loaders.job import Job
 from lucidframes.pipelines import changes as changes_mod
 from lucidframes.pipelines.lock import FolderLock
 from lucidframes.pipelines.manifest import MANIFEST_VERSION, STATUSES
@@ -60,7 +63,9 @@ def snapshot(
     duckdb: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
     resume: bool = False,
-) -> dict[str, Any]:
+    stop: threading.Event | None = None,
+    background: bool = False,
+) -> Any:
     """Drain every list endpoint (or those named) into ``directory``; swap the whole set in only when all are complete.
 
     Args:
@@ -72,14 +77,25 @@ def snapshot(
         progress: a bar per endpoint on stderr (default: the client's setting, and only when stderr is a terminal).
         resume: continue the run that stopped in ``directory`` (its ``partial/``): the tables it completed are
             kept, the endpoint it was on goes on from its checkpoint; without one, a full run.
+        stop: an Event that stops the run (``DrainStopped``, after the partial output is written).
+        background: return an ``lf.Job`` at once (every name checked first); ``job.result()`` is the manifest.
 
     Returns:
-        The manifest. When the run stops (it gives up, Ctrl-C, any other error) the exception is raised after the
-        partial output is written to ``DIR/partial/``; ``err.manifest`` holds its manifest (absent when nothing was
-        fetched). The previous snapshot and its manifest are untouched.
+        The manifest (a Job with ``background=True``). When the run stops (it gives up, Ctrl-C, a Stop, any other
+        error) the exception is raised after the partial output is written to ``DIR/partial/``; ``err.manifest``
+        holds its manifest (absent when nothing was fetched). The previous snapshot and its manifest are untouched.
     """
     asked = [endpoints] if isinstance(endpoints, str) else None if endpoints is None else list(endpoints)
     targets = preflight(directory, asked, format, duckdb=duckdb)
+    if not isinstance(background, bool):
+        raise ConfigError(f"background takes True or False (got {background!r}).")
+    if background:
+        stop = stop or threading.Event()
+        names = [t.name for t in targets]
+        work = functools.partial(
+            snapshot, client, directory, names, format, duckdb=duckdb, progress=False, resume=resume, stop=stop
+        )
+        return Job("snapshot", work, stop=stop, kind="snapshot")
     folder = Path(directory)
     with before_requests(folder):
         folder.mkdir(exist_ok=True)
@@ -87,6 +103,7 @@ def snapshot(
         lock.acquire()
     try:
         run = _Run(client, folder, format, Path(duckdb) if duckdb is not None else None, targets, asked)
+        run.stop = stop
         with before_requests(folder):
             run.prepare(resume, progress)
         return run.go()
@@ -119,6 +136,7 @@ class _Run:
         self.previous: Previous | None = None
         self.progress = False
         self.request_ids = _RequestIds()
+        self.stop: threading.Event | None = None  # the caller's Stop (a background job's)
 
     # -- before the first request ------------------------------------------------------------------------------
 
@@ -202,7 +220,7 @@ class _Run:
         log.info("fetching %s", target.name, extra={"event": "snapshot_start", "endpoint": target.name})
         path = self.staging.folder / (target.name + formats.get(self.staged_fmt).suffix)
         checkpoint = self.staging.folder / f"{target.name}.ckpt"
-        result.drain(self.client, path, self.staged_fmt, progress=self.progress, checkpoint=checkpoint)
+        result.drain(self.client, path, self.staged_fmt, progress=self.progress, checkpoint=checkpoint, stop=self.stop)
         self.staging.progress(self._manifest("interrupted"))  # what a run killed from now on continues from
 
     def _stop(self, exc: BaseException) -> None:

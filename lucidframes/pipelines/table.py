@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,7 +78,14 @@ class TableRun:
         return problems
 
     def drain(
-        self, client: Client, path: Path, fmt: str, *, progress: bool = False, checkpoint: Path | None = None
+        self,
+        client: Client,
+        path: Path,
+        fmt: str,
+        *,
+        progress: bool = False,
+        checkpoint: Path | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         """Drain the target into a temp file next to ``path``, a batch at a time, duplicates dropped by key.
 
@@ -87,6 +95,7 @@ class TableRun:
             fmt: a batch file format (parquet, csv, jsonl).
             progress: show the drain's progress bar.
             checkpoint: keep the pages in this file while the drain runs (the pages it holds are not fetched).
+            stop: an Event that stops the drain (DrainStopped, with what was written kept).
 
         Returns:
             None (``status``, the counts, ``info`` and ``file`` are set).
@@ -94,7 +103,7 @@ class TableRun:
         self.status = "partial"
         self.path, self.fmt = path, fmt
         source = pagesource.pages(
-            client, self.target.endpoint, self.target.params, progress=progress, checkpoint=checkpoint
+            client, self.target.endpoint, self.target.params, progress=progress, checkpoint=checkpoint, stop=stop
         )
         self.writer = TableWriter(path, fmt)
         try:

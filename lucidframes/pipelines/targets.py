@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from lucidframes.endpoints import ENDPOINTS, get_endpoint
 from lucidframes.errors import ConfigError
 
-__all__ = ["Target", "resolve_targets", "snapshot_targets"]
+__all__ = ["Target", "resolve_targets", "snapshot_targets", "split_target"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,28 @@ def snapshot_targets() -> dict[str, Target]:
             name = "_".join([ep.name, *combo.values()])
             out[name] = Target(name, ep.name, combo)
     return out
+
+
+def split_target(name: str, params: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """A snapshot table's name as an endpoint and its parameters, so one name works everywhere.
+
+    ``assets_images`` is ``assets`` with ``asset_type=images`` (what ``fetch`` and ``lookup`` take as ``--param``);
+    any other name is returned as it is.
+
+    Args:
+        name: an endpoint or a snapshot table name.
+        params: the parameters given besides it.
+
+    Returns:
+        (the endpoint name, its parameters).
+    """
+    target = snapshot_targets().get(name)
+    if target is None or not target.params or name in ENDPOINTS:
+        return name, params
+    clash = {k for k in target.params if k in params and params[k] != target.params[k]}
+    if clash:
+        raise ConfigError(f"{name!r} already means {target.params}: leave out --param {', '.join(sorted(clash))}.")
+    return target.endpoint, {**target.params, **params}
 
 
 def resolve_targets(endpoints: Iterable[str] | None) -> list[Target]:

@@ -111,6 +111,12 @@ class Sandbox:
         thread.join()
         self._server = self._thread = None
 
+    def __repr__(self) -> str:
+        limits = self.app.throttle.limits
+        said = ", ".join(f"{scope} {n}/{window:g}s" for scope, (n, window) in limits.items()) or "none"
+        state = self.url if self._server is not None else "stopped"
+        return f"<Sandbox {state} · seed {self.seed} · rate limits {said} · {len(self.log):,} requests served>"
+
     def __enter__(self) -> Sandbox:
         return self.start()
 

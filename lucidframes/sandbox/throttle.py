@@ -54,6 +54,12 @@ class Throttle:
         self._history: dict[tuple[str, str], deque[float]] = {}  # newest first, as DRF keeps it
         self._lock = threading.Lock()
 
+    @property
+    def limits(self) -> Limits:
+        """The limits in force, per scope."""
+        with self._lock:
+            return dict(self._limits)
+
     def configure(self, limits: Limits) -> None:
         """Replace the limits and forget all history."""
         with self._lock:

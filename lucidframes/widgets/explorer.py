@@ -9,17 +9,20 @@ button), or look ids up; preview, validate a LucidID column and export, without 
     explorer                              # as a cell's last value: shows the widget
     explorer.df                           # the current DataFrame, for the next cell
 
-The widget is thin over the library: it calls ``Client.load`` (with ``stop=`` and ``on_progress=``),
-``Client.lookup``, ``validate_lucid_ids`` and ``export``, and shows what they return or raise. A fetch runs in a
-background thread that only sets widget values (never displays anything), so the notebook stays responsive; every
-error is caught in the callback and shown in the status line in plain words.
+The widget is thin over the library: it calls ``Client.load`` and ``Client.lookup`` (with ``stop=``,
+``on_progress=`` and ``on_wait=``), ``validate_lucid_ids`` and ``export``, and shows what they return or raise. The
+work runs in a background thread that only sets widget values (never displays anything), so the notebook stays
+responsive: the bar counts pages or ids, its label counts each wait down, one Stop (beside the bar) ends a fetch or
+a look-up within a second keeping what arrived, and the mode switch stays usable. Every error is caught in the
+callback and shown in plain words next to the control that caused it.
 
 What the preview shows can be trusted: it is captioned with the endpoint, parameters and pages it came from;
 it is greyed and marked stale as soon as the selection differs from it, cleared when a fetch starts, and replaced
 by the partial result (or nothing) when one fails. Validate and Export act only on a preview of the selected
 endpoint (disabled otherwise). Export asks before overwriting (a second click confirms) and writes through a
-temporary file renamed into place. ``explorer.sandbox`` is the running sandbox of ``lf.explore(sandbox=True)``
-(``set_latency``, ``fault``, ...).
+temporary file renamed into place. A report or message belongs to the data it was made from: a new frame or a mode
+change removes it. ``lf.explore(sandbox=True)`` explores ``lf.shared_sandbox()`` (``explorer.sandbox``:
+``set_latency``, ``fault``, ...), which runs until the interpreter exits.
 """
 
 from __future__ import annotations
@@ -34,10 +37,12 @@ import ipywidgets as widgets
 import pandas as pd
 
 from lucidframes.client import Client
+from lucidframes.client.shared import shared_client, shared_sandbox
 from lucidframes.errors import ConfigError
+from lucidframes.widgets.captions import Key, describe, load_key
 from lucidframes.widgets.fetch import FetchJob, FetchPanel
 from lucidframes.widgets.lookup import LookupJob, LookupPanel
-from lucidframes.widgets.view import ExplorerView, Key, describe, load_key
+from lucidframes.widgets.view import ExplorerView
 
 if TYPE_CHECKING:  # pragma: no cover
     from lucidframes.sandbox import Sandbox
@@ -60,7 +65,7 @@ class Explorer:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._closed = False
-        self._finalizer = weakref.finalize(self, _release, client if owns_client else None, sandbox)
+        self._finalizer = weakref.finalize(self, _release, client if owns_client else None)
         self.picker = FetchPanel()
         self.lookup = LookupPanel(client)
         self.mode = widgets.ToggleButtons(options=list(MODES), value=MODES[0], style={"button_width": "90px"})
@@ -70,7 +75,7 @@ class Explorer:
         self.endpoint, self.endpoint_info, self.params = picker.endpoint, picker.endpoint_info, picker.params
         self.asset_type, self.page, self.page_info = picker.asset_type, picker.page, picker.page_info
         self.fetch_page_button, self.fetch_all_button = picker.fetch_page_button, picker.fetch_all_button
-        self.stop_button, self.fetch_box = picker.stop_button, picker.box
+        self.stop_button, self.fetch_box = view.stop_button, picker.box
         self.progress, self.progress_label, self.status, self.preview = (
             view.progress, view.progress_label, view.status, view.preview
         )  # fmt: skip
@@ -78,7 +83,11 @@ class Explorer:
             view.validate_column, view.validate_kind, view.validate_button
         )  # fmt: skip
         self.report, self.export_name, self.export_format = view.report, view.export_name, view.export_format
-        self.export_button = view.export_button
+        self.export_button, self.validate_note, self.export_note = (
+            view.export_button,
+            view.validate_note,
+            view.export_note,
+        )
         self._wire()
         self.lookup.box.layout.display = "none"
         self.box = widgets.VBox(
@@ -190,18 +199,23 @@ class Explorer:
         self.view.refresh()
 
     def _on_mode_change(self, change: Mapping[str, Any] | None = None) -> None:
-        """Show the controls of the chosen mode (Fetch or Look up)."""
+        """Show the controls of the chosen mode (Fetch or Look up); what was said about the other mode goes."""
         looking = self.mode.value == "Look up"
         self.fetch_box.layout.display = "none" if looking else None
         self.lookup.box.layout.display = None if looking else "none"
+        self.view.forget_notes()
+        if not self.busy:  # a running fetch or look-up keeps its line (and its Stop) in both modes
+            hint = "Paste ids or choose a column, then Look up." if looking else "Pick an endpoint, then Fetch."
+            self.view.say(hint)
         self.view.name_export()
         self.view.refresh()
 
     def _set_busy(self, busy: bool) -> None:
-        """Enable or disable the controls for a running fetch."""
+        """Enable or disable the controls for running work (the mode switch stays usable: Stop is in both)."""
         locked = busy or self._closed
-        self.picker.lock(locked, running=busy)
-        self.mode.disabled = locked
+        self.picker.lock(locked)
+        self.mode.disabled = self._closed
+        self.stop_button.disabled = not busy
         self.lookup.lock(locked)
         self.view.lock(locked)
 
@@ -216,10 +230,10 @@ class Explorer:
         self._start("all")
 
     def _on_stop(self, _button: Any = None) -> None:
-        """Ask the running drain to stop; it hands back the pages it has."""
+        """Ask the running fetch or look-up to stop (within a second); it hands back what it has."""
         if self.busy:
             self._stop.set()
-            self.view.say("Stopping after the pages in flight...", "busy")
+            self.view.say("Stopping: keeping what has arrived...", "busy")
 
     def _may_start(self) -> bool:
         """Whether new work may start (a running one is said; a closed Explorer raises ConfigError)."""
@@ -247,10 +261,10 @@ class Explorer:
             self._set_busy(False)
             self.view.fail(err, "starting the fetch")
 
-    def _begin(self, total: int, cleared: str, said: str) -> None:
+    def _begin(self, total: int, cleared: str, said: str, unit: str = "page") -> None:
         """Set up for new work: a fresh Stop, an empty bar, the controls locked, no preview, a status line."""
         self._stop = threading.Event()
-        self.view.start_bar(total)
+        self.view.start_bar(total, unit)
         self._set_busy(True)
         self.view.clear(cleared)
         self.view.say(said, "busy")
@@ -279,8 +293,8 @@ class Explorer:
             if problem is not None:
                 raise ConfigError(problem)
             said = f"Looking up {len(ids):,} ids in {ep.name}..."
-            self._begin(max(len(ids), 1), said, said)
-            self._run(LookupJob(self.client, self.view, self._show, ep, ids).run)
+            self._begin(max(len(dict.fromkeys(ids)), 1), said, said, "id")
+            self._run(LookupJob(self.client, self.lookup, self.view, self._show, ep, ids, self._stop).run)
         except Exception as err:
             self._set_busy(False)
             self.view.fail(err, "starting the look-up")
@@ -295,7 +309,7 @@ class Explorer:
         return not self.busy
 
     def close(self) -> None:
-        """Stop any fetch, then stop the sandbox and close the client this Explorer opened."""
+        """Stop any work, then close the client this Explorer opened (the shared sandbox runs on until exit)."""
         self._stop.set()
         self.wait(timeout=30)
         self._closed = True
@@ -310,20 +324,19 @@ class Explorer:
         self.close()
 
 
-def _release(client: Client | None, sandbox: Sandbox | None) -> None:
-    """Close what an Explorer owns (also run when it is garbage-collected or at exit)."""
+def _release(client: Client | None) -> None:
+    """Close the client an Explorer opened (also run when it is garbage-collected or at exit)."""
     if client is not None:
         client.close()
-    if sandbox is not None:
-        sandbox.close()
 
 
 def explore(client: Client | None = None, *, sandbox: bool = False) -> Explorer:
-    """Open an Explorer on ``client``, on a client from the ``LUCID_*`` environment, or on a new local sandbox.
+    """Open an Explorer on ``client``, on a client from the ``LUCID_*`` environment, or on the shared local sandbox.
 
     Args:
         client: the Client to explore with.
-        sandbox: start ``lucidframes.sandbox.serve()`` and explore it; it runs until ``explorer.close()``.
+        sandbox: explore ``lf.shared_sandbox()`` (started on first use, stopped at exit) with its shared client, so
+            ``lf.shared_sandbox().set_latency(...)`` and faults act on the Explorer too.
 
     Returns:
         The Explorer (display it as a cell's last value).
@@ -331,16 +344,7 @@ def explore(client: Client | None = None, *, sandbox: bool = False) -> Explorer:
     if sandbox:
         if client is not None:
             raise ConfigError("Pass a client or sandbox=True, not both.")
-        from lucidframes.sandbox import serve
-
-        sb = serve()
-        try:
-            return Explorer(
-                Client(sb.url, sb.client_id, sb.client_secret, progress=False), sandbox=sb, owns_client=True
-            )
-        except BaseException:
-            sb.close()
-            raise
+        return Explorer(shared_client(), sandbox=shared_sandbox())
     if client is None:
         try:
             client = Client(progress=False)

@@ -1,11 +1,13 @@
 """The Explorer's Fetch mode: the endpoint, parameter and page pickers, the fetch buttons, and what is known of the
-selected list's pages (their count and size, learnt from what was fetched, and a stopped drain to continue); and
-``FetchJob``, one fetch (``Client.load``) run in the Explorer's background thread, which shows its result, partial
-result or error on the view.
+selected list's pages (their count and size, learnt from what was fetched or while it is fetched, and a stopped
+drain to continue); and ``FetchJob``, one fetch (``Client.load``) run in the Explorer's background thread, which
+shows its result, partial result or error on the view. The endpoint picker refuses a name it does not offer with
+the registry's "Did you mean" (``ex.endpoint.value = "prodcuts"`` from code), not a traitlets traceback.
 """
 
 from __future__ import annotations
 
+import difflib
 import html
 import math
 import threading
@@ -14,14 +16,16 @@ from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
+from traitlets import validate
 
 from lucidframes.client import Client
 from lucidframes.endpoints import ENDPOINTS, Endpoint, get_endpoint
-from lucidframes.errors import APIError, DrainStopped
+from lucidframes.errors import APIError, ConfigError, DrainStopped, UnknownEndpointError
 from lucidframes.loaders.state import DrainState
-from lucidframes.widgets.view import ExplorerView, Show, describe, load_key
+from lucidframes.widgets.captions import describe, load_key
+from lucidframes.widgets.view import ExplorerView, Show
 
-__all__ = ["UNKNOWN_PAGES", "FetchJob", "FetchPanel", "listable_endpoints"]
+__all__ = ["UNKNOWN_PAGES", "EndpointPicker", "FetchJob", "FetchPanel", "listable_endpoints"]
 
 UNKNOWN_PAGES = 1_000_000  # the page picker's bound until the page count is known
 _WIDE = {"description_width": "initial"}
@@ -32,6 +36,20 @@ ResumeKey = tuple[str, tuple[tuple[str, str], ...]]
 def listable_endpoints() -> list[Endpoint]:
     """The registered endpoints that have a list to load (what the Explorer can fetch)."""
     return [ep for ep in ENDPOINTS.values() if ep.list_path is not None]
+
+
+class EndpointPicker(widgets.Dropdown):  # type: ignore[misc]
+    """A Dropdown of endpoint names that refuses one it does not offer in the library's words ("Did you mean")."""
+
+    @validate("value")
+    def _validate_value(self, proposal: Any) -> Any:
+        value = proposal.value
+        offered = [str(v) for v in self._options_values]
+        if value is None or value in offered:
+            return value
+        if value in ENDPOINTS:  # a real endpoint, of the other mode
+            raise ConfigError(f"{value!r} is not offered here: the choices are {', '.join(offered)}.")
+        raise UnknownEndpointError(str(value), difflib.get_close_matches(str(value), offered, n=3, cutoff=0.5))
 
 
 def _param_widget(name: str, allowed: tuple[str, ...]) -> widgets.Widget:
@@ -46,7 +64,7 @@ class FetchPanel:
 
     def __init__(self) -> None:
         options = [(f"{ep.name} ({ep.product})", ep.name) for ep in listable_endpoints()]
-        self.endpoint = widgets.Dropdown(options=options, value=options[0][1], description="Endpoint", style=_WIDE)
+        self.endpoint = EndpointPicker(options=options, value=options[0][1], description="Endpoint", style=_WIDE)
         self.endpoint_info = widgets.HTML()
         self.params: dict[str, widgets.Widget] = {}
         for ep in listable_endpoints():
@@ -61,12 +79,11 @@ class FetchPanel:
         self.page_info.add_class("lucidframes-page-info")
         self.fetch_page_button = widgets.Button(description="Fetch page", icon="download", button_style="primary")
         self.fetch_all_button = widgets.Button(description="Fetch all", icon="cloud-download", button_style="info")
-        self.stop_button = widgets.Button(description="Stop", icon="stop", button_style="warning", disabled=True)
         row = widgets.HBox
         self.box = widgets.VBox(
             [
                 row([self.endpoint, *self.params.values(), self.endpoint_info]),
-                row([self.page, self.fetch_page_button, self.fetch_all_button, self.stop_button, self.page_info]),
+                row([self.page, self.fetch_page_button, self.fetch_all_button, self.page_info]),
             ]
         )
         self.page_count: int | None = None
@@ -99,12 +116,11 @@ class FetchPanel:
             "<small>page count and size: after the first fetch</small>" if paginated else "<small>one list</small>"
         )
 
-    def lock(self, locked: bool, *, running: bool) -> None:
-        """Disable the pickers and fetch buttons while ``locked``; Stop works only while a fetch is ``running``."""
+    def lock(self, locked: bool) -> None:
+        """Disable the pickers and fetch buttons while ``locked`` (work running, or the Explorer closed)."""
         for control in (self.fetch_page_button, self.fetch_all_button, *self.pickers()):
             control.disabled = locked
         self.page.disabled = locked or get_endpoint(self.endpoint.value).list_shape != "paginated"
-        self.stop_button.disabled = not running
 
     def page_to_fetch(self, mode: str, ep: Endpoint) -> int | None:
         """The page a "page" fetch asks for (None for "all", and for a list that is not paginated)."""
@@ -122,6 +138,14 @@ class FetchPanel:
     def forget_resume(self) -> None:
         """Forget the stopped drain (the selection changed, or a fetch completed)."""
         self._resume = self._resume_key = None
+
+    def note_pages(self, total: int | None, count: int | None = None) -> None:
+        """Show the page count as soon as it is known (while a drain runs, or from a stopped one)."""
+        if total is None or total < 1:
+            return
+        self.page_count = total
+        self.page.max = total
+        self.page_info.value = f"<small>{html.escape(self._pages_said(count))}</small>"
 
     def learn_pages(self, df: pd.DataFrame, ep: Endpoint, mode: str) -> None:
         """Learn the page count and size from what was fetched, and bound the page picker by them."""
@@ -170,15 +194,16 @@ class FetchJob:
         """Load, then show the result, the partial result or the error."""
         doing = f"fetching {describe(self.ep.name, self.params)}"
         try:
-            kwargs: dict[str, Any] = {"progress": False, "stop": self.stop, "on_progress": self.view.on_progress}
-            kwargs.update(self.params)
+            kwargs: dict[str, Any] = {"progress": False, "stop": self.stop, "on_progress": self._progress}
+            kwargs.update(self.params, on_wait=self.view.board)
             if self.resume is not None:
                 kwargs["resume"] = self.resume
             try:
                 df = self.client.load(self.ep.name, page=self.page, **kwargs)
             except DrainStopped as err:
-                self._keep_partial(err)
-                self.view.stopped(err, self.panel.page_count)
+                state = err.resume if isinstance(err.resume, DrainState) else None
+                self.panel.note_pages(state.total_pages() if state else None, state.counts.get(1) if state else None)
+                self._keep_partial(err, self.view.stopped(err, self.panel.page_count))
                 return
             except APIError as err:
                 self._failed(err, doing)
@@ -192,6 +217,12 @@ class FetchJob:
             self._loaded(df)
         except Exception as err:  # a bad parameter, or a failure while showing the result: shown, never lost
             self._failed(err, doing)
+
+    def _progress(self, done: int, total: int | None, rows: int, waited: float) -> None:
+        """Move the bar; a drain of every page shows its page count as soon as page 1 has told it."""
+        self.view.on_progress(done, total, rows, waited)
+        if self.mode == "all" and total and total != self.panel.page_count:
+            self.panel.note_pages(total)
 
     def _failed(self, err: BaseException, doing: str) -> None:
         """Show a failed fetch: a red bar, the error, and no preview."""
@@ -208,9 +239,9 @@ class FetchJob:
         name = describe(self.ep.name, self.params)
         self.view.loaded(df, name if self.page is None else f"page {self.page} of {name}")
 
-    def _keep_partial(self, err: APIError) -> None:
-        """Show a stopped or failed drain's partial result and remember where to resume."""
+    def _keep_partial(self, err: APIError, partial: bool = True) -> None:
+        """Show a stopped or failed drain's result (partial unless every page came) and remember where to resume."""
         if err.partial is not None:
-            self.show(err.partial, partial=True, key=load_key(self.ep, self.params))
+            self.show(err.partial, partial=partial, key=load_key(self.ep, self.params))
         if err.resume is not None:
             self.panel.remember(err.resume, self.ep, self.params)

@@ -1,6 +1,7 @@
 """The Explorer's Look up mode: ids pasted or taken from a column of the current frame, checked by the LucidID
 guard and planned against the rate limit before anything is sent; the look-up itself is ``Client.lookup``, run by
-``LookupJob`` in the Explorer's background thread.
+``LookupJob`` in the Explorer's background thread: the bar counts ids, the label counts each wait down, and Stop
+(the view's) ends it within a second, keeping the ids answered; Look up again with the same ids continues it.
 
 The plan is the simple one: how many requests, and what the client-side rate limit of the endpoint's product
 (``client.transport.limiters``) makes of them (within the limit, or about how long the waits will take).
@@ -11,6 +12,7 @@ from __future__ import annotations
 import html
 import math
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +21,10 @@ import pandas as pd
 
 from lucidframes.client import Client
 from lucidframes.endpoints import ENDPOINTS, Endpoint, get_endpoint
+from lucidframes.errors import DrainStopped
+from lucidframes.loaders.lookup_state import LookupState
 from lucidframes.lucidid import validate_lucid_ids
+from lucidframes.widgets.fetch import EndpointPicker
 from lucidframes.widgets.view import ExplorerView, Show
 
 __all__ = ["PASTED", "LookupJob", "LookupPanel", "lookup_endpoints", "parse_ids", "plan_text"]
@@ -75,7 +80,7 @@ class LookupPanel:
     def __init__(self, client: Client) -> None:
         self.client = client
         options = [(f"{ep.name} (by {ep.id_kind.replace('_', ' ')})", ep.name) for ep in lookup_endpoints()]
-        self.endpoint = widgets.Dropdown(options=options, value=options[0][1], description="Look up", style=_WIDE)
+        self.endpoint = EndpointPicker(options=options, value=options[0][1], description="Look up", style=_WIDE)
         self.source = widgets.Dropdown(options=[PASTED], value=PASTED, description="Ids from", style=_WIDE)
         self.ids = widgets.Textarea(
             placeholder="paste ids: one per line, or separated by commas", layout=widgets.Layout(width="60%")
@@ -90,6 +95,8 @@ class LookupPanel:
         )
         self.box.add_class("lucidframes-lookup")
         self.frame: pd.DataFrame | None = None
+        self.locked = False  # work running, or the Explorer closed: the button stays off whatever the ids say
+        self._resume: tuple[tuple[str, tuple[str, ...]], LookupState] | None = None  # a stopped look-up
         self._preferred = PASTED  # the source the user chose last (kept while a fetch replaces the frame)
         self._offering = False
         self.source.observe(self._on_source, names="value")
@@ -118,12 +125,22 @@ class LookupPanel:
 
     def lock(self, locked: bool) -> None:
         """Disable the controls while ``locked`` (a fetch running, or the Explorer closed); unlocked, show the plan."""
+        self.locked = locked
         for control in (self.endpoint, self.source, self.ids):
             control.disabled = locked
         if locked:
             self.button.disabled = True
         else:
             self.update()
+
+    def remember(self, ep: Endpoint, ids: list[str], resume: Any) -> None:
+        """Keep a stopped look-up's state: Look up with the same ids continues it (asks only the ids not answered)."""
+        self._resume = ((ep.name, tuple(ids)), resume) if isinstance(resume, LookupState) else None
+
+    def resume_for(self, ep: Endpoint, ids: list[str]) -> LookupState | None:
+        """The stopped look-up of exactly these ids in ``ep``, or None."""
+        kept = self._resume
+        return kept[1] if kept is not None and kept[0] == (ep.name, tuple(ids)) else None
 
     def wanted(self) -> list[str]:
         """The ids to look up: pasted, or the non-missing values of the chosen column."""
@@ -159,7 +176,7 @@ class LookupPanel:
             return
         unique = len(dict.fromkeys(ids))
         self.plan.value = f"<small>Plan: {html.escape(plan_text(self.client, self.selected, unique))}</small>"
-        self.button.disabled = False
+        self.button.disabled = self.locked
 
 
 @dataclass(frozen=True)
@@ -167,16 +184,27 @@ class LookupJob:
     """One look-up in the background thread; it only sets widget values, and never raises."""
 
     client: Client
+    panel: LookupPanel
     view: ExplorerView
     show: Show  # the Explorer's, through which every result passes
     ep: Endpoint
     ids: list[str]
+    stop: threading.Event
 
     def run(self) -> None:
-        """``Client.lookup``, then the result or the error."""
+        """``Client.lookup``, then the result, what a Stop kept, or the error."""
         ids, ep = self.ids, self.ep
+        resume = self.panel.resume_for(ep, ids)
         try:
-            df = self.client.lookup(ep.name, ids, progress=False)
+            try:
+                df = self.client.lookup(
+                    ep.name, ids, progress=False, stop=self.stop, on_progress=self.view.on_progress,
+                    on_wait=self.view.board, resume=resume,
+                )  # fmt: skip
+            except DrainStopped as err:
+                self._stopped(err)
+                return
+            self.panel.remember(ep, ids, None)
             self.show(df, key=("lookup", ep.name))
             statuses = df.attrs.get("lucidframes", {}).get("statuses", {})
             counts = ", ".join(f"{v:,} {k}" for k, v in sorted(statuses.items()))
@@ -186,3 +214,20 @@ class LookupJob:
         except Exception as err:
             self.view.mark_bar("danger")
             self.view.fail(err, f"looking up {ep.name}")
+
+    def _stopped(self, err: DrainStopped) -> None:
+        """Show the ids answered before the Stop (the others ``pending``) and keep the state to continue from."""
+        partial = err.partial if err.partial is not None else pd.DataFrame(columns=["_id", "_status"])
+        per_id = partial.drop_duplicates("_id")  # an id given twice is asked (and counted) once
+        pending = int((per_id["_status"] == "pending").sum())
+        self.view.last_error = err
+        self.panel.remember(self.ep, self.ids, err.resume)
+        self.show(partial, partial=pending > 0, key=("lookup", self.ep.name))
+        answered = len(per_id) - pending
+        self.view.end_bar(max(len(per_id), 1), f"stopped at {answered:,} / {len(per_id):,} ids", "warning")
+        self.view.progress.value = min(answered, self.view.progress.max)
+        self.view.say(
+            f"Stopped: explorer.df holds the {answered:,} ids answered so far ({pending:,} pending). "
+            "Look up again to continue with the rest.",
+            "warn",
+        )

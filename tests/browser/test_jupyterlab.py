@@ -2,8 +2,10 @@
 
 It opens notebooks/explorer.ipynb (a copy, in a temporary root with data/), runs all cells, waits for the widget
 to render and fetch, checks that the preview rows and the progress bar are visible, clicks "Fetch all" in the
-page (a round trip browser -> kernel -> background thread -> browser), and saves a screenshot whose path it
-prints. Skipped, with the reason, when Chromium, Playwright or JupyterLab is missing.
+page (a round trip browser -> kernel -> background thread -> browser), then looks the case's ids up while the
+sandbox answers 429 (the notebook's last cell sets that up): the label counts the wait down, the mode switch stays
+usable, and Stop ends it keeping the ids answered. It saves screenshots (the countdown, the stopped look-up, ...)
+whose paths it prints. Skipped, with the reason, when Chromium, Playwright or JupyterLab is missing.
 
     apt-get install -y chromium && pip install jupyterlab playwright    # `playwright install` is not needed
     python -m pytest -m browser -s tests/browser                      # or: python tests/browser/test_jupyterlab.py
@@ -17,6 +19,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -188,6 +191,8 @@ def check_explorer_in_jupyterlab(base: Path, screenshot: Path) -> dict[str, floa
             explorer.screenshot(path=str(screenshot.with_name(screenshot.stem + "-widget.png")))
             check_switch_mid_fetch(page, explorer, screenshot)
             timings["switch_mid_fetch"] = time.monotonic() - started
+            check_lookup_with_a_wait(explorer, screenshot)
+            timings["lookup_with_a_wait"] = time.monotonic() - started
             widget_errors = [e for e in console_errors if "widget" in e.lower() or "lucidframes" in e.lower()]
             assert not widget_errors, widget_errors
         finally:
@@ -227,6 +232,37 @@ def check_switch_mid_fetch(page, explorer, screenshot: Path) -> None:
     tables = [s for s in states if s["table"]]
     assert tables and all("From batches" in s["text"] and "Stale" not in s["text"] for s in tables), states[:3]
     explorer.screenshot(path=str(screenshot.with_name(screenshot.stem + "-after-switch.png")))
+
+
+WAITING = re.compile(r"^3 / (\d+) ids · 3 rows · 429 Too Many Requests · retry 1/5 in (\d+) s$")
+
+
+def check_lookup_with_a_wait(explorer, screenshot: Path) -> None:
+    """Look up while the sandbox says 429: the wait counts down in the page; Stop keeps the 3 ids answered."""
+    from playwright.sync_api import expect
+
+    label, status = explorer.locator(".lucidframes-progress-label"), explorer.locator(".lucidframes-status")
+    explorer.locator(".widget-toggle-buttons button", has_text="Look up").click()
+    explorer.locator(".lucidframes-lookup button", has_text="Look up").click()
+    expect(label).to_have_text(WAITING, timeout=FETCHED)
+    first = WAITING.match(label.inner_text())
+    assert first is not None
+    explorer.scroll_into_view_if_needed()
+    explorer.screenshot(path=str(screenshot.with_name(screenshot.stem + "-lookup-countdown.png")))
+    time.sleep(2.2)  # the page itself must show the seconds going down
+    later = WAITING.match(label.inner_text())
+    assert later is not None and int(later[2]) < int(first[2]), (first[0], label.inner_text())
+    fetch_mode = explorer.locator(".widget-toggle-buttons button", has_text="Fetch")
+    expect(fetch_mode).to_be_enabled()  # the mode switch stays usable while the look-up waits
+    stop = explorer.locator("button", has_text="Stop")
+    expect(stop).to_be_enabled()
+    asked = time.monotonic()
+    stop.click()
+    expect(label).to_contain_text(f"stopped at 3 / {first[1]} ids", timeout=5_000)
+    assert time.monotonic() - asked < 3.0  # within a second in the kernel; the rest is the round trip
+    expect(status).to_contain_text("Stopped: explorer.df holds the 3 ids answered so far")
+    expect(explorer.locator(".lucidframes-preview")).to_contain_text("(partial)")
+    explorer.screenshot(path=str(screenshot.with_name(screenshot.stem + "-lookup-stopped.png")))
 
 
 def test_explorer_in_jupyterlab(tmp_path):
