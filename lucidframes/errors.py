@@ -10,7 +10,9 @@
     └── APIError                        a call to the API failed: carries history, partial, resume
         ├── TransportError              no HTTP answer at all
         │   ├── ConnectError            could not connect, or the connection dropped
+        │   │   └── WriteConnectError   ...after a write was sent (also a WriteOutcomeUnknownError)
         │   └── RequestTimeoutError     connect or read timeout
+        │       └── WriteTimeoutError   ...after a write was sent (also a WriteOutcomeUnknownError)
         ├── HTTPStatusError             an HTTP answer with an error status
         │   ├── BadRequestError         400, or a legacy 403 whose body says "invalid payload"
         │   │   └── UnknownLucidIDError the server did not know some LucidIDs
@@ -21,7 +23,10 @@
         │   ├── RateLimitError          429 (Retry-After above the ceiling, or retries used up)
         │   ├── RedirectError           3xx: never followed (the API documents none); names the Location host
         │   ├── ServerError             500-599
+        │   │   └── WriteServerError    ...to a write (also a WriteOutcomeUnknownError)
         │   └── UnsuccessfulReplyError  a 2xx to a submission whose body says a status other than "success"
+        ├── WriteOutcomeUnknownError    a write (POST, PUT, PATCH, DELETE) may have acted, but no answer says so:
+        │                               not repeated; check on the server before sending it again
         ├── DecodeError                 the body is not JSON, or not of the expected shape
         └── PaginationError             pages that do not add up (foreign next link, count mismatch, drift)
             └── DrainStopped            a Stop was asked for: carries partial and resume
@@ -80,6 +85,10 @@ __all__ = [
     "UnknownEndpointError",
     "UnknownLucidIDError",
     "UnsuccessfulReplyError",
+    "WriteConnectError",
+    "WriteOutcomeUnknownError",
+    "WriteServerError",
+    "WriteTimeoutError",
 ]
 
 
@@ -292,6 +301,27 @@ class RedirectError(HTTPStatusError):
     def __init__(self, message: str, *, location: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.location = location
+
+
+class WriteOutcomeUnknownError(APIError):
+    """A write (POST, PUT, PATCH, DELETE) reached the server, but no answer says whether it acted: not repeated.
+
+    Raised as one of its subclasses, which are also the error the failure would otherwise be (``WriteServerError``
+    is a ``ServerError``, ``WriteTimeoutError`` a ``RequestTimeoutError``, ``WriteConnectError`` a ``ConnectError``),
+    so ``except ServerError`` still catches a 5xx to a write.
+    """
+
+
+class WriteServerError(WriteOutcomeUnknownError, ServerError):
+    """A 5xx answer to a write: the server may have acted before failing (the API sends no body to say)."""
+
+
+class WriteTimeoutError(WriteOutcomeUnknownError, RequestTimeoutError):
+    """A write sent but not answered in time: it may have acted."""
+
+
+class WriteConnectError(WriteOutcomeUnknownError, ConnectError):
+    """The connection dropped after a write was sent: it may have acted."""
 
 
 class DrainStopped(PaginationError):

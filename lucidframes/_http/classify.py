@@ -14,6 +14,7 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions as u3
@@ -35,6 +36,9 @@ from lucidframes.errors import (
     ServerError,
     UnknownLucidIDError,
     UnsuccessfulReplyError,
+    WriteConnectError,
+    WriteServerError,
+    WriteTimeoutError,
 )
 
 __all__ = [
@@ -43,12 +47,14 @@ __all__ = [
     "DeadlineExceeded",
     "Failure",
     "classify_exception",
+    "host_port",
     "redirect_error",
     "status_error",
     "still_preparing_error",
     "transport_error",
     "unauthorized_error",
     "unsuccessful_reply",
+    "wait_cause",
 ]
 
 
@@ -113,6 +119,19 @@ EXCEPTION_TABLE: Mapping[type[BaseException], Failure] = {
 }
 
 
+# A write that may have acted: the error it would have been, as its "outcome unknown" subclass.
+_OUTCOME_UNKNOWN: Mapping[type[APIError], type[APIError]] = {
+    ServerError: WriteServerError,
+    RequestTimeoutError: WriteTimeoutError,
+    ConnectError: WriteConnectError,
+}
+CHECK_BEFORE_RESENDING = (
+    "The server may have acted on it before the failure (recorded the sale, added the items, deleted the asset), "
+    "so lucidframes does not send it again: a repeat could do it twice. Check on the server whether it took effect "
+    "(look the resource or its LucidIDs up) before sending it again."
+)
+
+
 def _unwrap(exc: BaseException) -> BaseException:
     """The urllib3 reason inside a requests ConnectionError (MaxRetryError(reason=...)), else the exception."""
     inner = exc.args[0] if exc.args else None
@@ -141,12 +160,27 @@ def classify_exception(exc: BaseException) -> Failure | None:
 
 
 def transport_error(
-    failure: Failure, exc: BaseException, method: str, url: str, history: list[Attempt], reason: str
+    failure: Failure,
+    exc: BaseException,
+    method: str,
+    url: str,
+    history: list[Attempt],
+    reason: str,
+    verdict: str = "",
 ) -> APIError:
-    """The typed error for a request that got no usable answer."""
+    """The typed error for a request that got no usable answer (``verdict``: the retry policy's, see retry.py)."""
     tail = f" ({reason})" if reason else ""
     host = url.split("/")[2] if url.count("/") >= 2 else url
-    if failure.error is DecodeError:
+    written = _OUTCOME_UNKNOWN.get(failure.error) if verdict == "outcome_unknown" else None
+    if written is not None:
+        text = f"{method} {url}: {failure.text}, after the request was sent{tail}. {CHECK_BEFORE_RESENDING}"
+        return written(text, method=method, url=url, history=history)
+    if verdict == "unreachable":
+        text = (
+            f"Nothing answers at {host_port(url)}: {failure.text} ({method} {url}). Check LUCID_BASE_URL, and that "
+            "the API (or the sandbox) is running there."
+        )
+    elif failure.error is DecodeError:
         detail = f": {exc}" if isinstance(exc, BadBody) else ""
         text = (
             f"{method} {url} answered with {failure.text}{detail}{tail}. The server or a proxy in between sent "
@@ -159,6 +193,19 @@ def transport_error(
     else:
         text = f"{method} {url}: {failure.text} ({host}){tail}. Check the base URL and your network, then try again."
     return failure.error(text, method=method, url=url, history=history)
+
+
+def host_port(url: str) -> str:
+    """``host:port`` of a URL (the scheme's default port filled in), for messages about where nothing answers."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def wait_cause(failure: Failure, verdict: str, url: str) -> str:
+    """What a backoff after a transport failure says: the failure, or where nothing answers."""
+    return f"nothing answers at {host_port(url)}" if verdict == "unreachable" else failure.text
 
 
 def redirect_error(status: int, location: str | None, method: str, url: str, history: list[Attempt]) -> RedirectError:
@@ -221,6 +268,7 @@ def status_error(
     history: list[Attempt],
     reason: str,
     retry_after: float | None = None,
+    verdict: str = "",
 ) -> HTTPStatusError:
     """The typed error for an HTTP error answer, with the parsed body and the guide's action.
 
@@ -231,6 +279,7 @@ def status_error(
         history: every attempt so far.
         reason: why it is not retried (the retry policy's words).
         retry_after: the parsed Retry-After, for 429.
+        verdict: the retry policy's ("outcome_unknown": a 5xx to a write, which is never repeated).
 
     Returns:
         The error to raise.
@@ -264,6 +313,8 @@ def status_error(
             retry_after=retry_after,
             **kw,
         )
+    if status >= 500 and verdict == "outcome_unknown":
+        return WriteServerError(f"{method} {url} answered {status} ({reason}). {CHECK_BEFORE_RESENDING}", **kw)
     if status >= 500:
         return ServerError(f"{method} {url} answered {status} ({reason}). The API is failing; try again later.", **kw)
     return HTTPStatusError(f"{method} {url} answered {status}{said}.", **kw)

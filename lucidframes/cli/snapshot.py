@@ -70,9 +70,9 @@ def run(args: argparse.Namespace) -> int:
         except (APIError, KeyboardInterrupt) as exc:
             written: dict[str, Any] | None = getattr(exc, "manifest", None)
             if written is not None:
-                _report(written)
                 if isinstance(exc, APIError) and not _fetched_any(written):
-                    raise  # nothing came back at all: a connection or configuration problem (exit 2)
+                    raise  # nothing came back at all: a connection or configuration problem, in one line (exit 2)
+                _report(written)
                 exc.resume_hint = (written.get("resume") or {}).get("command")  # type: ignore[union-attr]
                 if isinstance(exc, APIError):
                     logs.say(common.cli_words(str(exc)), "gave_up", 40)
