@@ -10,7 +10,7 @@ from enum import Enum
 from typing import Any
 
 from lucidframes import config
-from lucidframes.endpoints import Endpoint
+from lucidframes.endpoints import Endpoint, query_value
 from lucidframes.errors import ConfigError
 
 __all__ = [
@@ -41,10 +41,14 @@ UNSET = Unset.UNSET
 
 
 def endpoint_params(ep: Endpoint, params: Mapping[str, Any]) -> dict[str, str]:
-    """The endpoint's parameters as text, checked against the registry (unknown or missing ones refused)."""
-    checked = {k: str(v) for k, v in params.items()}
+    """The endpoint's parameters as text, checked against the registry before anything is sent.
+
+    Unknown or missing ones are refused; a path parameter must be text that makes one path segment (a uuid where
+    the registry says so), a query parameter text or a date (``None`` is never sent as "None").
+    """
+    checked = {k: query_value(k, v) if k in ep.query else v for k, v in params.items()}
     ep.format_path(ep.list_path or ep.detail_path or ep.submit_path or ep.delete_path or "", checked, id_="x")
-    return checked
+    return {k: str(v) for k, v in checked.items()}  # all text by now: format_path refuses anything else
 
 
 def chosen_pages(page: int | None, pages: Iterable[int] | str | None) -> tuple[int, ...] | None:

@@ -26,7 +26,7 @@ import pandas as pd
 from lucidframes import config
 from lucidframes._http.events import WaitHook, WaitStats
 from lucidframes._http.transport import Cancelled, Transport
-from lucidframes.endpoints import Endpoint, get_endpoint
+from lucidframes.endpoints import Endpoint, get_endpoint, path_segment
 from lucidframes.errors import (
     APIError,
     AuthenticationError,
@@ -68,10 +68,12 @@ class LookupOptions:
 
 
 def unique_ids(ep: Endpoint, ids: Sequence[str], *, validate: bool) -> tuple[list[str], list[str]]:
-    """(the ids as text, in order; the same without duplicates), after the local LucidID check where it applies."""
-    wanted = [str(i) if not isinstance(i, str) else i for i in ids]
+    """(the ids in order; the same without duplicates), after the LucidID check where it applies and the path check."""
+    wanted = list(ids)
     if validate and ep.id_kind == "lucid_id":
         check_ids_before_send(wanted, kind="lucid_id")
+    for i, id_ in enumerate(wanted):
+        path_segment(id_, f"ids[{i}]")
     return wanted, list(dict.fromkeys(wanted))
 
 
