@@ -145,10 +145,14 @@ class Endpoint:
     lucid_id_fields: tuple[str, ...] = ()  # fields of a submission that hold LucidIDs (checked before sending)
     query: tuple[str, ...] = ()  # parameters sent in the query string (required), not the path
     bucket: str = ""  # the rate-limit bucket it draws from ("" means its product's)
+    # What every resource holds (a detail answer, a row of a linked file): an answer without them is not believed.
+    key_fields: tuple[str, ...] = ()  # default: (key,)
 
     def __post_init__(self) -> None:
         if not self.bucket:
             object.__setattr__(self, "bucket", self.product)
+        if not self.key_fields and self.key is not None:
+            object.__setattr__(self, "key_fields", (self.key,))
         if self.bucket not in BUCKETS:
             raise ValueError(f"endpoint {self.name!r}: bucket {self.bucket!r} is not one of {', '.join(BUCKETS)}")
 
@@ -339,6 +343,7 @@ _REGISTRY: tuple[Endpoint, ...] = (
         detail_path="collections/inventory-pos/lucid-id/{id}/",
         id_kind="lucid_id",
         key=None,
+        key_fields=("inventory_collection_identifier",),  # (inferred: what add_items answers, and the sandbox)
         bucket="retail_public",
     ),
     Endpoint(
@@ -382,6 +387,7 @@ _REGISTRY: tuple[Endpoint, ...] = (
         list_path="package-uids-export/",
         list_shape="object",
         key=None,
+        key_fields=("package_uid", "lucid_id"),  # the file's header must hold them (inferred: the sandbox's)
         query=("export_date",),
         # The rows of the file the answer's export_url links to (downloaded without credentials).
         columns={

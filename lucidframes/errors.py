@@ -41,13 +41,16 @@
     ├── DriftWarning                    the data changed during a drain and re-fetching did not settle it
     └── EncodingFallbackWarning         a CSV that is not UTF-8 was read with a fallback encoding (cp1252)
 
-Messages say what happened and what to do, after the "Action" column of the API's retry guide.
-No message ever contains a token or a client secret. Every error pickles with its fields (a worker process's error
-reaches the parent whole); none of them holds a credential.
+Messages say what happened and what to do, after the "Action" column of the API's retry guide; text from a server
+or a cell goes into them through ``visible`` (a newline, a carriage return or an ANSI escape shows as ``⟨U+001B⟩``,
+so it can neither forge a log line nor move a terminal's cursor). No message ever contains a token or a client
+secret. Every error pickles with its fields (a worker process's error reaches the parent whole); none of them holds a
+credential.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -100,6 +103,32 @@ class Attempt:
     error: str | None  # a short description (exception class or reason), never secrets
     wait: float  # seconds slept before the next attempt (0.0 for the last one)
     request_id: str | None = None  # the request_id a 2xx body carried, where it did
+
+
+def visible(text: str, limit: int | None = None, *, prose: bool = False) -> str:
+    """The text with invisible characters made visible (``⟨U+200B⟩``), cut at ``limit`` characters.
+
+    For ids (the default) spaces show as ``·``, and controls, format characters, separators and marks as
+    ``⟨U+...⟩``. For ``prose`` (a server's words in a message or a log line) spaces and marks stay, and only what a
+    terminal or a log reader would act on is shown: controls (``\n``, ``\r``, ESC), format characters, separators.
+    """
+    cut = text if limit is None or len(text) <= limit else text[:limit]
+    plain = cut.isprintable() if prose else cut.isascii() and cut.isprintable() and " " not in cut
+    if plain:  # the common case: nothing to show differently
+        return cut if cut is text else f"{cut}…(+{len(text) - len(cut)} characters)"
+    out = []
+    for ch in cut:
+        if prose:
+            out.append(ch if ch.isprintable() else f"⟨U+{ord(ch):04X}⟩")
+        elif ch == " ":
+            out.append("·")
+        elif unicodedata.category(ch)[0] in "CZM":  # control, format, separators, marks: not reliably visible
+            out.append(f"⟨U+{ord(ch):04X}⟩")
+        else:
+            out.append(ch)
+    if cut is not text:
+        out.append(f"…(+{len(text) - len(cut)} characters)")
+    return "".join(out)
 
 
 def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:

@@ -39,6 +39,7 @@ from lucidframes.errors import (
     TransportError,
     UnknownLucidIDError,
 )
+from lucidframes.loaders.answers import detail_check
 from lucidframes.loaders.cache import ResultCache
 from lucidframes.loaders.frames import to_frame
 from lucidframes.loaders.lookup_state import LookupCheckpoint, LookupState
@@ -261,8 +262,9 @@ def _fetch_one(
 ) -> dict[str, Any]:
     """One look-up, as a row: the body with ``_status`` ok, or the server's word about this id; give-ups raise."""
     try:
+        check = detail_check(ep)  # a proxy's 200 {"detail": ...} is retried, then a DecodeError: never an "ok" row
         body = transport.send(
-            "GET", path, product=ep.product, bucket=ep.bucket, hooks=hooks, cancel=cancel, endpoint=ep.name
+            "GET", path, product=ep.product, bucket=ep.bucket, check=check, hooks=hooks, cancel=cancel, endpoint=ep.name
         ).payload
     except NotFoundError as exc:
         return {"_status": "not_found", "_error": exc.detail or "Not found."}

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from lucidframes.errors import visible
 from lucidframes.lucidid.formats import (
     ALPHABET,
     INVISIBLE_CHARS,
@@ -98,24 +99,6 @@ def is_missing(value: Any) -> bool:
 def describe_char(ch: str) -> str:
     """A character as people can read it: visible form and Unicode name, e.g. ``'0' (DIGIT ZERO)``."""
     return f"'{visible(ch)}' ({unicodedata.name(ch, f'U+{ord(ch):04X}')})"
-
-
-def visible(text: str, limit: int | None = None) -> str:
-    """The text with invisible characters made visible: spaces as ·, others as ⟨U+200B⟩; cut at ``limit``."""
-    cut = text if limit is None or len(text) <= limit else text[:limit]
-    if cut.isascii() and cut.isprintable() and " " not in cut:  # the common case: nothing to show differently
-        return cut if cut is text else f"{cut}…(+{len(text) - len(cut)} characters)"
-    out = []
-    for ch in cut:
-        if ch == " ":
-            out.append("·")
-        elif unicodedata.category(ch)[0] in "CZM":  # control, format, separators, marks: not reliably visible
-            out.append(f"⟨U+{ord(ch):04X}⟩")
-        else:
-            out.append(ch)
-    if cut is not text:
-        out.append(f"…(+{len(text) - len(cut)} characters)")
-    return "".join(out)
 
 
 def quote(text: str, limit: int = 60) -> str:
