@@ -21,6 +21,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # A host name or IPv4 address, or a bracketed IPv6 literal, then an optional port: nothing else.
 _AUTHORITY = re.compile(r"(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?")
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\@]")
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")  # never in a URL we send, whatever the part
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,16 @@ def _origin_of(scheme: str, authority: str) -> BaseURL | None:
 def origin_of(url: str) -> BaseURL | None:
     """The origin of an absolute http(s) URL, or None when it is not one (or its authority holds odd characters).
 
+    Only the authority is held to ``host[:port]``: a path or query may hold ``@`` (an owner's e-mail in a
+    pre-signed link), but no URL may hold whitespace or control characters.
+
     Args:
         url: the URL.
 
     Returns:
         The origin, normalised as the base URL is.
     """
-    if _FORBIDDEN.search(url):
+    if _CONTROL.search(url):
         return None
     parts = _split_authority(url)
     return _origin_of(parts[0], parts[1]) if parts else None
