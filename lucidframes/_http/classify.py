@@ -4,7 +4,8 @@
 the request may have reached the server (a POST that may have acted is never repeated) and whether trying again
 can help (a host that does not resolve will not start resolving in 16 s; a TLS failure is not a glitch).
 ``status_error`` builds the typed error of an HTTP error answer with the API guide's action (``unauthorized_error`` and
-``still_preparing_error`` the two the send loop gives up with itself).
+``still_preparing_error`` the two the send loop gives up with itself). Whatever a server said goes into a message
+through ``errors.visible`` (``prose``): a ``detail`` holding a newline or an ANSI escape cannot forge a log line.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from lucidframes.errors import (
     WriteConnectError,
     WriteServerError,
     WriteTimeoutError,
+    visible,
 )
 
 __all__ = [
@@ -181,7 +183,7 @@ def transport_error(
             "the API (or the sandbox) is running there."
         )
     elif failure.error is DecodeError:
-        detail = f": {exc}" if isinstance(exc, BadBody) else ""
+        detail = f": {visible(str(exc), 300, prose=True)}" if isinstance(exc, BadBody) else ""
         text = (
             f"{method} {url} answered with {failure.text}{detail}{tail}. The server or a proxy in between sent "
             "something other than the API's JSON; try again later."
@@ -286,8 +288,7 @@ def status_error(
     """
     status = response.status_code
     body = _body_of(response)
-    detail = (body.get("detail") or body.get("error")) if isinstance(body, dict) else None
-    said = f": {detail.rstrip('.')}" if isinstance(detail, str) else ""
+    said = _said((body.get("detail") or body.get("error")) if isinstance(body, dict) else None)
     kw: dict[str, Any] = {"status_code": status, "body": body, "method": method, "url": url, "history": history}
     invalid_payload = isinstance(body, dict) and body.get("status") == "invalid payload"
     if status == 400 or (status == 403 and invalid_payload):
@@ -343,25 +344,30 @@ def unsuccessful_reply(
     said_status = payload.get("status") if isinstance(payload, dict) else None
     if not isinstance(said_status, str) or said_status.strip().lower() == "success":
         return None
-    detail = payload.get("detail") or payload.get("error") or payload.get("message")
-    said = f": {detail.rstrip('.')}" if isinstance(detail, str) else ""
+    said = _said(payload.get("detail") or payload.get("error") or payload.get("message"))
     kw: dict[str, Any] = {"status_code": status, "body": payload, "method": method, "url": url, "history": history}
     if said_status == "invalid payload":
         return _bad_request(status, said, kw)
     request_id = payload.get("request_id")
-    rid = f" (request_id {request_id})" if isinstance(request_id, str) else ""
+    rid = f" (request_id {visible(request_id, 80, prose=True)})" if isinstance(request_id, str) else ""
     return UnsuccessfulReplyError(
-        f"{method} {url} answered {status} but its body says status {said_status!r}{said}{rid}: the server did not "
+        f"{method} {url} answered {status} but its body says status '{visible(said_status, 80, prose=True)}'"
+        f"{said}{rid}: the server did not "
         "report success, so lucidframes does not take it as one. Check the result on the server before resubmitting "
         "(the request may have acted).",
         **kw,
     )
 
 
+def _said(detail: object) -> str:
+    """``": what the server said"`` for a message (escaped and cut), or nothing when it said no text."""
+    return f": {visible(detail.rstrip('.'), 300, prose=True)}" if isinstance(detail, str) else ""
+
+
 def _bad_request(status: int, said: str, kw: dict[str, Any]) -> BadRequestError:
     """400 (or a legacy 403 "invalid payload"): the field reasons, and which LucidIDs were unknown."""
     err = BadRequestError(f"answered {status} Bad Request{said}.", **kw)
-    reasons = "; ".join(f"{k}: {', '.join(v)}" for k, v in err.reasons.items())
+    reasons = visible("; ".join(f"{k}: {', '.join(v)}" for k, v in err.reasons.items()), 500, prose=True)
     text = (
         f"{kw['method']} {kw['url']} answered {status}: the request was rejected ({reasons or 'no reason given'}). "
         "Fix the request payload and resubmit."
