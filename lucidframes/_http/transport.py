@@ -37,7 +37,7 @@ from lucidframes._http.classify import (
 from lucidframes._http.events import WaitEvent, WaitHook, WaitKind, emit, log_wait
 from lucidframes._http.ratelimit import SlidingWindowLimiter, give_back
 from lucidframes._http.retry import Decision, RetryPolicy, parse_retry_after, retry_method
-from lucidframes._http.urls import BaseURL
+from lucidframes._http.urls import BaseURL, with_query
 from lucidframes._http.wire import Check, Wire
 from lucidframes.errors import Attempt, ConfigError
 
@@ -259,7 +259,7 @@ class Transport:
         """
         method = method.upper()
         url = self.url(path, product) if product is not None else self.base.join(path)
-        t = _Try(method, url, retry_method(method, idempotent))
+        t = _Try(method, with_query(url, params), retry_method(method, idempotent))  # errors show ?page=999
         # The token endpoint (no product) is never limited, and its round trips say nothing about pages.
         limiter = self.limiters.get(bucket or product) if product is not None else None
         where = {"endpoint": endpoint, "page": page}

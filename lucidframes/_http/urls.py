@@ -10,12 +10,14 @@ where such an authority ends (urllib.parse and urllib3 do): what we check must b
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode
 
 from lucidframes.errors import ConfigError, PaginationError
 
-__all__ = ["BaseURL", "origin_of", "page_from_link", "parse_base_url"]
+__all__ = ["BaseURL", "origin_of", "page_from_link", "parse_base_url", "with_query"]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # A host name or IPv4 address, or a bracketed IPv6 literal, then an optional port: nothing else.
@@ -41,6 +43,11 @@ class BaseURL:
     def join(self, path: str) -> str:
         """The absolute URL of an absolute path on this origin."""
         return self.origin + "/" + path.lstrip("/")
+
+
+def with_query(url: str, params: Mapping[str, Any] | None) -> str:
+    """The URL with its query as it is sent (``.../products/?page=999``), for messages and errors."""
+    return f"{url}?{urlencode(params, doseq=True)}" if params else url
 
 
 def _split_authority(url: str) -> tuple[str, str, str] | None:

@@ -28,10 +28,11 @@ from lucidframes.errors import (
     DrainInterrupted,
     DrainStopped,
     DriftWarning,
+    NotFoundError,
     PaginationError,
 )
 from lucidframes.loaders.answers import LINK_FIELD, check_array, check_export, linked_rows
-from lucidframes.loaders.fetch import Page, PageFetcher, first_failure, pages_for
+from lucidframes.loaders.fetch import Page, PageFetcher, first_failure, pages_for, past_the_end
 from lucidframes.loaders.frames import account, build_frame
 from lucidframes.loaders.progress import DrainProgress, ProgressCallback
 from lucidframes.loaders.state import Checkpoint, DrainState, Fetched
@@ -156,8 +157,30 @@ class PageStream:
 
     def _chosen(self, fetcher: PageFetcher, numbers: list[int]) -> Iterator[Page]:
         """Only the pages asked for, in order (no drift checks: a chosen page is not a snapshot)."""
-        yield from self._fetch(fetcher, numbers, missing_ok=False)
+        try:
+            yield from self._fetch(fetcher, numbers, missing_ok=False)
+        except NotFoundError as err:
+            said = self._past_the_end(fetcher, err, numbers)
+            if said is err:
+                raise
+            raise said from err  # %tb still shows the request that failed
         self._finish(complete=False, drift=None)
+
+    def _past_the_end(self, fetcher: PageFetcher, err: NotFoundError, numbers: list[int]) -> NotFoundError:
+        """A chosen page past the last: the error names the range (page 1 is read for it when not at hand)."""
+        if err.detail != "Invalid page.":
+            return err
+        if self.state.has(1):
+            rows, count, more = self.state.pages.get(1, []), self.state.counts[1], self.state.nexts[1]
+        else:
+            first = next((result for _, result in fetcher.many([1])), None)  # one request, kept out of the result
+            if not isinstance(first, tuple):
+                return err
+            rows, count, more = first
+        if count is None:
+            return err
+        size = self.state.page_size or (len(rows) if more is not None else max(len(rows), count, 1))
+        return past_the_end(err, self.ep.name, count, size, numbers)
 
     def _drain(self, fetcher: PageFetcher) -> Iterator[Page]:
         """Every page, then the checks; a re-fetch (``on_drift="refetch"``) starts a new pass."""
