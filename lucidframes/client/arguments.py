@@ -4,9 +4,11 @@ what is allowed. The façade calls them once per argument; nothing below it sees
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from lucidframes import config
@@ -18,6 +20,7 @@ __all__ = [
     "RateLimits",
     "Unset",
     "check_workers",
+    "checkpoint_path",
     "chosen_pages",
     "endpoint_params",
     "positive",
@@ -129,6 +132,22 @@ def rate_limits(value: RateLimits | bool | None) -> dict[str, tuple[int, float]]
             raise ConfigError(f"rate_limits[{given!r}] must be (requests, seconds), got {limit!r}.")
         out[bucket] = (limit[0], positive(limit[1], f"rate_limits[{given!r}] window"))
     return out
+
+
+def checkpoint_path(value: object) -> Path | None:
+    """A ``checkpoint=`` file as a Path (None: no checkpoint); anything but a path or text is refused.
+
+    Args:
+        value: what the caller gave.
+
+    Returns:
+        The Path, or None.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str | os.PathLike) or not str(value).strip():
+        raise ConfigError(f"checkpoint= takes a file path (text or a Path), not {type(value).__name__} {value!r:.40}.")
+    return Path(value)
 
 
 def check_workers(workers: object, where: str = "workers") -> int:

@@ -22,6 +22,7 @@ from lucidframes.client.arguments import (
     UNSET,
     RateLimits,
     check_workers,
+    checkpoint_path,
     chosen_pages,
     endpoint_params,
     positive,
@@ -218,7 +219,7 @@ class Client(Connection):
             stop=stop,
             on_progress=on_progress,
             resume=resume,
-            checkpoint=Path(checkpoint) if checkpoint is not None else None,
+            checkpoint=checkpoint_path(checkpoint),
             hooks=(on_wait,) if on_wait is not None else (),
             pages=chosen if ep.list_shape == "paginated" else None,
             keep_rows=keep_rows,
@@ -305,7 +306,7 @@ class Client(Connection):
             flatten=flatten,
             hooks=(on_wait,) if on_wait is not None else (),
             max_age=self._max_age(max_age),
-            checkpoint=Path(checkpoint) if checkpoint is not None else None,
+            checkpoint=checkpoint_path(checkpoint),
             resume=resume,
         )
         return lookups.lookup(self.transport, ep, list(ids), options, params=checked, cache=self.cache)
@@ -347,7 +348,7 @@ class Client(Connection):
             return plan_drain(self.transport, ep, endpoint_params(ep, params), workers=n, cache=self.cache, max_age=age)
         ep, checked = self._lookup_endpoint(name, ids, params)
         _, unique = lookups.unique_ids(ep, list(ids), validate=validate)
-        where = Path(checkpoint) if checkpoint is not None else None
+        where = checkpoint_path(checkpoint)
         return plan_lookup(
             self.transport, ep, unique, checked, workers=n, cache=self.cache, max_age=age, checkpoint=where
         )

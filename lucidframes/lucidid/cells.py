@@ -13,12 +13,13 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from lucidframes.errors import visible
+from lucidframes.errors import ConfigError, visible
 from lucidframes.lucidid.formats import (
     ALPHABET,
     INVISIBLE_CHARS,
@@ -45,6 +46,7 @@ __all__ = [
     "diagnose_well_formed",
     "for_cli",
     "is_missing",
+    "is_text",
     "lookalikes",
     "normalize_value",
     "quote",
@@ -84,6 +86,15 @@ class Diagnosis(NamedTuple):
     detail: str
     hint: str
     core_length: int | None = None
+
+
+def is_text(value: Any) -> bool:
+    """Whether a cell is a str; a signalling NaN (``Decimal('sNaN')``: any comparison raises, pandas' own too) is
+    refused with a ConfigError here, before pandas would raise a bare InvalidOperation from deep inside."""
+    if isinstance(value, Decimal) and value.is_snan():
+        raise ConfigError(f"A cell holds {value!r}, a signalling NaN that cannot be compared: turn the column into "
+                          "text first (df[col].astype(str)), or drop that cell.")  # fmt: skip
+    return isinstance(value, str)
 
 
 def is_missing(value: Any) -> bool:
