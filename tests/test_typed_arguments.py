@@ -55,6 +55,14 @@ def test_a_huge_max_age_is_a_config_error(sandbox_factory, tmp_path):
         client.lookup("products", ["3kTMd7ZxQ9pWvR5yHn2Jcs"], max_age=-(10**400))
 
 
+@pytest.mark.parametrize("option", ["timeout", "deadline"])
+def test_a_huge_number_of_seconds_is_a_config_error(option):
+    with pytest.raises(lf.ConfigError, match=option):
+        lf.Client("http://127.0.0.1:9", "cid", "csecret-huge", progress=False, **{option: 10**400})
+    with pytest.raises(lf.ConfigError, match="window"):
+        lf.Client("http://127.0.0.1:9", "cid", "csecret-huge", progress=False, rate_limits={"source": (5, 10**400)})
+
+
 @pytest.mark.parametrize(
     ("call", "named"),
     [

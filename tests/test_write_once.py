@@ -75,6 +75,17 @@ def test_a_delete_answered_500_is_not_repeated(recorder):
     assert len(deletes) == 1 and recorder.waits == []
 
 
+def test_a_write_answered_with_a_body_that_is_not_json_is_not_repeated(recorder):
+    with _acts_then_fails(200, b"<html>gateway</html>") as server:
+        client = _client(server, recorder)
+        with pytest.raises(lf.DecodeError) as caught:
+            client.submit("transactions_complete", SALE)
+        posts = [r for r in server.api_requests() if r.path == COMPLETE]
+        client.close()
+    assert len(posts) == 1 and recorder.waits == []
+    assert "Check on the server" in str(caught.value) and "Try again later" not in str(caught.value)
+
+
 def test_a_throttled_write_is_still_retried(recorder):
     answers = iter([Reply(429, {"detail": "Request was throttled."}, {"Retry-After": "3"})])
 

@@ -184,9 +184,10 @@ def transport_error(
         )
     elif failure.error is DecodeError:
         detail = f": {visible(str(exc), 300, prose=True)}" if isinstance(exc, BadBody) else ""
+        then = CHECK_BEFORE_RESENDING if verdict == "outcome_unknown" else "Try again later."
         text = (
             f"{method} {url} answered with {failure.text}{detail}{tail}. The server or a proxy in between sent "
-            "something other than the API's JSON; try again later."
+            f"something other than the API's JSON. {then}"
         )
     elif failure.error is RequestTimeoutError:
         text = f"{method} {url}: {failure.text}{tail}. Try again later, or raise the client's timeout or deadline."

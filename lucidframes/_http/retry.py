@@ -145,7 +145,7 @@ class RetryPolicy:
     ) -> Decision | None:
         """The two exceptions to the table: a write that may have acted, and a host where nothing answers."""
         if method in WRITE_METHODS and sent and (status is None or status >= 500):
-            what = f"HTTP {status}" if status is not None else "no complete answer"
+            what = f"HTTP {status}" if status is not None else "no usable answer"
             return Decision(False, reason=f"{what} to a {method}, which may have acted: not repeated",
                             verdict="outcome_unknown")  # fmt: skip
         if status is None and not sent and first_contact:

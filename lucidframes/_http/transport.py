@@ -39,7 +39,7 @@ from lucidframes._http.ratelimit import SlidingWindowLimiter, give_back
 from lucidframes._http.retry import Decision, RetryPolicy, parse_retry_after, retry_method
 from lucidframes._http.urls import BaseURL, with_query
 from lucidframes._http.wire import Check, Wire
-from lucidframes.errors import Attempt, ConfigError
+from lucidframes.errors import Attempt, ConfigError, visible
 
 __all__ = ["Cancelled", "Reply", "Transport"]
 
@@ -380,7 +380,7 @@ def _answered(t: _Try, response: requests.Response, payload: Any) -> Reply:
     if request_id is not None:
         level = logging.DEBUG if t.method == "GET" else logging.INFO
         extra = {"event": "request_id", "status": status, "request_id": request_id}
-        log.log(level, "%s %s: request_id %s", t.method, t.url, request_id, extra=extra)
+        log.log(level, "%s %s: request_id %s", t.method, t.url, visible(request_id, 80, prose=True), extra=extra)
     if t.method != "GET":  # a GET body is a resource, where a field called "status" is data
         failed = unsuccessful_reply(status, payload, t.method, t.url, t.history)
         if failed is not None:

@@ -95,8 +95,8 @@ def timeout(value: object) -> tuple[float, float]:
 
 def positive(value: object, what: str) -> float:
     """A positive number of seconds."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
-        raise ConfigError(f"{what} must be a positive number of seconds (got {value!r}).")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e15:  # 10**400: no float
+        raise ConfigError(f"{what} must be a positive number of seconds (got {value!r:.40}).")
     return float(value)
 
 
