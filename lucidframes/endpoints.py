@@ -7,14 +7,12 @@ list path (for ``load``), a detail path (for ``lookup``), a submission (for ``su
 ``frames.py``: ``string`` (ids and text), ``bool``, ``int`` (nullable), ``datetime`` (tz-aware, UTC),
 ``decimal`` (kept as the API's exact decimal strings), ``object`` (lists stay lists).
 
-What an id looks like is an API fact too (``IdFormat``: shortuuid's base57 alphabet, 20-character LucidIDs,
-22-character uuids), read here to check path parameters and by the validator (``lucidid.formats``) for whole
-columns. Every path parameter and id becomes exactly one path segment (``path_segment``).
+What an id looks like is an API fact too (``IdFormat``, which the validator re-exports), and every path parameter
+and id becomes exactly one path segment (``path_segment``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import re
 from collections.abc import Mapping
@@ -34,7 +32,6 @@ __all__ = [
     "IdFormat",
     "get_endpoint",
     "path_segment",
-    "query_value",
 ]
 
 ASSET_TYPES = ("texts", "images", "videos", "files")
@@ -42,8 +39,6 @@ ASSET_TYPES = ("texts", "images", "videos", "files")
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 UUID_LENGTH = 22  # shortuuid of a 128-bit uuid
 UUID_MAX = "oZEq7ovRbLq6UnGMPwc8B5"  # the encoding of 2**128 - 1: anything above cannot be decoded
-# Segments that URL libraries resolve (urllib3 removes dot segments): never sent as an id.
-_DOT_SEGMENTS = ("", ".", "..")
 
 
 @dataclass(frozen=True)
@@ -73,12 +68,6 @@ class IdFormat:
         return re.fullmatch(self.pattern, text) is not None and (self.max_value is None or text <= self.max_value)
 
 
-def _shown(value: object) -> str:
-    """A value in a message: its type and a short repr (user text may be 3,000 characters or hold controls)."""
-    text = repr(value)
-    return f"{type(value).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
-
-
 def path_segment(value: object, what: str, kind: str | None = None) -> str:
     """``value`` as exactly one path segment: percent-encoded with nothing kept safe, or refused before sending.
 
@@ -88,39 +77,20 @@ def path_segment(value: object, what: str, kind: str | None = None) -> str:
         kind: ``"uuid"`` to require a 22-character base57 shortuuid.
 
     Returns:
-        The encoded segment (``a/b`` becomes ``a%2Fb``).
-
-    Raises:
-        ConfigError: not text (None, NaN, a number), empty, ``.`` or ``..``, not encodable, or not of ``kind``.
+        The encoded segment (``a/b`` becomes ``a%2Fb``); ConfigError for what is not text (None, NaN, a number),
+        ``""``, ``.`` or ``..`` (urllib3 resolves dot segments), a lone surrogate, or not of ``kind``.
     """
     wanted = "a uuid (22 characters of the base57 alphabet)" if kind == "uuid" else "text"
     if not isinstance(value, str):
-        raise ConfigError(f"{what} must be {wanted}, not {_shown(value)}: nothing was sent.")
-    if kind == "uuid" and not IdFormat("uuid", UUID_LENGTH).matches(value):
-        raise ConfigError(f"{what}={_shown(value).split(' ', 1)[1]} is not {wanted}: nothing was sent.")
-    if value in _DOT_SEGMENTS:
+        raise ConfigError(f"{what} must be {wanted}, not {type(value).__name__} {value!r:.60}: nothing was sent.")
+    if kind == "uuid" and not IdFormat("uuid", UUID_LENGTH).matches(value):  # (a repr, cut: text may be 3,000 long)
+        raise ConfigError(f"{what}={value!r:.60} is not {wanted}: nothing was sent.")
+    if value in ("", ".", ".."):
         raise ConfigError(f"{what}={value!r} cannot be a path segment (empty, '.' or '..'): nothing was sent.")
     try:
         return quote(value, safe="")
     except UnicodeEncodeError:
         raise ConfigError(f"{what} holds a lone surrogate, which no URL can carry: nothing was sent.") from None
-
-
-def query_value(name: str, value: object) -> str:
-    """A query parameter as text: text (not empty) or a date (``YYYY-MM-DD``); None and the rest are refused.
-
-    Args:
-        name: the parameter's name, for the message.
-        value: what the caller gave.
-
-    Returns:
-        The text to send.
-    """
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value.isoformat()
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{name}= needs text such as '2024-12-01' (or a date), not {_shown(value)}.")
-    return value
 
 
 @dataclass(frozen=True)
@@ -145,8 +115,7 @@ class Endpoint:
     lucid_id_fields: tuple[str, ...] = ()  # fields of a submission that hold LucidIDs (checked before sending)
     query: tuple[str, ...] = ()  # parameters sent in the query string (required), not the path
     bucket: str = ""  # the rate-limit bucket it draws from ("" means its product's)
-    # What every resource holds (a detail answer, a row of a linked file): an answer without them is not believed.
-    key_fields: tuple[str, ...] = ()  # default: (key,)
+    key_fields: tuple[str, ...] = ()  # what every resource (or linked file's row) holds; default (key,)
 
     def __post_init__(self) -> None:
         if not self.bucket:
@@ -181,10 +150,8 @@ class Endpoint:
             id_: the resource id for a detail path (None: the template has none).
 
         Returns:
-            The path below the product's version prefix.
-
-        Raises:
-            ConfigError: a parameter missing, unknown, not allowed, or not one segment (see ``path_segment``).
+            The path below the product's version prefix (ConfigError for a parameter missing, unknown, not
+            allowed, or not one segment).
         """
         values: dict[str, str] = {}
         for name, allowed in self.params.items():

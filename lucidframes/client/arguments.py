@@ -4,6 +4,7 @@ what is allowed. The façade calls them once per argument; nothing below it sees
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lucidframes import config
-from lucidframes.endpoints import Endpoint, query_value
+from lucidframes.endpoints import Endpoint
 from lucidframes.errors import ConfigError
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "endpoint_params",
     "positive",
     "prefixes",
+    "query_value",
     "rate_limits",
     "timeout",
 ]
@@ -52,6 +54,25 @@ def endpoint_params(ep: Endpoint, params: Mapping[str, Any]) -> dict[str, str]:
     checked = {k: query_value(k, v) if k in ep.query else v for k, v in params.items()}
     ep.format_path(ep.list_path or ep.detail_path or ep.submit_path or ep.delete_path or "", checked, id_="x")
     return {k: str(v) for k, v in checked.items()}  # all text by now: format_path refuses anything else
+
+
+def query_value(name: str, value: object) -> str:
+    """A query parameter as text: text (not empty) or a date (``YYYY-MM-DD``); None and the rest are refused.
+
+    Args:
+        name: the parameter's name, for the message.
+        value: what the caller gave.
+
+    Returns:
+        The text to send.
+    """
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(
+            f"{name}= needs text such as '2024-12-01' (or a date), not {type(value).__name__} {value!r:.40}."
+        )
+    return value
 
 
 def chosen_pages(page: int | None, pages: Iterable[int] | str | None) -> tuple[int, ...] | None:
