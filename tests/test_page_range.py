@@ -22,6 +22,15 @@ def test_a_page_past_the_end_names_the_page_and_the_range(sandbox, client):
     assert "  Request:    GET /api/v1.5/products/?page=999 · status 404 · 1 attempt" in error_block(err, color=False)
 
 
+def test_the_one_call_says_it_too():
+    try:
+        with pytest.raises(lf.NotFoundError, match=r"page 999 is past the end; choose pages from 1 to 13") as caught:
+            lf.load("products", page=999, sandbox=True, progress=False)
+        assert "?page=999" in str(caught.value)
+    finally:
+        lf.close_shared_sandbox()
+
+
 def test_pages_partly_past_the_end_keep_the_ones_that_exist(sandbox, client):
     with pytest.raises(lf.NotFoundError) as caught:
         client.load("products", pages="12-15")
