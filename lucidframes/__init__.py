@@ -47,6 +47,10 @@ from lucidframes.errors import (
     UnknownEndpointError,
     UnknownLucidIDError,
     UnsuccessfulReplyError,
+    WriteConnectError,
+    WriteOutcomeUnknownError,
+    WriteServerError,
+    WriteTimeoutError,
 )
 from lucidframes.io.export import export
 from lucidframes.io.read import read_table
@@ -122,6 +126,10 @@ __all__ = [
     "UnsuccessfulReplyError",
     "ValidationReport",
     "WaitEvent",
+    "WriteConnectError",
+    "WriteOutcomeUnknownError",
+    "WriteServerError",
+    "WriteTimeoutError",
     "__version__",
     "close_shared_sandbox",
     "explore",

@@ -10,7 +10,9 @@
     └── APIError                        a call to the API failed: carries history, partial, resume
         ├── TransportError              no HTTP answer at all
         │   ├── ConnectError            could not connect, or the connection dropped
+        │   │   └── WriteConnectError   ...after a write was sent (also a WriteOutcomeUnknownError)
         │   └── RequestTimeoutError     connect or read timeout
+        │       └── WriteTimeoutError   ...after a write was sent (also a WriteOutcomeUnknownError)
         ├── HTTPStatusError             an HTTP answer with an error status
         │   ├── BadRequestError         400, or a legacy 403 whose body says "invalid payload"
         │   │   └── UnknownLucidIDError the server did not know some LucidIDs
@@ -21,7 +23,10 @@
         │   ├── RateLimitError          429 (Retry-After above the ceiling, or retries used up)
         │   ├── RedirectError           3xx: never followed (the API documents none); names the Location host
         │   ├── ServerError             500-599
+        │   │   └── WriteServerError    ...to a write (also a WriteOutcomeUnknownError)
         │   └── UnsuccessfulReplyError  a 2xx to a submission whose body says a status other than "success"
+        ├── WriteOutcomeUnknownError    a write (POST, PUT, PATCH, DELETE) may have acted, but no answer says so:
+        │                               not repeated; check on the server before sending it again
         ├── DecodeError                 the body is not JSON, or not of the expected shape
         └── PaginationError             pages that do not add up (foreign next link, count mismatch, drift)
             └── DrainStopped            a Stop was asked for: carries partial and resume
@@ -36,13 +41,16 @@
     ├── DriftWarning                    the data changed during a drain and re-fetching did not settle it
     └── EncodingFallbackWarning         a CSV that is not UTF-8 was read with a fallback encoding (cp1252)
 
-Messages say what happened and what to do, after the "Action" column of the API's retry guide.
-No message ever contains a token or a client secret. Every error pickles with its fields (a worker process's error
-reaches the parent whole); none of them holds a credential.
+Messages say what happened and what to do, after the "Action" column of the API's retry guide; text from a server
+or a cell goes into them through ``visible`` (a newline, a carriage return or an ANSI escape shows as ``⟨U+001B⟩``,
+so it can neither forge a log line nor move a terminal's cursor). No message ever contains a token or a client
+secret. Every error pickles with its fields (a worker process's error reaches the parent whole); none of them holds a
+credential.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +88,10 @@ __all__ = [
     "UnknownEndpointError",
     "UnknownLucidIDError",
     "UnsuccessfulReplyError",
+    "WriteConnectError",
+    "WriteOutcomeUnknownError",
+    "WriteServerError",
+    "WriteTimeoutError",
 ]
 
 
@@ -91,6 +103,32 @@ class Attempt:
     error: str | None  # a short description (exception class or reason), never secrets
     wait: float  # seconds slept before the next attempt (0.0 for the last one)
     request_id: str | None = None  # the request_id a 2xx body carried, where it did
+
+
+def visible(text: str, limit: int | None = None, *, prose: bool = False) -> str:
+    """The text with invisible characters made visible (``⟨U+200B⟩``), cut at ``limit`` characters.
+
+    For ids (the default) spaces show as ``·``, and controls, format characters, separators and marks as
+    ``⟨U+...⟩``. For ``prose`` (a server's words in a message or a log line) spaces and marks stay, and only what a
+    terminal or a log reader would act on is shown: controls (``\n``, ``\r``, ESC), format characters, separators.
+    """
+    cut = text if limit is None or len(text) <= limit else text[:limit]
+    plain = cut.isprintable() if prose else cut.isascii() and cut.isprintable() and " " not in cut
+    if plain:  # the common case: nothing to show differently
+        return cut if cut is text else f"{cut}…(+{len(text) - len(cut)} characters)"
+    out = []
+    for ch in cut:
+        if prose:
+            out.append(ch if ch.isprintable() else f"⟨U+{ord(ch):04X}⟩")
+        elif ch == " ":
+            out.append("·")
+        elif unicodedata.category(ch)[0] in "CZM":  # control, format, separators, marks: not reliably visible
+            out.append(f"⟨U+{ord(ch):04X}⟩")
+        else:
+            out.append(ch)
+    if cut is not text:
+        out.append(f"…(+{len(text) - len(cut)} characters)")
+    return "".join(out)
 
 
 def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
@@ -292,6 +330,27 @@ class RedirectError(HTTPStatusError):
     def __init__(self, message: str, *, location: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.location = location
+
+
+class WriteOutcomeUnknownError(APIError):
+    """A write (POST, PUT, PATCH, DELETE) reached the server, but no answer says whether it acted: not repeated.
+
+    Raised as one of its subclasses, which are also the error the failure would otherwise be (``WriteServerError``
+    is a ``ServerError``, ``WriteTimeoutError`` a ``RequestTimeoutError``, ``WriteConnectError`` a ``ConnectError``),
+    so ``except ServerError`` still catches a 5xx to a write.
+    """
+
+
+class WriteServerError(WriteOutcomeUnknownError, ServerError):
+    """A 5xx answer to a write: the server may have acted before failing (the API sends no body to say)."""
+
+
+class WriteTimeoutError(WriteOutcomeUnknownError, RequestTimeoutError):
+    """A write sent but not answered in time: it may have acted."""
+
+
+class WriteConnectError(WriteOutcomeUnknownError, ConnectError):
+    """The connection dropped after a write was sent: it may have acted."""
 
 
 class DrainStopped(PaginationError):

@@ -80,7 +80,7 @@ def test_a_lucid_error_cell_shows_the_short_block(executed):
     text = cell_text(cell)
     lines = text.splitlines()
     assert lines[0].startswith("NotFoundError: GET http://127.0.0.1:") and "Invalid page" in lines[0]
-    assert "What to do:" in text and "Request:    GET /api/v1.5/products/ · status 404 · 1 attempt" in text
+    assert "What to do:" in text and "Request:    GET /api/v1.5/products/?page=999 · status 404 · 1 attempt" in text
     assert "%tb" in lines[-1]
     assert len(lines) <= 6
     assert "File " not in text and "concurrent/futures" not in text and "Traceback" not in text

@@ -219,7 +219,7 @@ def test_error_block_says_what_what_to_do_and_the_request(sandbox, client):
     lines = error_block(caught.value, color=False)
     assert lines[0].startswith("NotFoundError: GET ") and "Invalid page" in lines[0]
     assert lines[1].startswith("  What to do: check the name, id or page")
-    assert lines[2] == "  Request:    GET /api/v1.5/products/ · status 404 · 1 attempt"
+    assert lines[2] == "  Request:    GET /api/v1.5/products/?page=999 · status 404 · 1 attempt"  # issue 19: the query
     assert "%tb" in lines[-1] and len(lines) <= 6
     assert client.auth.header().split()[1] not in "".join(lines)
 

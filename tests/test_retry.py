@@ -56,7 +56,9 @@ def test_transport_failures_respect_idempotency():
     assert policy.decide(1, method="GET", sent=True).retry
     assert policy.decide(1, method="POST", sent=False).retry  # never reached the server
     assert not policy.decide(1, method="POST", sent=True).retry
-    assert policy.decide(1, status=503, method="POST").retry  # an HTTP answer follows the table
+    # Issue 19: a 5xx to a write may come after the write was acted on; it is never repeated (it used to be).
+    unknown = policy.decide(1, status=503, method="POST")
+    assert not unknown.retry and unknown.verdict == "outcome_unknown"
 
 
 def test_jitter_is_off_by_default_and_bounded_when_on():

@@ -51,7 +51,10 @@ def test_a_redirected_submit_through_the_registry_is_not_reposted(recorder):
     with foreign() as other, api(api_redirect=(307, f"{other.url}/elsewhere/")) as server:
         with make_client(server.url, recorder) as client:
             body = {"lucid_ids": ["ABCDEFGHJKLMNPQRSTUV"]}
-            err = outcome(lambda: client.submit("add_items", body, validate=False, dispensary_uuid="d-1"))
+            # issue 19: dispensary_uuid must be a well-formed uuid ("d-1" is refused before sending now)
+            err = outcome(
+                lambda: client.submit("add_items", body, validate=False, dispensary_uuid="3kTMd7ZxQ9pWvR5yHn2Jcs")
+            )
         assert other.requests == []
         assert len(server.api_requests()) == 1
     assert isinstance(err, lf.RedirectError)

@@ -4,7 +4,8 @@
 the request may have reached the server (a POST that may have acted is never repeated) and whether trying again
 can help (a host that does not resolve will not start resolving in 16 s; a TLS failure is not a glitch).
 ``status_error`` builds the typed error of an HTTP error answer with the API guide's action (``unauthorized_error`` and
-``still_preparing_error`` the two the send loop gives up with itself).
+``still_preparing_error`` the two the send loop gives up with itself). Whatever a server said goes into a message
+through ``errors.visible`` (``prose``): a ``detail`` holding a newline or an ANSI escape cannot forge a log line.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions as u3
@@ -35,6 +37,10 @@ from lucidframes.errors import (
     ServerError,
     UnknownLucidIDError,
     UnsuccessfulReplyError,
+    WriteConnectError,
+    WriteServerError,
+    WriteTimeoutError,
+    visible,
 )
 
 __all__ = [
@@ -43,12 +49,14 @@ __all__ = [
     "DeadlineExceeded",
     "Failure",
     "classify_exception",
+    "host_port",
     "redirect_error",
     "status_error",
     "still_preparing_error",
     "transport_error",
     "unauthorized_error",
     "unsuccessful_reply",
+    "wait_cause",
 ]
 
 
@@ -113,6 +121,19 @@ EXCEPTION_TABLE: Mapping[type[BaseException], Failure] = {
 }
 
 
+# A write that may have acted: the error it would have been, as its "outcome unknown" subclass.
+_OUTCOME_UNKNOWN: Mapping[type[APIError], type[APIError]] = {
+    ServerError: WriteServerError,
+    RequestTimeoutError: WriteTimeoutError,
+    ConnectError: WriteConnectError,
+}
+CHECK_BEFORE_RESENDING = (
+    "The server may have acted on it before the failure (recorded the sale, added the items, deleted the asset), "
+    "so lucidframes does not send it again: a repeat could do it twice. Check on the server whether it took effect "
+    "(look the resource or its LucidIDs up) before sending it again."
+)
+
+
 def _unwrap(exc: BaseException) -> BaseException:
     """The urllib3 reason inside a requests ConnectionError (MaxRetryError(reason=...)), else the exception."""
     inner = exc.args[0] if exc.args else None
@@ -141,16 +162,32 @@ def classify_exception(exc: BaseException) -> Failure | None:
 
 
 def transport_error(
-    failure: Failure, exc: BaseException, method: str, url: str, history: list[Attempt], reason: str
+    failure: Failure,
+    exc: BaseException,
+    method: str,
+    url: str,
+    history: list[Attempt],
+    reason: str,
+    verdict: str = "",
 ) -> APIError:
-    """The typed error for a request that got no usable answer."""
+    """The typed error for a request that got no usable answer (``verdict``: the retry policy's, see retry.py)."""
     tail = f" ({reason})" if reason else ""
     host = url.split("/")[2] if url.count("/") >= 2 else url
-    if failure.error is DecodeError:
-        detail = f": {exc}" if isinstance(exc, BadBody) else ""
+    written = _OUTCOME_UNKNOWN.get(failure.error) if verdict == "outcome_unknown" else None
+    if written is not None:
+        text = f"{method} {url}: {failure.text}, after the request was sent{tail}. {CHECK_BEFORE_RESENDING}"
+        return written(text, method=method, url=url, history=history)
+    if verdict == "unreachable":
+        text = (
+            f"Nothing answers at {host_port(url)}: {failure.text} ({method} {url}). Check LUCID_BASE_URL, and that "
+            "the API (or the sandbox) is running there."
+        )
+    elif failure.error is DecodeError:
+        detail = f": {visible(str(exc), 300, prose=True)}" if isinstance(exc, BadBody) else ""
+        then = CHECK_BEFORE_RESENDING if verdict == "outcome_unknown" else "Try again later."
         text = (
             f"{method} {url} answered with {failure.text}{detail}{tail}. The server or a proxy in between sent "
-            "something other than the API's JSON; try again later."
+            f"something other than the API's JSON. {then}"
         )
     elif failure.error is RequestTimeoutError:
         text = f"{method} {url}: {failure.text}{tail}. Try again later, or raise the client's timeout or deadline."
@@ -159,6 +196,19 @@ def transport_error(
     else:
         text = f"{method} {url}: {failure.text} ({host}){tail}. Check the base URL and your network, then try again."
     return failure.error(text, method=method, url=url, history=history)
+
+
+def host_port(url: str) -> str:
+    """``host:port`` of a URL (the scheme's default port filled in), for messages about where nothing answers."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def wait_cause(failure: Failure, verdict: str, url: str) -> str:
+    """What a backoff after a transport failure says: the failure, or where nothing answers."""
+    return f"nothing answers at {host_port(url)}" if verdict == "unreachable" else failure.text
 
 
 def redirect_error(status: int, location: str | None, method: str, url: str, history: list[Attempt]) -> RedirectError:
@@ -221,6 +271,7 @@ def status_error(
     history: list[Attempt],
     reason: str,
     retry_after: float | None = None,
+    verdict: str = "",
 ) -> HTTPStatusError:
     """The typed error for an HTTP error answer, with the parsed body and the guide's action.
 
@@ -231,14 +282,14 @@ def status_error(
         history: every attempt so far.
         reason: why it is not retried (the retry policy's words).
         retry_after: the parsed Retry-After, for 429.
+        verdict: the retry policy's ("outcome_unknown": a 5xx to a write, which is never repeated).
 
     Returns:
         The error to raise.
     """
     status = response.status_code
     body = _body_of(response)
-    detail = (body.get("detail") or body.get("error")) if isinstance(body, dict) else None
-    said = f": {detail.rstrip('.')}" if isinstance(detail, str) else ""
+    said = _said((body.get("detail") or body.get("error")) if isinstance(body, dict) else None)
     kw: dict[str, Any] = {"status_code": status, "body": body, "method": method, "url": url, "history": history}
     invalid_payload = isinstance(body, dict) and body.get("status") == "invalid payload"
     if status == 400 or (status == 403 and invalid_payload):
@@ -264,6 +315,8 @@ def status_error(
             retry_after=retry_after,
             **kw,
         )
+    if status >= 500 and verdict == "outcome_unknown":
+        return WriteServerError(f"{method} {url} answered {status} ({reason}). {CHECK_BEFORE_RESENDING}", **kw)
     if status >= 500:
         return ServerError(f"{method} {url} answered {status} ({reason}). The API is failing; try again later.", **kw)
     return HTTPStatusError(f"{method} {url} answered {status}{said}.", **kw)
@@ -292,25 +345,30 @@ def unsuccessful_reply(
     said_status = payload.get("status") if isinstance(payload, dict) else None
     if not isinstance(said_status, str) or said_status.strip().lower() == "success":
         return None
-    detail = payload.get("detail") or payload.get("error") or payload.get("message")
-    said = f": {detail.rstrip('.')}" if isinstance(detail, str) else ""
+    said = _said(payload.get("detail") or payload.get("error") or payload.get("message"))
     kw: dict[str, Any] = {"status_code": status, "body": payload, "method": method, "url": url, "history": history}
     if said_status == "invalid payload":
         return _bad_request(status, said, kw)
     request_id = payload.get("request_id")
-    rid = f" (request_id {request_id})" if isinstance(request_id, str) else ""
+    rid = f" (request_id {visible(request_id, 80, prose=True)})" if isinstance(request_id, str) else ""
     return UnsuccessfulReplyError(
-        f"{method} {url} answered {status} but its body says status {said_status!r}{said}{rid}: the server did not "
+        f"{method} {url} answered {status} but its body says status '{visible(said_status, 80, prose=True)}'"
+        f"{said}{rid}: the server did not "
         "report success, so lucidframes does not take it as one. Check the result on the server before resubmitting "
         "(the request may have acted).",
         **kw,
     )
 
 
+def _said(detail: object) -> str:
+    """``": what the server said"`` for a message (escaped and cut), or nothing when it said no text."""
+    return f": {visible(detail.rstrip('.'), 300, prose=True)}" if isinstance(detail, str) else ""
+
+
 def _bad_request(status: int, said: str, kw: dict[str, Any]) -> BadRequestError:
     """400 (or a legacy 403 "invalid payload"): the field reasons, and which LucidIDs were unknown."""
     err = BadRequestError(f"answered {status} Bad Request{said}.", **kw)
-    reasons = "; ".join(f"{k}: {', '.join(v)}" for k, v in err.reasons.items())
+    reasons = visible("; ".join(f"{k}: {', '.join(v)}" for k, v in err.reasons.items()), 500, prose=True)
     text = (
         f"{kw['method']} {kw['url']} answered {status}: the request was rejected ({reasons or 'no reason given'}). "
         "Fix the request payload and resubmit."

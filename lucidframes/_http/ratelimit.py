@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["SlidingWindowLimiter"]
+__all__ = ["SlidingWindowLimiter", "give_back"]
 
 
 class SlidingWindowLimiter:
@@ -107,3 +107,13 @@ class SlidingWindowLimiter:
         """Hold every caller back for ``seconds`` from now (the server said Retry-After)."""
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+
+def give_back(limiter: SlidingWindowLimiter | None, slot: float | None, status: int | None) -> None:
+    """Settle an attempt's limiter slot: the server counts what it handled (or lost), and nothing it throttled."""
+    if limiter is None or slot is None:
+        return
+    if status == 429:
+        limiter.release(slot)
+    else:
+        limiter.settle(slot)

@@ -8,9 +8,18 @@ The table is the API guide's (``responses-and-errors.txt``), and it is law:
 429                   wait ``Retry-After`` (seconds or HTTP-date); 0, negative or past -> backoff
                       step; above ``retry_after_ceiling`` -> fail at once
 500-599               back off 1, 2, 4, 8, 16 s (doubling, capped at ``max_delay``), 5 retries
-dropped connection,   as 5xx; but for a non-idempotent method (POST) a failure after the request
-timeout               was sent is not retried: the server may have acted
+dropped connection,   as 5xx
+timeout
+a write after 5xx,    never repeated (POST, PUT, PATCH, DELETE): the server may have acted, so the
+timeout or a drop     outcome is unknown (verdict "outcome_unknown"); a 429, and a connection
+                      refused before anything was sent, are still retried
+nothing answers yet   a connection refused (or timed out) before this client has had any answer:
+                      one short retry, then give up (verdict "unreachable")
 ====================  ===========================================================================
+
+The spec's table says "retry 5xx"; writes are the exception because they are not idempotent: a 500 or a 504
+to a sale may come after the sale was recorded, and a repeat records it twice (or is refused as "already
+processed" and blamed on the payload). Only the caller can find out what happened.
 
 Everything here is a pure function of its inputs, so the client stays the only place that sleeps.
 """
@@ -21,11 +30,17 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Literal
 
-__all__ = ["Decision", "RetryPolicy", "parse_retry_after"]
+__all__ = ["WRITE_METHODS", "Decision", "RetryPolicy", "Verdict", "parse_retry_after", "retry_method"]
 
-# Methods the HTTP spec calls idempotent: repeating them after a lost answer is harmless.
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+# Methods that change something on the server: never repeated once they may have reached it.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The one retry, after this many seconds at most, when nothing has answered at the host yet.
+FIRST_CONTACT_WAIT = 0.5
+
+# Why a give-up is special: "outcome_unknown" (a write may have acted), "unreachable" (nothing answers there).
+Verdict = Literal["", "outcome_unknown", "unreachable"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,8 @@ class Decision:
     retry: bool
     wait: float = 0.0
     reason: str = ""
+    verdict: Verdict = ""
+    allowed: int = 0  # the retries this kind of failure allows, when not the policy's max_retries
 
 
 @dataclass(frozen=True)
@@ -86,6 +103,7 @@ class RetryPolicy:
         retry_after: str | None = None,
         method: str = "GET",
         sent: bool = True,
+        first_contact: bool = False,
         now: datetime | None = None,
     ) -> Decision:
         """Decide whether attempt ``retry_number`` (1-based count of retries so far + 1) should happen.
@@ -96,6 +114,7 @@ class RetryPolicy:
             retry_after: the raw ``Retry-After`` header, if any.
             method: the HTTP method of the request.
             sent: for a transport failure, whether the request may have reached the server.
+            first_contact: nothing has answered at this host yet (no HTTP answer of any kind so far).
             now: the current time, for HTTP-date ``Retry-After`` values (tests pass a fixed one).
 
         Returns:
@@ -103,8 +122,9 @@ class RetryPolicy:
         """
         if status is not None and status not in self.retry_statuses:
             return Decision(False, reason=f"HTTP {status} is not retried")
-        if status is None and sent and method.upper() not in IDEMPOTENT_METHODS:
-            return Decision(False, reason=f"{method.upper()} may have reached the server; not repeated blindly")
+        exception = self._exception(retry_number, status, method.upper(), sent, first_contact)
+        if exception is not None:
+            return exception
         if retry_number > self.max_retries:
             return Decision(False, reason=f"gave up after {self.max_retries} retries")
         if status == 429 and retry_after is not None:
@@ -119,6 +139,27 @@ class RetryPolicy:
                 return Decision(True, wait=seconds, reason=f"429: Retry-After {seconds:g}s")
         label = f"HTTP {status}" if status is not None else "connection failure"
         return Decision(True, wait=self.backoff(retry_number), reason=f"{label}: backoff")
+
+    def _exception(
+        self, retry_number: int, status: int | None, method: str, sent: bool, first_contact: bool
+    ) -> Decision | None:
+        """The two exceptions to the table: a write that may have acted, and a host where nothing answers."""
+        if method in WRITE_METHODS and sent and (status is None or status >= 500):
+            what = f"HTTP {status}" if status is not None else "no usable answer"
+            return Decision(False, reason=f"{what} to a {method}, which may have acted: not repeated",
+                            verdict="outcome_unknown")  # fmt: skip
+        if status is None and not sent and first_contact:
+            wait = min(self.base_delay, FIRST_CONTACT_WAIT)
+            allowed = min(1, self.max_retries)
+            return Decision(retry_number <= allowed, wait, "nothing answers there", "unreachable", allowed)
+        return None
+
+
+def retry_method(method: str, idempotent: bool | None) -> str:
+    """The method to show the retry policy, which only asks whether a request may be repeated: one that says so."""
+    if idempotent is None:
+        return method
+    return "GET" if idempotent else "POST"
 
 
 def parse_retry_after(value: str, now: datetime | None = None) -> float | None:

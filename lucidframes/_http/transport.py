@@ -32,13 +32,14 @@ from lucidframes._http.classify import (
     transport_error,
     unauthorized_error,
     unsuccessful_reply,
+    wait_cause,
 )
 from lucidframes._http.events import WaitBoard, WaitEvent, WaitHook, WaitKind, emit, log_wait
-from lucidframes._http.ratelimit import SlidingWindowLimiter
-from lucidframes._http.retry import Decision, RetryPolicy, parse_retry_after
-from lucidframes._http.urls import BaseURL
+from lucidframes._http.ratelimit import SlidingWindowLimiter, give_back
+from lucidframes._http.retry import Decision, RetryPolicy, parse_retry_after, retry_method
+from lucidframes._http.urls import BaseURL, with_query
 from lucidframes._http.wire import Check, Wire
-from lucidframes.errors import Attempt, ConfigError
+from lucidframes.errors import Attempt, ConfigError, visible
 
 __all__ = ["Cancelled", "Reply", "Transport"]
 
@@ -77,6 +78,7 @@ class _Try:
     delay_kind: WaitKind = "backoff"
     delay_status: int | None = None
     delay_cause: str = ""
+    delay_most: int = 0  # the retries this kind of wait allows ("retry 1/5")
 
 
 class Transport:
@@ -105,6 +107,8 @@ class Transport:
         # One limiter per bucket ("source", "retail", "retail_public"), shared by every worker of this client.
         self.limiters = {b: SlidingWindowLimiter(n, window) for b, (n, window) in rate_limits.items()}
         self._round_trip: float | None = None  # a moving average of answered attempts' seconds (for plans)
+        self._answered = False  # whether anything has answered at the base URL yet (a refusal before: fail fast)
+        self._asking = threading.local()  # the hooks of the request a token fetch is made for (its waits show there)
         self.auth: TokenProvider
         if isinstance(credentials, Secret):
             self.auth = StaticToken(credentials)
@@ -199,9 +203,7 @@ class Transport:
         if delay > 0:
             emit(
                 hooks,
-                WaitEvent(
-                    t.delay_kind, delay, t.retries, t.delay_status, t.delay_cause, self.retry.max_retries, **where
-                ),
+                WaitEvent(t.delay_kind, delay, t.retries, t.delay_status, t.delay_cause, t.delay_most, **where),
             )
         if limiter is not None and wait > delay:
             cause = f"rate limit {limiter.limit}/{limiter.window:g}s"
@@ -260,47 +262,52 @@ class Transport:
         """
         method = method.upper()
         url = self.url(path, product) if product is not None else self.base.join(path)
-        t = _Try(method, url, _retry_method(method, idempotent))
+        t = _Try(method, with_query(url, params), retry_method(method, idempotent))  # errors show ?page=999
         # The token endpoint (no product) is never limited, and its round trips say nothing about pages.
         limiter = self.limiters.get(bucket or product) if product is not None else None
+        where = {"endpoint": endpoint, "page": page}
+        self._asking.hooks = hooks
         if limiter is not None and authenticate:
             self.auth.header()  # the token first: a limiter slot stands for the moment the request goes out
         while True:
-            slot = self._wait_before(t, limiter, hooks, cancel, {"endpoint": endpoint, "page": page})
+            slot = self._wait_before(t, limiter, hooks, cancel, where)
             started = time.monotonic()
             try:
                 response, payload = self.wire.attempt(
                     method, url, params=params, json_body=json_body, form=form, check=check, authenticate=authenticate
                 )
             except BaseException as exc:
-                _give_back(limiter, slot, None)
+                give_back(limiter, slot, None)
                 failure = classify_exception(exc)
                 if failure is None:
                     raise
                 self._after_failure(t, failure, exc)
                 continue
+            self._answered = True
             if product is not None:
                 self._measured(time.monotonic() - started)
-            _give_back(limiter, slot, response.status_code)
+            give_back(limiter, slot, response.status_code)
             reply = self._judge(t, response, payload, authenticate, accept_202, limiter)
             if reply is not None:
                 return reply
 
     def _after_failure(self, t: _Try, failure: Failure, exc: BaseException) -> None:
         """Record a transport failure; owe the backoff before the next try, or raise the typed error."""
-        decision = self.retry.decide(t.retries + 1, status=None, method=t.retry_method, sent=failure.sent)
+        first, method = not self._answered, t.retry_method
+        decision = self.retry.decide(t.retries + 1, status=None, method=method, sent=failure.sent, first_contact=first)
         if not failure.retry:
             decision = Decision(False, reason=failure.text)
         text = f"{type(exc).__name__}: {exc}" if isinstance(exc, BadBody) else type(exc).__name__
         t.history.append(Attempt(None, text, decision.wait if decision.retry else 0.0))
         if not decision.retry:
-            raise transport_error(failure, exc, t.method, t.url, t.history, decision.reason) from None
-        self._owe(t, decision, "backoff", None, failure.text)
+            raise transport_error(failure, exc, t.method, t.url, t.history, decision.reason, decision.verdict) from None
+        self._owe(t, decision, "backoff", None, wait_cause(failure, decision.verdict, t.url))
 
     def _owe(self, t: _Try, decision: Decision, kind: WaitKind, status: int | None, cause: str) -> None:
         """Count a retry and owe its wait (announced and made before the next attempt)."""
         t.retries += 1
         t.delay, t.delay_kind, t.delay_status, t.delay_cause = decision.wait, kind, status, cause
+        t.delay_most = decision.allowed or self.retry.max_retries
 
     def _judge(
         self,
@@ -354,7 +361,7 @@ class Transport:
         t.history.append(Attempt(status, None, decision.wait if decision.retry else 0.0))
         if not decision.retry:
             retry_after = parse_retry_after(header) if header else None
-            raise status_error(response, t.method, t.url, t.history, decision.reason, retry_after)
+            raise status_error(response, t.method, t.url, t.history, decision.reason, retry_after, decision.verdict)
         if status == 429 and limiter is not None:
             limiter.pause_until_after(decision.wait)  # everyone waits, not only this worker
         kind: WaitKind = "retry_after" if status == 429 else "backoff"
@@ -363,7 +370,10 @@ class Transport:
     def _token(self, url: str, form: SecretForm) -> Any:
         """POST the token form and return the decoded reply (no bearer header; safe to repeat, so retried)."""
         path = url.removeprefix(self.base.origin)
-        return self.send("POST", path, product=None, form=form, authenticate=False, idempotent=True).payload
+        hooks = getattr(self._asking, "hooks", ())
+        return self.send(
+            "POST", path, product=None, form=form, authenticate=False, idempotent=True, hooks=hooks
+        ).payload
 
 
 def _answered(t: _Try, response: requests.Response, payload: Any) -> Reply:
@@ -375,26 +385,9 @@ def _answered(t: _Try, response: requests.Response, payload: Any) -> Reply:
     if request_id is not None:
         level = logging.DEBUG if t.method == "GET" else logging.INFO
         extra = {"event": "request_id", "status": status, "request_id": request_id}
-        log.log(level, "%s %s: request_id %s", t.method, t.url, request_id, extra=extra)
+        log.log(level, "%s %s: request_id %s", t.method, t.url, visible(request_id, 80, prose=True), extra=extra)
     if t.method != "GET":  # a GET body is a resource, where a field called "status" is data
         failed = unsuccessful_reply(status, payload, t.method, t.url, t.history)
         if failed is not None:
             raise failed
     return Reply(status, payload, response.headers, request_id, tuple(t.history), response.content)
-
-
-def _retry_method(method: str, idempotent: bool | None) -> str:
-    """The method to show the retry policy, which only asks whether a request may be repeated: one that says so."""
-    if idempotent is None:
-        return method
-    return "GET" if idempotent else "POST"
-
-
-def _give_back(limiter: SlidingWindowLimiter | None, slot: float | None, status: int | None) -> None:
-    """Settle an attempt's limiter slot: the server counts what it handled (or lost), and nothing it throttled."""
-    if limiter is None or slot is None:
-        return
-    if status == 429:
-        limiter.release(slot)
-    else:
-        limiter.settle(slot)

@@ -10,17 +10,20 @@ where such an authority ends (urllib.parse and urllib3 do): what we check must b
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode
 
 from lucidframes.errors import ConfigError, PaginationError
 
-__all__ = ["BaseURL", "origin_of", "page_from_link", "parse_base_url"]
+__all__ = ["BaseURL", "origin_of", "page_from_link", "parse_base_url", "with_query"]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # A host name or IPv4 address, or a bracketed IPv6 literal, then an optional port: nothing else.
 _AUTHORITY = re.compile(r"(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?")
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\@]")
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")  # never in a URL we send, whatever the part
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,11 @@ class BaseURL:
     def join(self, path: str) -> str:
         """The absolute URL of an absolute path on this origin."""
         return self.origin + "/" + path.lstrip("/")
+
+
+def with_query(url: str, params: Mapping[str, Any] | None) -> str:
+    """The URL with its query as it is sent (``.../products/?page=999``), for messages and errors."""
+    return f"{url}?{urlencode(params, doseq=True)}" if params else url
 
 
 def _split_authority(url: str) -> tuple[str, str, str] | None:
@@ -66,13 +74,16 @@ def _origin_of(scheme: str, authority: str) -> BaseURL | None:
 def origin_of(url: str) -> BaseURL | None:
     """The origin of an absolute http(s) URL, or None when it is not one (or its authority holds odd characters).
 
+    Only the authority is held to ``host[:port]``: a path or query may hold ``@`` (an owner's e-mail in a
+    pre-signed link), but no URL may hold whitespace or control characters.
+
     Args:
         url: the URL.
 
     Returns:
         The origin, normalised as the base URL is.
     """
-    if _FORBIDDEN.search(url):
+    if _CONTROL.search(url):
         return None
     parts = _split_authority(url)
     return _origin_of(parts[0], parts[1]) if parts else None

@@ -22,7 +22,7 @@ from lucidframes._http.auth import BearerAuth, SecretForm, TokenProvider
 from lucidframes._http.classify import BadBody, DeadlineExceeded
 from lucidframes._version import __version__
 
-__all__ = ["USER_AGENT", "Check", "Wire"]
+__all__ = ["USER_AGENT", "Check", "Wire", "read_body"]
 
 USER_AGENT = (
     f"lucidframes/{__version__} (+https://pypi.org/project/lucidframes/) python-requests/{requests.__version__}"
@@ -129,7 +129,7 @@ class Wire:
             stream=True,
             verify=True,
         )
-        _read_body(response, deadline_at, read)
+        read_body(response, deadline_at, read)
         status = response.status_code
         if not 200 <= status < 300 or status == 204 or not response.content:
             return response, None
@@ -143,8 +143,18 @@ class Wire:
         return response, payload
 
 
-def _read_body(response: requests.Response, deadline_at: float, read_timeout: float) -> None:
-    """Read the whole body into ``response``, each read bounded by what is left of the deadline."""
+def read_body(response: requests.Response, deadline_at: float, read_timeout: float) -> None:
+    """Read the whole body into ``response``, each read bounded by what is left of the deadline.
+
+    Args:
+        response: a response opened with ``stream=True``.
+        deadline_at: the ``time.monotonic()`` by which the last byte must be in.
+        read_timeout: the longest wait for any one read.
+
+    Raises:
+        DeadlineExceeded: the deadline passed (the connection is closed, never reused).
+        BadBody: the body is larger than ``config.MAX_BODY_BYTES``.
+    """
     raw = response.raw
     chunks: list[bytes] = []
     size = 0

@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         except NotFoundError as exc:
             if (args.page is None and args.pages is None) or exc.detail != "Invalid page.":
                 raise
-            df = _past_the_end(client, args, exc)
+            df = _past_the_end(args, exc)
         except (APIError, KeyboardInterrupt) as exc:
             try:
                 _write_partial(args, fmt, exc)
@@ -147,24 +147,14 @@ def _write_partial(args: argparse.Namespace, fmt: str, exc: BaseException) -> No
     exc.partial_file = path  # type: ignore[attr-defined]
 
 
-def _past_the_end(client: Any, args: argparse.Namespace, exc: NotFoundError) -> pd.DataFrame:
-    """Pages asked for beyond the last: say how many there are, and keep the ones that exist."""
+def _past_the_end(args: argparse.Namespace, exc: NotFoundError) -> pd.DataFrame:
+    """Pages asked for beyond the last: the library's error says how many there are; keep the ones that exist."""
     partial = exc.partial if exc.partial is not None else pd.DataFrame()
-    state = exc.resume
-    counts = [c for c in getattr(state, "counts", {}).values() if c is not None]
-    size = getattr(state, "page_size", None) or partial.attrs.get("lucidframes", {}).get("page_size")
-    if not counts or not size:  # nothing came back to learn them from: one look at page 1
-        first = client.load(args.endpoint, page=1, progress=False, **dict(args.param))
-        counts = [first.attrs["lucidframes"]["count"]]
-        size = first.attrs["lucidframes"]["page_size"] or len(first)
-    count = int(counts[-1])
-    pages = max(1, -(-count // int(size))) if size else 1
-    message = f"{args.endpoint} has {pages:,} pages ({count:,} rows, {size} per page)"
     if not len(partial):
-        raise ConfigError(f"{message}: choose pages from 1 to {pages}.")
+        raise exc  # the same message as in Python (exit 2)
     got = partial.attrs.get("lucidframes", {}).get("pages", [])
-    logs.say(f"{message}; writing the pages that exist ({_span(got)})", "pages_past_the_end", 30,
-             endpoint=args.endpoint, pages=pages, count=count)  # fmt: skip
+    logs.say(f"{exc.message} Writing the pages that exist ({_span(got)}).", "pages_past_the_end", 30,
+             endpoint=args.endpoint)  # fmt: skip
     return partial
 
 

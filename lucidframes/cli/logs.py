@@ -3,9 +3,11 @@
 Everything goes through the ``lucidframes`` logger (the transport logs retries and waits there with
 ``extra={"event", "endpoint", "page", "status", "wait", "attempt", "request_id"}``; the commands log their own
 summaries). A JSON line holds ``time``, ``level``, ``event``, ``message`` and whichever of those fields the record
-carries. Known secrets (the configured client secret and token) are replaced by ``***`` in every line, and
-Python warnings become one ``warning: ...`` line instead of Python's two-line format. Every line is written through
-tqdm's writer: a progress bar on stderr is cleared first and drawn again below it, so a line is never glued to it.
+carries. Known secrets (the configured client secret and token) are replaced by ``***`` in every line, a message's
+control characters (a server's ``\n``, ``\r``, ANSI escapes) show as ``⟨U+001B⟩`` so one record stays one line and
+moves no cursor, and Python warnings become one ``warning: ...`` line instead of Python's two-line format. Every
+line is written through tqdm's writer: a progress bar on stderr is cleared first and drawn again below it, so a line
+is never glued to it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from tqdm import tqdm
+
+from lucidframes.errors import visible
 
 __all__ = ["FIELDS", "JsonFormatter", "TextFormatter", "configure", "say", "stderr_stream", "warnings_as_lines"]
 
@@ -66,7 +70,7 @@ class TextFormatter(logging.Formatter):
             text = f"error: {text}"
         elif record.levelno >= logging.WARNING:
             text = f"warning: {text}"
-        return REDACT(text)
+        return visible(REDACT(text), prose=True)
 
 
 class JsonFormatter(logging.Formatter):
@@ -77,7 +81,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "event": getattr(record, "event", None) or ("warning" if record.levelno == logging.WARNING else "log"),
-            "message": REDACT(record.getMessage()),
+            "message": visible(REDACT(record.getMessage()), prose=True),
         }
         for name in FIELDS[1:]:
             value = getattr(record, name, None)

@@ -86,9 +86,9 @@ def _stopped(exc: BaseException) -> int:
     written: dict[str, Any] | None = getattr(exc, "manifest", None)
     if written is None:
         raise exc  # nothing was written: main says what happened (2 before the first request, 3 after)
-    _report(written)
     if isinstance(exc, APIError) and not _fetched_any(written):
         raise exc  # nothing came back at all: a connection or configuration problem (exit 2)
+    _report(written)
     with contextlib.suppress(AttributeError, TypeError):
         exc.resume_hint = (written.get("resume") or {}).get("command")  # type: ignore[attr-defined]
     if isinstance(exc, KeyboardInterrupt):

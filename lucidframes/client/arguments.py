@@ -4,10 +4,13 @@ what is allowed. The façade calls them once per argument; nothing below it sees
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from lucidframes import config
@@ -20,6 +23,7 @@ __all__ = [
     "RateLimits",
     "Unset",
     "check_workers",
+    "checkpoint_path",
     "chosen_pages",
     "endpoint_params",
     "flag",
@@ -27,6 +31,7 @@ __all__ = [
     "lookup_endpoint",
     "positive",
     "prefixes",
+    "query_value",
     "rate_limits",
     "stop_event",
     "timeout",
@@ -47,10 +52,33 @@ UNSET = Unset.UNSET
 
 
 def endpoint_params(ep: Endpoint, params: Mapping[str, Any]) -> dict[str, str]:
-    """The endpoint's parameters as text, checked against the registry (unknown or missing ones refused)."""
-    checked = {k: str(v) for k, v in params.items()}
+    """The endpoint's parameters as text, checked against the registry before anything is sent.
+
+    Unknown or missing ones are refused; a path parameter must be text that makes one path segment (a uuid where
+    the registry says so), a query parameter text or a date (``None`` is never sent as "None").
+    """
+    checked = {k: query_value(k, v) if k in ep.query else v for k, v in params.items()}
     ep.format_path(ep.list_path or ep.detail_path or ep.submit_path or ep.delete_path or "", checked, id_="x")
-    return checked
+    return {k: str(v) for k, v in checked.items()}  # all text by now: format_path refuses anything else
+
+
+def query_value(name: str, value: object) -> str:
+    """A query parameter as text: text (not empty) or a date (``YYYY-MM-DD``); None and the rest are refused.
+
+    Args:
+        name: the parameter's name, for the message.
+        value: what the caller gave.
+
+    Returns:
+        The text to send.
+    """
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(
+            f"{name}= needs text such as '2024-12-01' (or a date), not {type(value).__name__} {value!r:.40}."
+        )
+    return value
 
 
 def chosen_pages(page: int | None, pages: Iterable[int] | str | None) -> tuple[int, ...] | None:
@@ -94,8 +122,8 @@ def timeout(value: object) -> tuple[float, float]:
 
 def positive(value: object, what: str) -> float:
     """A positive number of seconds."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
-        raise ConfigError(f"{what} must be a positive number of seconds (got {value!r}).")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e15:  # 10**400: no float
+        raise ConfigError(f"{what} must be a positive number of seconds (got {value!r:.40}).")
     return float(value)
 
 
@@ -131,6 +159,22 @@ def rate_limits(value: RateLimits | bool | None) -> dict[str, tuple[int, float]]
             raise ConfigError(f"rate_limits[{given!r}] must be (requests, seconds), got {limit!r}.")
         out[bucket] = (limit[0], positive(limit[1], f"rate_limits[{given!r}] window"))
     return out
+
+
+def checkpoint_path(value: object) -> Path | None:
+    """A ``checkpoint=`` file as a Path (None: no checkpoint); anything but a path or text is refused.
+
+    Args:
+        value: what the caller gave.
+
+    Returns:
+        The Path, or None.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str | os.PathLike) or not str(value).strip():
+        raise ConfigError(f"checkpoint= takes a file path (text or a Path), not {type(value).__name__} {value!r:.40}.")
+    return Path(value)
 
 
 def check_workers(workers: object, where: str = "workers") -> int:

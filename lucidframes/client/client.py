@@ -8,7 +8,6 @@ import functools
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any, Literal, overload
 
 import pandas as pd
@@ -203,7 +202,7 @@ class Client(Connection):
             stop=arguments.stop_event(stop, background),
             on_progress=on_progress,
             resume=resume,
-            checkpoint=Path(checkpoint) if checkpoint is not None else None,
+            checkpoint=arguments.checkpoint_path(checkpoint),
             hooks=(on_wait,) if on_wait is not None else (),
             pages=chosen if ep.list_shape == "paginated" else None,
             keep_rows=keep_rows,
@@ -314,7 +313,7 @@ class Client(Connection):
             flatten=flatten,
             hooks=(on_wait,) if on_wait is not None else (),
             max_age=self._max_age(max_age),
-            checkpoint=Path(checkpoint) if checkpoint is not None else None,
+            checkpoint=arguments.checkpoint_path(checkpoint),
             resume=resume,
             stop=arguments.stop_event(stop, background),
             on_progress=on_progress,
@@ -361,7 +360,7 @@ class Client(Connection):
             return plan_drain(self.transport, ep, endpoint_params(ep, params), workers=n, cache=self.cache, max_age=age)
         ep, checked = arguments.lookup_endpoint(name, ids, params)
         _, unique = lookups.unique_ids(ep, list(ids), validate=validate)
-        where = Path(checkpoint) if checkpoint is not None else None
+        where = arguments.checkpoint_path(checkpoint)
         return plan_lookup(
             self.transport, ep, unique, checked, workers=n, cache=self.cache, max_age=age, checkpoint=where
         )

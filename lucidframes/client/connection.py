@@ -14,7 +14,7 @@ import requests
 from lucidframes._http.auth import TokenProvider
 from lucidframes._http.retry import RetryPolicy
 from lucidframes._http.transport import Reply, Transport
-from lucidframes.endpoints import get_endpoint
+from lucidframes.endpoints import get_endpoint, path_segment
 from lucidframes.errors import ConfigError
 
 __all__ = ["Connection"]
@@ -125,7 +125,6 @@ class Connection:
         ep = get_endpoint(name)
         if ep.delete_path is None:
             raise ConfigError(f"Endpoint {name!r} deletes nothing; deletions: text_asset_delete.")
-        if not isinstance(id_, str) or not id_:
-            raise ConfigError(f"id_ must be the uuid to delete, as text (got {id_!r}).")
+        path_segment(id_, "id_", "uuid")  # only a well-formed uuid: never a dot segment or the list path
         path = ep.format_path(ep.delete_path, {}, id_=id_)
         return self.transport.send("DELETE", path, product=ep.product, bucket=ep.bucket, endpoint=ep.name)

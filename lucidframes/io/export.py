@@ -51,6 +51,17 @@ def check_writer(path: str | os.PathLike[str], fmt: str) -> None:
             entry.open_database(path).check()
 
 
+def _check_arguments(df: object, path: object, fmt: object, table: object) -> None:
+    """``export``'s arguments, each of the type it takes (a ConfigError naming the one that is not)."""
+    if not isinstance(df, pd.DataFrame):
+        raise ConfigError(f"export() takes a pandas DataFrame as df, not {type(df).__name__}.")
+    for name, value, takes in (("path", path, "a file path or '-'"), ("format", fmt, "a format name or None"),
+                               ("table", table, "a table name or None")):  # fmt: skip
+        allowed = (str, os.PathLike) if name == "path" else (str, type(None))
+        if not isinstance(value, allowed):
+            raise ConfigError(f"export() takes {takes} as {name}=, not {type(value).__name__} {value!r:.40}.")
+
+
 def export(
     df: pd.DataFrame,
     path: str | os.PathLike[str],
@@ -69,6 +80,7 @@ def export(
     Returns:
         The path written (None for stdout).
     """
+    _check_arguments(df, path, format, table)
     fmt = format_for(path, format)
     check_writer(path, fmt)
     entry = formats.get(fmt)

@@ -65,7 +65,10 @@ def parse_max_age(value: object) -> float | None:
     if isinstance(value, int | float):
         if not value >= 0:
             raise ConfigError(f"max_age must not be negative (got {value!r}).")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # 10**400: no float holds it
+            raise ConfigError(f"max_age is too large ({str(value)[:20]}... seconds): use seconds or '7d'.") from None
     if isinstance(value, str):
         match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)?\s*", value.lower())
         if match:

@@ -26,7 +26,7 @@ from lucidframes.endpoints import Endpoint
 from lucidframes.errors import APIError, NotFoundError
 from lucidframes.loaders.state import Fetched
 
-__all__ = ["STOP_GRACE", "Page", "PageFetcher", "check_page", "first_failure", "pages_for", "shape"]
+__all__ = ["STOP_GRACE", "Page", "PageFetcher", "check_page", "first_failure", "pages_for", "past_the_end", "shape"]
 
 STOP_GRACE = 0.5  # seconds a Stop waits for pages already on their way before abandoning them
 
@@ -184,6 +184,33 @@ def pages_for(count: int | None, size: int) -> int | None:
     if count is None or size <= 0:
         return None
     return max(1, math.ceil(count / size))
+
+
+def past_the_end(err: NotFoundError, name: str, count: int, size: int, asked: list[int]) -> NotFoundError:
+    """The error for chosen pages past the last, saying how many there are, which were past, and what to choose.
+
+    Args:
+        err: the server's 404 "Invalid page." (its URL names the page).
+        name: the endpoint.
+        count: the rows the server announced.
+        size: the page size.
+        asked: the pages asked for.
+
+    Returns:
+        A NotFoundError with the same fields (and partial result), in the words both Python and the CLI show.
+    """
+    pages = pages_for(count, size) or 1
+    beyond = [n for n in asked if n > pages] or asked
+    runs = beyond == list(range(beyond[0], beyond[-1] + 1))
+    listed = f"{beyond[0]}-{beyond[-1]}" if runs else ", ".join(map(str, beyond[:5])) + (" ..." * (len(beyond) > 5))
+    which = f"page {beyond[0]} is" if len(beyond) == 1 else f"pages {listed} are"
+    text = (
+        f"{err.method} {err.url} answered 404 Not Found: Invalid page. {name} has {pages:,} page"
+        f"{'s' * (pages != 1)} ({count:,} rows, {size} per page): {which} past the end; choose pages from 1 to {pages}."
+    )
+    new = NotFoundError(text, status_code=404, body=err.body, method=err.method, url=err.url, history=err.history)
+    new.partial, new.resume = err.partial, err.resume
+    return new
 
 
 def first_failure(errors: list[BaseException]) -> BaseException | None:

@@ -28,7 +28,7 @@ import pandas as pd
 from lucidframes import config
 from lucidframes._http.events import WaitBoard, WaitHook, WaitStats
 from lucidframes._http.transport import Cancelled, Transport
-from lucidframes.endpoints import Endpoint, get_endpoint
+from lucidframes.endpoints import Endpoint, get_endpoint, path_segment
 from lucidframes.errors import (
     APIError,
     AuthenticationError,
@@ -42,6 +42,7 @@ from lucidframes.errors import (
     TransportError,
     UnknownLucidIDError,
 )
+from lucidframes.loaders.answers import detail_check
 from lucidframes.loaders.cache import ResultCache
 from lucidframes.loaders.frames import lookup_frame as _frame
 from lucidframes.loaders.lookup_state import LookupCheckpoint, LookupState
@@ -75,10 +76,12 @@ class LookupOptions:
 
 
 def unique_ids(ep: Endpoint, ids: Sequence[str], *, validate: bool) -> tuple[list[str], list[str]]:
-    """(the ids as text, in order; the same without duplicates), after the local LucidID check where it applies."""
-    wanted = [str(i) if not isinstance(i, str) else i for i in ids]
+    """(the ids in order; the same without duplicates), after the LucidID check where it applies and the path check."""
+    wanted = list(ids)
     if validate and ep.id_kind == "lucid_id":
         check_ids_before_send(wanted, kind="lucid_id")
+    for i, id_ in enumerate(wanted):
+        path_segment(id_, f"ids[{i}]")
     return wanted, list(dict.fromkeys(wanted))
 
 
@@ -302,8 +305,9 @@ def _fetch_one(
 ) -> dict[str, Any]:
     """One look-up, as a row: the body with ``_status`` ok, or the server's word about this id; give-ups raise."""
     try:
+        check = detail_check(ep)  # a proxy's 200 {"detail": ...} is retried, then a DecodeError: never an "ok" row
         body = transport.send(
-            "GET", path, product=ep.product, bucket=ep.bucket, hooks=hooks, cancel=cancel, endpoint=ep.name
+            "GET", path, product=ep.product, bucket=ep.bucket, check=check, hooks=hooks, cancel=cancel, endpoint=ep.name
         ).payload
     except NotFoundError as exc:
         return {"_status": "not_found", "_error": exc.detail or "Not found."}

@@ -7,13 +7,11 @@ consumer's: the state keeps their keys only (one flat list a page, for the check
 fetched but not yet yielded, and a resumed drain yields only the pages not yielded before.
 
 Rows from a file a response links to: the package export answers ``{"export_url": ...}``, and its rows are in
-the CSV that link names (``linked_rows``; the file is fetched by ``_http.download``, never with our credentials).
+the CSV that link names (``answers.linked_rows``; fetched by ``_http.download``, never with our credentials).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 import warnings
 from collections.abc import Iterator
@@ -21,21 +19,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from lucidframes._http.classify import BadBody
-from lucidframes._http.download import download, shown_url
 from lucidframes._http.events import WaitBoard, WaitHook, WaitStats
 from lucidframes._http.transport import Cancelled, Transport
 from lucidframes.endpoints import Endpoint
 from lucidframes.errors import (
     APIError,
     ConfigError,
-    DecodeError,
     DrainInterrupted,
     DrainStopped,
     DriftWarning,
+    NotFoundError,
     PaginationError,
 )
-from lucidframes.loaders.fetch import Page, PageFetcher, first_failure, pages_for, shape
+from lucidframes.loaders.answers import LINK_FIELD, check_array, check_export, linked_rows
+from lucidframes.loaders.fetch import Page, PageFetcher, first_failure, pages_for, past_the_end
 from lucidframes.loaders.frames import account, build_frame
 from lucidframes.loaders.plan import schedule
 from lucidframes.loaders.progress import DrainProgress, ProgressCallback
@@ -139,7 +136,7 @@ class PageStream:
 
     def _single(self, fetcher: PageFetcher) -> Page:
         """A list that is one JSON array (brands) or one object prepared on request (the package export)."""
-        check = _check_array if self.ep.list_shape == "array" else _check_object
+        check = check_array if self.ep.list_shape == "array" else check_export
         start = self.timeline.now()
         reply = self.transport.send(
             "GET",
@@ -155,7 +152,7 @@ class PageStream:
         )
         payload = reply.payload
         if isinstance(payload, dict) and isinstance(payload.get(LINK_FIELD), str):
-            rows = linked_rows(self.transport, payload)  # the package export: the rows are in the linked file
+            rows = linked_rows(self.transport, payload, self.ep.key_fields)  # the rows are in the linked file
         else:
             rows = payload if isinstance(payload, list) else [payload]
         self.timeline.page(1, start)
@@ -165,8 +162,30 @@ class PageStream:
 
     def _chosen(self, fetcher: PageFetcher, numbers: list[int]) -> Iterator[Page]:
         """Only the pages asked for, in order (no drift checks: a chosen page is not a snapshot)."""
-        yield from self._fetch(fetcher, numbers, missing_ok=False)
+        try:
+            yield from self._fetch(fetcher, numbers, missing_ok=False)
+        except NotFoundError as err:
+            said = self._past_the_end(fetcher, err, numbers)
+            if said is err:
+                raise
+            raise said from err  # %tb still shows the request that failed
         self._finish(complete=False, drift=None)
+
+    def _past_the_end(self, fetcher: PageFetcher, err: NotFoundError, numbers: list[int]) -> NotFoundError:
+        """A chosen page past the last: the error names the range (page 1 is read for it when not at hand)."""
+        if err.detail != "Invalid page.":
+            return err
+        if self.state.has(1):
+            rows, count, more = self.state.pages.get(1, []), self.state.counts[1], self.state.nexts[1]
+        else:
+            first = next((result for _, result in fetcher.many([1])), None)  # one request, kept out of the result
+            if not isinstance(first, tuple):
+                return err
+            rows, count, more = first
+        if count is None:
+            return err
+        size = self.state.page_size or (len(rows) if more is not None else max(len(rows), count, 1))
+        return past_the_end(err, self.ep.name, count, size, numbers)
 
     def _drain(self, fetcher: PageFetcher) -> Iterator[Page]:
         """Every page, then the checks; a re-fetch (``on_drift="refetch"``) starts a new pass."""
@@ -350,40 +369,3 @@ class PageStream:
         err.partial = self.partial()
         err.resume = self.state
         return err
-
-
-def _check_array(payload: Any) -> None:
-    """A bare JSON array of objects (brands)."""
-    if not isinstance(payload, list) or not all(isinstance(r, dict) for r in payload):
-        raise BadBody(f"not a JSON array of objects but {shape(payload)}")
-
-
-def _check_object(payload: Any) -> None:
-    """One JSON object (the package export)."""
-    if not isinstance(payload, dict):
-        raise BadBody(f"not a JSON object but {shape(payload)}")
-
-
-LINK_FIELD = "export_url"
-
-
-def linked_rows(transport: Transport, payload: dict[str, Any]) -> list[dict[str, Any]]:
-    """The rows of the CSV file ``payload["export_url"]`` names (empty cells as missing values).
-
-    Args:
-        transport: the transport (its base URL, timeouts and deadline apply to the download).
-        payload: the answer holding the link.
-
-    Returns:
-        One dict per CSV row.
-    """
-    url = payload[LINK_FIELD]
-    body = download(url, base=transport.base, timeout=transport.timeout, deadline=transport.deadline)
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DecodeError(f"The export at {shown_url(url)} is not UTF-8 text.", method="GET") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if reader.fieldnames is None:
-        return []
-    return [{k: (v if v != "" else None) for k, v in row.items() if k is not None} for row in reader]

@@ -11,11 +11,13 @@ import functools
 import math
 import re
 import unicodedata
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from lucidframes.errors import ConfigError
 from lucidframes.lucidid.formats import (
     ALPHABET,
     INVISIBLE_CHARS,
@@ -41,6 +43,7 @@ __all__ = [
     "diagnose_cell",
     "diagnose_well_formed",
     "is_missing",
+    "is_text",
     "lookalikes",
     "normalize_value",
 ]
@@ -78,6 +81,15 @@ class Diagnosis(NamedTuple):
     detail: str
     hint: str
     core_length: int | None = None
+
+
+def is_text(value: Any) -> bool:
+    """Whether a cell is a str; a signalling NaN (``Decimal('sNaN')``: any comparison raises, pandas' own too) is
+    refused with a ConfigError here, before pandas would raise a bare InvalidOperation from deep inside."""
+    if isinstance(value, Decimal) and value.is_snan():
+        raise ConfigError(f"A cell holds {value!r}, a signalling NaN that cannot be compared: turn the column into "
+                          "text first (df[col].astype(str)), or drop that cell.")  # fmt: skip
+    return isinstance(value, str)
 
 
 def is_missing(value: Any) -> bool:

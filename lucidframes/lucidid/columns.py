@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from lucidframes.errors import ConfigError
-from lucidframes.lucidid.cells import normalize_value
+from lucidframes.lucidid.cells import is_text, normalize_value
 from lucidframes.lucidid.formats import ALPHABET, IdFormat
 from lucidframes.lucidid.labels import as_labels, resolve_columns
 
@@ -48,7 +48,7 @@ def as_strings(values: pd.Series) -> pd.Series:
         return pd.Series(pd.NA, index=values.index, dtype="string")  # numbers, dates, bools: no strings at all
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
         # Mixed column: a pass over the types (not the common case; pure string columns skip it).
-        values = values.where(values.map(lambda v: isinstance(v, str)).astype(bool))
+        values = values.where(values.map(is_text).astype(bool))  # is_text refuses a signalling NaN (a ConfigError)
     try:
         return values.astype("str")  # pyarrow-backed when pyarrow is installed: RE2 runs without the GIL
     except (UnicodeError, ValueError, TypeError):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 
 from lucidframes import config
+from lucidframes.endpoints import ALPHABET, UUID_LENGTH, UUID_MAX, IdFormat
 from lucidframes.errors import ConfigError
 
 __all__ = [
@@ -30,11 +30,8 @@ __all__ = [
     "lucid_id_length",
 ]
 
-# shortuuid's base57: no 0 1 I O l (they look alike); sorted by code point, so fixed-length ids compare like numbers.
-ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+# ALPHABET, UUID_LENGTH, UUID_MAX and IdFormat are the registry's (an API fact every layer reads), re-exported here.
 LUCID_ID_LENGTH = config.DEFAULT_LUCID_ID_LENGTH  # the specification's; LUCID_ID_LENGTH or length= override it
-UUID_LENGTH = 22  # shortuuid of a 128-bit uuid
-UUID_MAX = "oZEq7ovRbLq6UnGMPwc8B5"  # the encoding of 2**128 - 1: anything above cannot be decoded
 KINDS = ("lucid_id", "uuid")
 
 
@@ -76,29 +73,6 @@ WHITESPACE_CHARS = (
 _HOST = r"(?i:(?:https?://)?(?:[a-z0-9-]+\.)*lcdg\.io(?::[0-9]+)?)"
 SCAN_URL = _HOST + r"/(?:(?i:(case|c|collection))/)?([^/?#]+)/?(?:[?#][\s\S]*)?"
 CASE_URL = _HOST + r"/(?i:case|c|collection)/[^/?#]+/?(?:[?#][\s\S]*)?"
-
-
-@dataclass(frozen=True)
-class IdFormat:
-    """What a valid identifier looks like: its kind ("lucid_id" or "uuid") and its length."""
-
-    kind: str
-    length: int
-
-    @property
-    def max_value(self) -> str | None:
-        """The largest decodable value: set for 22-character shortuuids, whatever the kind."""
-        return UUID_MAX if self.length == UUID_LENGTH else None
-
-    @property
-    def pattern(self) -> str:
-        """The full-match regular expression (the same in Python's re and pyarrow's RE2)."""
-        return f"[{ALPHABET}]{{{self.length}}}"
-
-    @property
-    def label(self) -> str:
-        """How messages name the identifier."""
-        return "LucidID" if self.kind == "lucid_id" else "uuid"
 
 
 def lucid_id_length(environ: Mapping[str, str] | None = None) -> int:

@@ -9,6 +9,8 @@ import functools
 import re
 import unicodedata
 
+from lucidframes.errors import visible  # one rule for ids and for a server's words (errors.py, layer 1)
+
 __all__ = ["describe_char", "for_cli", "quote", "visible"]
 
 _CLI_WORDS = (
@@ -17,24 +19,6 @@ _CLI_WORDS = (
     (re.compile(r"\bkind='(\w+)'"), r"--kind \1"),
     (re.compile(r"\bunique=False"), "--allow-duplicates"),
 )
-
-
-def visible(text: str, limit: int | None = None) -> str:
-    """The text with invisible characters made visible: spaces as ·, others as ⟨U+200B⟩; cut at ``limit``."""
-    cut = text if limit is None or len(text) <= limit else text[:limit]
-    if cut.isascii() and cut.isprintable() and " " not in cut:  # the common case: nothing to show differently
-        return cut if cut is text else f"{cut}…(+{len(text) - len(cut)} characters)"
-    out = []
-    for ch in cut:
-        if ch == " ":
-            out.append("·")
-        elif unicodedata.category(ch)[0] in "CZM":  # control, format, separators, marks: not reliably visible
-            out.append(f"⟨U+{ord(ch):04X}⟩")
-        else:
-            out.append(ch)
-    if cut is not text:
-        out.append(f"…(+{len(text) - len(cut)} characters)")
-    return "".join(out)
 
 
 @functools.lru_cache(maxsize=4096)  # a few characters recur in thousands of failing cells

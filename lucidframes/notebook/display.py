@@ -47,6 +47,7 @@ from lucidframes.errors import (
     ServerError,
     TransportError,
     UnknownEndpointError,
+    visible,
 )
 
 __all__ = ["error_block", "last_error", "register", "unregister", "warning_line"]
@@ -114,9 +115,11 @@ def error_block(err: BaseException, *, color: bool = True) -> list[str]:
         The lines, as IPython's structured traceback (one string per line).
     """
     red, bold, dim, reset = (_RED, _BOLD, _DIM, _RESET) if color else ("", "", "", "")
-    lines = [f"{red}{bold}{type(err).__name__}{reset}: {err}", f"  What to do: {_action(err)}"]
+    # The message may quote a server (a detail with a newline or an ANSI escape): shown, never acted on.
+    said = visible(str(err), prose=True)
+    lines = [f"{red}{bold}{type(err).__name__}{reset}: {said}", f"  What to do: {_action(err)}"]
     if isinstance(err, APIError) and (request := _request_line(err)) is not None:
-        lines.append(f"  Request:    {request}")
+        lines.append(f"  Request:    {visible(request, prose=True)}")
     if (partial := _partial_line(err)) is not None:
         lines.append(f"  Kept:       {partial}")
     lines.append(f"{dim}  Full traceback: run %tb in the next cell · the error itself: lf.last_error(){reset}")
@@ -142,7 +145,7 @@ def warning_line(message: warnings.WarningMessage | Warning | str, category: typ
     Returns:
         The line, ending in a newline.
     """
-    return f"{category.__name__}: {message}\n"
+    return f"{category.__name__}: {visible(str(message), prose=True)}\n"
 
 
 def _handler(shell: Any, etype: type[BaseException], value: BaseException, tb: Any, tb_offset: Any = None) -> None:

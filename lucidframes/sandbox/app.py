@@ -9,7 +9,6 @@ change is the ``State`` this class extends; the views and the URL table are impo
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 from urllib.parse import parse_qs, unquote, unquote_plus
 
@@ -126,7 +125,7 @@ class App(State):
                 decoded = base64.b64decode(basic[6:].strip(), validate=True).decode("utf-8")
                 raw_id, _, raw_secret = decoded.partition(":")
                 client_id, secret = unquote_plus(raw_id), unquote_plus(raw_secret)
-            except (binascii.Error, UnicodeDecodeError):
+            except ValueError:  # not base64, not ASCII (a non-ASCII byte), not UTF-8: a bad credential like any other
                 client_id, secret = "", ""
         good_id = hmac.compare_digest(client_id.encode(), self.client_id.encode())
         good_secret = hmac.compare_digest(secret.encode(), self.client_secret.encode())

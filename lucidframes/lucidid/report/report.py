@@ -113,6 +113,10 @@ class ValidationReport:
             raise ValueError("this report was built without its input: valid_rows() is not available")
         return self._valid_rows()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the way back to the input (a closure over it): after a round trip valid_rows() says so."""
+        return {**self.__dict__, "_valid_rows": None}
+
     def to_html(self, path: str | Path | None = None) -> str:
         """The report as a standalone HTML page (no external assets, no JavaScript); written to ``path`` if given.
 
