@@ -1,4 +1,4 @@
-"""``lucidframes lookup ENDPOINT FILE --column COL -o OUT``: the ids of a CSV or Parquet column, looked up."""
+"""``lucidframes lookup ENDPOINT FILE --column COL -o OUT``: the ids of a column of a sheet, looked up."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from lucidframes.io.read import read_table
 
 __all__ = ["add_parser", "run"]
 
-DESCRIPTION = """Read the ids in a column of a CSV or Parquet file and fetch each one from a single-resource endpoint
+DESCRIPTION = """Read the ids in a column of an Excel sheet, a CSV or a Parquet file and fetch each one from a single-resource endpoint
 (items by LucidID, products, batches, collections, ...), into one table with a _status column (ok, not_found, ...).
 LucidIDs are checked locally first: if one is malformed, nothing is sent and the command exits 1."""
 
 EXAMPLES = [
     "lucidframes lookup items data/submission_sheet.csv --column lucid_id -o items.csv",
+    "lucidframes lookup items submission.xlsx --sheet March --header-row 2 -c lucid_id -o items.xlsx",
     "lucidframes lookup products ids.parquet --column product_uuid -o products.parquet",
     "lucidframes lookup batches ids.csv --column batch_uuid -o out.duckdb --table batches",
 ]
@@ -36,11 +37,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         The parser.
     """
     p = common.subcommand(
-        sub, "lookup", "look up the ids of a CSV or Parquet column (LucidIDs checked first)", DESCRIPTION, EXAMPLES
+        sub, "lookup", "look up the ids of a column of a sheet (LucidIDs checked first)", DESCRIPTION, EXAMPLES
     )
     p.add_argument("endpoint", help="a single-resource endpoint (items, products, batches, collections, ...)")
-    p.add_argument("file", metavar="FILE", help="a CSV or Parquet file holding the ids")
+    p.add_argument("file", metavar="FILE", help="an Excel workbook, a CSV or a Parquet file holding the ids")
     p.add_argument("-c", "--column", required=True, metavar="COL", help="the column of ids")
+    common.add_sheet_options(p)
     common.add_output_options(p)
     p.add_argument("--no-validate", action="store_true",
                    help="send the ids without checking the LucidID format first (not recommended)")  # fmt: skip
@@ -68,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     database = not formats.get(fmt).batch  # a database of named tables (DuckDB)
     if args.table is not None and not database:
         raise ConfigError(f"--table names a DuckDB table; {args.output} is written as {fmt}.")
-    sheet = read_table(args.file)
+    sheet = read_table(args.file, sheet=args.sheet, header_row=args.header_row)
     if args.column not in sheet.columns:
         have = ", ".join(map(str, sheet.columns))
         raise ConfigError(f"{args.file} has no column {args.column!r} (it has: {have}).")

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from lucidframes.cli.common import add_sheet_options
 from lucidframes.cli.logs import stderr_stream
 from lucidframes.errors import LucidError
 from lucidframes.io.atomic import atomic_write
@@ -58,7 +59,8 @@ def add_validate_arguments(parser: argparse.ArgumentParser) -> None:
     Returns:
         None.
     """
-    parser.add_argument("file", metavar="FILE", help="a CSV (also as saved by Excel) or Parquet file")
+    parser.add_argument("file", metavar="FILE", help="an Excel workbook (.xlsx, .xlsm, .xls, .ods), a CSV or a Parquet file")
+    add_sheet_options(parser)
     parser.add_argument("-c", "--column", action="append", required=True, metavar="COL",
                         help="a column of ids to check (repeat for more; repeats are found across them)")  # fmt: skip
     parser.add_argument("--kind", choices=KINDS, default="lucid_id",
@@ -101,6 +103,8 @@ def run_validate(args: argparse.Namespace) -> int:
             unique=not args.allow_duplicates,
             length=args.length,
             max_failures=args.max_failures,
+            sheet=args.sheet,
+            header_row=args.header_row,
         )
     except (LucidError, ValueError, KeyError) as exc:  # unreadable files, missing columns, a bad LUCID_ID_LENGTH
         return _usage(str(exc.args[0]) if exc.args else str(exc))
@@ -183,7 +187,8 @@ def _summary(report: ValidationReport, file: str, stream: TextIO) -> None:
         print(f"note: {note}", file=stream)
     has_line = "line" in report.failures.columns
     if has_line:
-        print("  (line: the line in a spreadsheet, the header being line 1; row: counted from 0)", file=stream)
+        where = f"the row number Excel shows in sheet {report.sheet!r}" if report.sheet else "the line in a spreadsheet"
+        print(f"  (line: {where}; row: counted from 0)", file=stream)
     for record in report.failures.head(_SHOW).to_dict("records"):
         value = record["value"]
         shown = visible(value, 40) if isinstance(value, str) else "(empty)" if is_missing(value) else repr(value)

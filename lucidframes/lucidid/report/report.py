@@ -34,7 +34,8 @@ class ValidationReport:
     Attributes:
         failures: one row per bad cell, the first ``max_failures`` in row order: ``row`` (the input's index label;
             the 0-based position for other engines; missing on Spark, which has no row order), ``line`` (for a
-            table read from a CSV file: its line in a spreadsheet, the header being line 1), ``column``, ``value``
+            table read from an Excel sheet or a CSV file: the row number Excel shows, or the CSV's line, the header
+            being line 1 unless ``header_row=`` moved it), ``column``, ``value``
             (the cell as it was), ``reason`` (a stable code, see ``lf.Reason``), ``detail`` and ``hint`` (never
             applied), then the ``keep=`` columns.
         summary: exact counts per column and reason, however many failures there are.
@@ -45,6 +46,7 @@ class ValidationReport:
         normalized: with ``normalize=True``, the input with the checked columns normalised; else None.
         notes: remarks about whole columns (for example "every value has 22 characters: pass length=22").
         columns, kind, length, n_rows, engine: what was checked, and on which engine.
+        source, sheet: the file checked (read_table's or validate_file's), and the Excel sheet (else None).
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class ValidationReport:
         normalized: Any = None,
         notes: list[str] | None = None,
         source: str | None = None,
+        sheet: str | None = None,
     ) -> None:
         self.failures = failures
         self._summary = summary
@@ -76,6 +79,7 @@ class ValidationReport:
         self.max_failures = max_failures
         self.engine = engine
         self.source = source
+        self.sheet = sheet  # the Excel sheet checked, when the input was read from a workbook
         self._valid_rows = valid_rows
         self.changes = changes if changes is not None else pd.DataFrame(columns=CHANGE_COLUMNS)
         self.normalized = normalized
