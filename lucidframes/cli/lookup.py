@@ -15,8 +15,9 @@ from lucidframes.io.read import read_table
 
 __all__ = ["add_parser", "run"]
 
-DESCRIPTION = """Read the ids in a column of an Excel sheet, a CSV or a Parquet file and fetch each one from a single-resource endpoint
-(items by LucidID, products, batches, collections, ...), into one table with a _status column (ok, not_found, ...).
+DESCRIPTION = """Read the ids in a column of an Excel sheet, a CSV or a Parquet file and fetch each one from a
+single-resource endpoint (items by LucidID, products, batches, collections, ...), into one table with a _status
+column (ok, not_found, ...).
 LucidIDs are checked locally first: if one is malformed, nothing is sent and the command exits 1."""
 
 EXAMPLES = [

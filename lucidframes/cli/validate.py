@@ -59,7 +59,9 @@ def add_validate_arguments(parser: argparse.ArgumentParser) -> None:
     Returns:
         None.
     """
-    parser.add_argument("file", metavar="FILE", help="an Excel workbook (.xlsx, .xlsm, .xls, .ods), a CSV or a Parquet file")
+    parser.add_argument(
+        "file", metavar="FILE", help="an Excel workbook (.xlsx, .xls, .ods, ...), a CSV or a Parquet file"
+    )
     add_sheet_options(parser)
     parser.add_argument("-c", "--column", action="append", required=True, metavar="COL",
                         help="a column of ids to check (repeat for more; repeats are found across them)")  # fmt: skip
@@ -168,6 +170,11 @@ def _write_report(report: ValidationReport, out: str) -> None:
         print(f"report: {out}", file=stderr_stream("validate_report"))
 
 
+def _line_means(report: ValidationReport) -> str:
+    """What the ``line`` of a failure is: Excel's row number in a sheet, or a CSV's line."""
+    return f"the row number Excel shows in sheet {report.sheet!r}" if report.sheet else "the line in a spreadsheet"
+
+
 def _summary(report: ValidationReport, file: str, stream: TextIO) -> None:
     """Counts per column and reason, notes, and the first failures, for people reading a terminal."""
     columns = ", ".join(map(str, report.columns))
@@ -187,8 +194,7 @@ def _summary(report: ValidationReport, file: str, stream: TextIO) -> None:
         print(f"note: {note}", file=stream)
     has_line = "line" in report.failures.columns
     if has_line:
-        where = f"the row number Excel shows in sheet {report.sheet!r}" if report.sheet else "the line in a spreadsheet"
-        print(f"  (line: {where}; row: counted from 0)", file=stream)
+        print(f"  (line: {_line_means(report)}; row: counted from 0)", file=stream)
     for record in report.failures.head(_SHOW).to_dict("records"):
         value = record["value"]
         shown = visible(value, 40) if isinstance(value, str) else "(empty)" if is_missing(value) else repr(value)

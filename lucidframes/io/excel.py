@@ -1,4 +1,4 @@
-"""Read Excel workbooks (``.xlsx``, ``.xlsm``; ``.xls``, ``.xlsb``, ``.ods`` too) with every cell as the text a person sees.
+"""Read Excel workbooks (``.xlsx``, ``.xlsm``; ``.xls``, ``.xlsb``, ``.ods`` too), every cell as the text Excel shows.
 
 The reader is fastexcel (calamine, in Rust, with Arrow output): ``bench/bench_excel.py`` measured it against
 python-calamine, openpyxl and pandas' ``read_excel`` on a 100,000-row sheet (figures in ``bench/README.md``). Its
@@ -109,7 +109,9 @@ def _pick_sheet(book: Any, sheet: str | int | None, file: Path) -> tuple[str, in
         raise ConfigError(f"sheet= takes a sheet's name or its 0-based position, not {type(sheet).__name__}")
     if isinstance(sheet, int):
         if not 0 <= sheet < len(names):
-            raise ReadError(f"{file}: no sheet at position {sheet} (it has {len(names)}: {', '.join(map(repr, names))})")
+            raise ReadError(
+                f"{file}: no sheet at position {sheet} (it has {len(names)}: {', '.join(map(repr, names))})"
+            )
         return names[sheet], sheet
     if sheet not in names:
         raise ReadError(f"{file}: no sheet {sheet!r} (it has: {', '.join(map(repr, names))})")
@@ -176,7 +178,9 @@ def _datetimes(column: pa.Array) -> pa.Array:
     clock = pc.strftime(seconds, format="%H:%M:%S")
     millis = pc.cast(pc.millisecond(stamps), pa.int64())
     clock = pc.if_else(
-        pc.equal(millis, 0), clock, pc.binary_join_element_wise(clock, pc.utf8_lpad(pc.cast(millis, pa.string()), 3, "0"), ".")
+        pc.equal(millis, 0),
+        clock,
+        pc.binary_join_element_wise(clock, pc.utf8_lpad(pc.cast(millis, pa.string()), 3, "0"), "."),
     )
     midnight = pc.equal(clock, "00:00:00")
     day_zero = pc.is_in(day, value_set=pa.array(_EPOCH_DAYS))

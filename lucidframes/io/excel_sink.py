@@ -17,7 +17,7 @@ xlsxwriter's ``constant_memory`` mode writes row by row, so a batch's rows leave
 from __future__ import annotations
 
 import datetime as dt
-import decimal
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,9 +28,9 @@ import pandas as pd
 
 from lucidframes.errors import ConfigError
 from lucidframes.io.excel import read_excel_file
-from lucidframes.io.sinks import Sink, textual
+from lucidframes.io.sinks import Sink
 
-__all__ = ["EXCEL_WRITER", "MAX_CELL_CHARS", "MAX_ROWS", "CellWriter", "ExcelSink", "sheet_title"]
+__all__ = ["EXCEL_WRITER", "MAX_CELL_CHARS", "MAX_ROWS", "CellWriter", "ExcelSink", "plain_columns", "sheet_title"]
 
 EXCEL_WRITER = "xlsxwriter"  # the module the [excel] extra provides for writing
 MAX_CELL_CHARS = 32_767  # Excel's limit for one cell's text
@@ -62,6 +62,12 @@ class CellWriter:
         self.date = book.add_format({"num_format": "yyyy-mm-dd"})
         self.datetime = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         self.time = book.add_format({"num_format": "hh:mm:ss"})
+        self.headers: list[str] = []  # the column names, for messages
+
+    def where(self, row: int, col: int) -> str:
+        """A cell as a person finds it: Excel's row number and the column's name."""
+        name = f"column {self.headers[col]!r}" if col < len(self.headers) else f"column {col + 1}"
+        return f"row {row + 1}, {name}"
 
     def write(self, sheet: Any, row: int, col: int, value: Any, style: Any = None) -> None:
         """Write ``value`` at (row, col), 0-based; missing values leave the cell blank (or styled, with ``style``).
@@ -89,8 +95,8 @@ class CellWriter:
             self._float(sheet, row, col, float(value), style)
         elif isinstance(value, dt.datetime | dt.date | dt.time):
             self._when(sheet, row, col, value, style)
-        elif isinstance(value, decimal.Decimal):
-            self.text(sheet, row, col, str(value), style)
+        elif isinstance(value, list | tuple | dict | np.ndarray):  # as CSV writes them: JSON text
+            self.text(sheet, row, col, json.dumps(_jsonable(value), ensure_ascii=False, default=str), style)
         else:
             self.text(sheet, row, col, str(value), style)
 
@@ -98,7 +104,7 @@ class CellWriter:
         """Write text as text (never a formula, a number or a link); refuse what Excel cannot hold."""
         if len(value) > MAX_CELL_CHARS:
             raise ConfigError(
-                f"Excel holds at most {MAX_CELL_CHARS:,} characters a cell; row {row + 1} column {col + 1} has "
+                f"Excel holds at most {MAX_CELL_CHARS:,} characters a cell; {self.where(row, col)} has "
                 f"{len(value):,}: write CSV or Parquet instead."
             )
         if not value.isascii():
@@ -106,8 +112,8 @@ class CellWriter:
                 value.encode("utf-8")
             except UnicodeEncodeError:
                 raise ConfigError(
-                    f"Row {row + 1} column {col + 1} holds text that is not valid Unicode (a lone surrogate), which "
-                    "Excel cannot store: clean it, or write Parquet instead."
+                    "Excel cannot store text that is not valid Unicode (a lone surrogate), as in "
+                    f"{self.where(row, col)}: clean it, or write Parquet instead."
                 ) from None
         sheet.write_string(row, col, value, style)
 
@@ -136,6 +142,11 @@ class CellWriter:
         sheet.write_datetime(row, col, value, style or fmt)
 
 
+def _jsonable(value: Any) -> Any:
+    """Lists, dicts and numpy arrays (as Parquet reads lists back) as plain JSON values."""
+    return value.tolist() if isinstance(value, np.ndarray) else value
+
+
 def _width(header: str, values: list[Any]) -> int:
     """A column's width: its header and the text of its first rows, within 8 and 60 characters."""
     widest = len(header)
@@ -153,7 +164,7 @@ def _width(header: str, values: list[Any]) -> int:
 
 
 def plain_columns(df: pd.DataFrame) -> list[list[Any]]:
-    """The frame's columns as lists of Python values: datetimes in UTC (naive), lists and objects as JSON text.
+    """The frame's columns as lists of Python values, date-times with a time zone in UTC (Excel has none).
 
     Args:
         df: a typed frame.
@@ -161,16 +172,15 @@ def plain_columns(df: pd.DataFrame) -> list[list[Any]]:
     Returns:
         One list per column.
     """
-    when = [c for c in df.columns if isinstance(df[c].dtype, pd.DatetimeTZDtype)]
-    rest = textual(df.drop(columns=when), lists_as_json=True) if len(when) < len(df.columns) else df
     out = []
     for name in df.columns:
-        if name in when:
-            values = df[name].dt.tz_convert("UTC").dt.tz_localize(None).astype(object).tolist()
+        series = df[name]
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        if pd.api.types.is_datetime64_any_dtype(series):
+            out.append(series.astype(object).tolist())
         else:
-            series = rest[name]
-            values = series.astype(object).tolist() if pd.api.types.is_datetime64_any_dtype(series) else series.tolist()
-        out.append(values)
+            out.append(series.tolist())
     return out
 
 
@@ -184,7 +194,12 @@ class ExcelSink(Sink):
         self.name = name
         self._book = xlsxwriter.Workbook(
             str(path),
-            {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
         )
         self._sheet = self._book.add_worksheet(sheet_title(Path(name).stem))
         self._cells = CellWriter(self._book)
@@ -233,7 +248,10 @@ class ExcelSink(Sink):
 
     def _header(self, df: pd.DataFrame, columns: list[list[Any]]) -> None:
         if len(df.columns) > MAX_COLUMNS:
-            raise ConfigError(f"{self.name}: Excel holds at most {MAX_COLUMNS:,} columns; this table has {len(df.columns):,}.")
+            raise ConfigError(
+                f"{self.name}: Excel holds at most {MAX_COLUMNS:,} columns; this table has {len(df.columns):,}."
+            )
+        self._cells.headers = [str(name) for name in df.columns]
         for col, (name, values) in enumerate(zip(df.columns, columns, strict=True)):
             self._cells.text(self._sheet, 0, col, str(name), self._bold)
             self._sheet.set_column(col, col, _width(str(name), values))

@@ -197,9 +197,17 @@ TABLE: tuple[Format, ...] = (
     Format("duckdb", "DuckDB", (".duckdb", ".ddb"), "database", DuckDBFile, extra="duckdb", module="duckdb"),
     # Written as .xlsx only: an .xlsm needs macros and an .xls another file format, so those are read, not written.
     Format(
-        "xlsx", "Excel", (".xlsx",), "batch", ExcelSink, read_excel_file, extra="excel", module=EXCEL_WRITER,
-        explorer=True, read_suffixes=(".xlsm", ".xls", ".xlsb", ".ods"),
-    ),  # fmt: skip
+        "xlsx",
+        "Excel",
+        (".xlsx",),
+        "batch",
+        ExcelSink,
+        read_excel_file,
+        extra="excel",
+        module=EXCEL_WRITER,
+        explorer=True,
+        read_suffixes=(".xlsm", ".xls", ".xlsb", ".ods"),
+    ),
 )
 # A snapshot's default: Parquet keeps the types that the next run's changes are computed against.
 SNAPSHOT_DEFAULT = "parquet"

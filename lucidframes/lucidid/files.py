@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+
 from lucidframes.errors import ConfigError, ReadError
 from lucidframes.io.formats import read_format
 from lucidframes.io.read import check_file, read_table, sniff_csv
