@@ -258,7 +258,7 @@ def build_report(
         valid_mask = pd.Series(valid, index=index, name="valid")
     changes = _changes(prep, result) if normalize else None
     source = prep.source.get("path")
-    return ValidationReport(
+    report = ValidationReport(
         failures=failures,
         summary=_summary(prep, result.counts),
         n_rows=result.n_rows,
@@ -275,3 +275,8 @@ def build_report(
         source=str(source) if source else None,
         sheet=prep.source.get("sheet"),
     )
+    # What apply_fixes and to_excel need: the data in memory (eager engines) and the row of each failure.
+    report.data = prep.native if prep.eager else None
+    report.positions = _ints(result.failures, ROW)
+    report.first_row_line = prep.source.get("first_row_line") if prep.source.get("format") in ("csv", "xlsx") else None
+    return report

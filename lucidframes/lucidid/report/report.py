@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lucidframes.errors import LucidIDValidationError
+from lucidframes.errors import ConfigError, LucidIDValidationError
+from lucidframes.lucidid.apply import Fixed, apply_changes, plan_fixes
 from lucidframes.lucidid.columns import CHANGE_COLUMNS
 from lucidframes.lucidid.formats import IdFormat
+from lucidframes.lucidid.report import excel as report_excel
 from lucidframes.lucidid.report import html as report_html
 from lucidframes.lucidid.wording import visible
 
@@ -86,11 +88,57 @@ class ValidationReport:
         self.notes = list(notes or [])
         self._timings: dict[str, float] = {}  # seconds per phase, set by validate_lucid_ids for the bench
         self._label = fmt.label
+        self._fmt = fmt
+        self.mostly: float | None = None  # pass when at least this share of cells is free of errors
+        self.severity: dict[str, str] = {}  # reason -> "warning" (every other reason is an error)
+        self.unique = True  # whether repeats were reported (see validate_lucid_ids' unique=)
+        self.data: Any = None  # the input, for eager engines (apply_fixes, to_excel); None for lazy ones
+        self.positions = np.empty(0, dtype=np.int64)  # the 0-based input row of each failure
+        self.first_row_line: int | None = None  # the spreadsheet row of input row 0, for a sheet or a CSV
 
     @property
     def ok(self) -> bool:
-        """True when every checked cell passed."""
-        return self.n_failed_cells == 0
+        """True when the check passes: no cell fails with an error, or with ``mostly=`` enough of them are free of one.
+
+        Warnings (``severity=``) never fail it. Without ``mostly`` and ``severity`` this is "every cell passed".
+        """
+        if self.mostly is None:
+            return self.n_errors == 0
+        return self.share_valid >= self.mostly
+
+    @property
+    def n_cells(self) -> int:
+        """How many cells were checked (rows times columns)."""
+        return self.n_rows * len(self.columns)
+
+    @property
+    def n_errors(self) -> int:
+        """How many cells fail with a reason whose severity is an error (all of them, without ``severity=``)."""
+        return self.n_failed_cells - self.n_warnings
+
+    @property
+    def n_warnings(self) -> int:
+        """How many cells fail only with a reason ``severity=`` made a warning."""
+        warned = self._summary["reason"].map(lambda r: self.severity.get(r) == "warning")
+        return int(self._summary.loc[warned.astype(bool), "count"].sum()) if len(self._summary) else 0
+
+    @property
+    def share_valid(self) -> float:
+        """The share of checked cells free of errors (warnings count as valid), from 0 to 1."""
+        return 1.0 if self.n_cells == 0 else 1 - self.n_errors / self.n_cells
+
+    def level(self, reason: str) -> str:
+        """The severity of a reason code: "warning" where ``severity=`` says so, else "error"."""
+        return self.severity.get(reason, "error")
+
+    def verdict(self) -> str:
+        """The result in one line: PASS or FAIL, the share valid against ``mostly`` when set, and warnings."""
+        text = "PASS" if self.ok else "FAIL"
+        if self.mostly is not None:
+            text += f": {_percent(self.share_valid)} of {self.n_cells:,} cells valid (mostly={self.mostly:g})"
+        if self.n_warnings:
+            text += f"; {self.n_warnings:,} warning(s)"
+        return text
 
     @property
     def n_failed_cells(self) -> int:
@@ -131,6 +179,39 @@ class ValidationReport:
             Path(path).write_text(page, encoding="utf-8")
         return page
 
+    def to_excel(self, path: str | Path) -> Path:
+        """The report as a workbook: the data with bad cells filled and commented, a summary, the failures.
+
+        Args:
+            path: the ``.xlsx`` file to write (atomically; the ``excel`` extra).
+
+        Returns:
+            The path written.
+        """
+        return report_excel.write(self, Path(path))
+
+    def apply_fixes(self, client: Any = None) -> Fixed:
+        """The data with the fixes the hints point to applied (whitespace, scan URLs, unambiguous lookalikes).
+
+        Args:
+            client: an ``lf.Client``: a fix to an id the API does not know is not applied (read-only look-ups).
+
+        Returns:
+            ``Fixed(frame, changes)``: a copy of the input (its own kind) and the change log, one row per proposed
+            fix: ``row`` (``line`` for a sheet), ``column``, ``before``, ``after``, ``why``, ``applied``.
+        """
+        if self.data is None:
+            raise ConfigError(
+                f"apply_fixes rewrites data in memory; this report's input ({self.engine}) is lazy: collect it "
+                "(polars .collect(), DuckDB .df()) and validate that, or apply report.failures yourself."
+            )
+        log, which = plan_fixes(self.failures, self._fmt, client)
+        applied = log["applied"].to_numpy(dtype=bool)
+        rows = np.asarray(self.positions, dtype=np.int64)[which[applied]]
+        after = log.loc[applied, "after"].tolist()
+        frame = apply_changes(self.data, self.columns, rows, log.loc[applied, "column"].tolist(), after)
+        return Fixed(frame, log)
+
     def to_frame(self) -> pd.DataFrame:
         """The failures as a new DataFrame (one row per bad cell)."""
         return self.failures.copy()
@@ -148,8 +229,13 @@ class ValidationReport:
             "capped": self.capped,
             "failed_rows": self.n_failed_rows,
             "summary": [
-                {"column": _jsonable(c), "reason": r, "count": int(n)} for c, r, n in self.summary.itertuples(False)
+                {"column": _jsonable(c), "reason": r, "count": int(n), "severity": self.level(r)}
+                for c, r, n in self.summary.itertuples(False)
             ],
+            "mostly": self.mostly,
+            "share_valid": self.share_valid,
+            "errors": self.n_errors,
+            "warnings": self.n_warnings,
             "notes": self.notes,
             "failures": [
                 {k: _jsonable(v) for k, v in zip(self.failures.columns, row, strict=True)}
@@ -185,23 +271,34 @@ class ValidationReport:
         text = head + (": " + "; ".join(shown) if shown else "")
         if more > 0:
             text += f"; and {more} more (see .report.failures)"
+        if self.mostly is not None or self.n_warnings:
+            text += f". {self.verdict()}"
         if self.notes:
             text += ". " + " ".join(self.notes)
         return text
 
     def __repr__(self) -> str:
-        if self.ok:
+        if self.n_failed_cells == 0:
             return f"<ValidationReport ok: {self.n_rows} rows, columns {self.columns!r}>"
         by_reason: Counter[str] = Counter()
         for reason, count in zip(self._summary["reason"], self._summary["count"], strict=True):
             by_reason[reason] += int(count)
         counts = ", ".join(f"{r} {n}" for r, n in by_reason.most_common())
         rows = "" if self.n_failed_rows is None else f" in {self.n_failed_rows}"
-        return f"<ValidationReport: {self.n_failed_cells} failing cell(s){rows} of {self.n_rows} rows ({counts})>"
+        verdict = f"; {self.verdict()}" if self.mostly is not None or self.n_warnings else ""
+        return (
+            f"<ValidationReport: {self.n_failed_cells} failing cell(s){rows} of {self.n_rows} rows ({counts}){verdict}>"
+        )
 
     def _repr_html_(self) -> str:
         """The HTML view of notebooks: a badge, a bar per reason, the failing values with their bad characters."""
         return report_html.fragment(self)
+
+
+def _percent(share: float) -> str:
+    """A share as people read it: 98.5%, and never 100% unless it is."""
+    text = f"{100 * share:.1f}".rstrip("0").rstrip(".")
+    return f"{'99.9' if text == '100' and share < 1 else text}%"
 
 
 def short(value: Any, limit: int = 40) -> str:
