@@ -108,8 +108,11 @@ def plan_fixes(failures: pd.DataFrame, fmt: IdFormat, client: _Client | None = N
     if client is not None and fmt.kind != "lucid_id":
         raise ConfigError("client= checks fixes against the API's items, which are LucidIDs; this report is of uuids")
     picked = failures[failures["reason"].isin(FIXABLE)]
-    proposals = [(i, _proposal(v, fmt)) for i, v in zip(picked.index, picked["value"].tolist(), strict=True)]
-    proposals = [(i, p) for i, p in proposals if p is not None]
+    proposals: list[tuple[Any, tuple[list[str], str]]] = []
+    for i, value in zip(picked.index, picked["value"].tolist(), strict=True):
+        found = _proposal(value, fmt)
+        if found is not None:
+            proposals.append((i, found))
     known = _known(client, [c for _, (options, _) in proposals for c in options])
     rows = []
     for i, (options, why) in proposals:
@@ -146,10 +149,12 @@ def apply_changes(data: Any, names: list[Any], positions: np.ndarray, columns: l
         for name in names:
             mine = [k for k, c in enumerate(columns) if c is name or c == name]
             if mine:
-                col = out_df.columns.get_loc(name)
-                column = out_df.iloc[:, col].astype(object)
+                col = next(j for j, c in enumerate(out_df.columns) if c is name or c == name)
+                original: pd.Series = out_df.iloc[:, col]
+                column = original.astype(object)
                 column.iloc[positions[mine]] = [values[k] for k in mine]
-                out_df.isetitem(col, column.astype(data[name].dtype) if _fits(data[name], values) else column)
+                kept = column.astype(original.dtype) if _fits(original, values) else column
+                out_df.isetitem(col, kept.array)
         return out_df
     frame = nw.from_native(data, eager_only=True)
     for name in names:

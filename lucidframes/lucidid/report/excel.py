@@ -85,7 +85,8 @@ def _as_pandas(data: Any) -> pd.DataFrame:
         return data
     if isinstance(data, pd.Series):
         return data.to_frame(name=data.name if data.name is not None else "value")
-    return nw.from_native(data, eager_only=True).to_pandas()
+    frame: pd.DataFrame = nw.from_native(data, eager_only=True).to_pandas()
+    return frame
 
 
 def _note(failure: dict[str, Any], level: str) -> str:
@@ -110,9 +111,9 @@ def _data_sheet(book: Any, cells: CellWriter, report: Report, name: str) -> None
         cells.text(sheet, header, col, str(label), bold)
         sheet.set_column(col, col, _width(str(label), values))
     marks = _marks(report, frame)
-    for i, values in enumerate(zip(*columns, strict=True)):
+    for i, row_values in enumerate(zip(*columns, strict=True)):
         row = header + 1 + i
-        for col, value in enumerate(values):
+        for col, value in enumerate(row_values):
             found = marks.get((i, col))
             if found is None:
                 cells.write(sheet, row, col, value)
@@ -129,7 +130,8 @@ def _marks(report: Report, frame: pd.DataFrame) -> dict[tuple[int, int], list[di
     """The failures of each (row position, column position) of the data."""
     marks: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
     labels = list(frame.columns)
-    for position, failure in zip(report.positions.tolist(), report.failures.to_dict("records"), strict=True):
+    for position, record in zip(report.positions.tolist(), report.failures.to_dict("records"), strict=True):
+        failure = {str(k): v for k, v in record.items()}
         column = failure["column"]
         col = next((j for j, c in enumerate(labels) if c is column or c == column), None)
         if col is not None:
@@ -201,15 +203,16 @@ def _summary_sheet(book: Any, cells: CellWriter, report: Report, data_sheet: str
 def _failures_sheet(book: Any, cells: CellWriter, report: Report) -> None:
     sheet = book.add_worksheet("Failures")
     failures = report.failures.copy()
-    failures.insert(failures.columns.get_loc("reason") + 1, "severity", [report.level(r) for r in failures["reason"]])
+    after_reason = list(failures.columns).index("reason") + 1
+    failures.insert(after_reason, "severity", [report.level(r) for r in failures["reason"]])
     bold = book.add_format({"bold": True})
     columns = plain_columns(failures)
     cells.headers = [str(c) for c in failures.columns]
     for col, (label, values) in enumerate(zip(failures.columns, columns, strict=True)):
         cells.text(sheet, 0, col, str(label), bold)
         sheet.set_column(col, col, _width(str(label), values))
-    for i, values in enumerate(zip(*columns, strict=True), start=1):
-        for col, value in enumerate(values):
+    for i, row_values in enumerate(zip(*columns, strict=True), start=1):
+        for col, value in enumerate(row_values):
             cells.write(sheet, i, col, value)
     sheet.freeze_panes(1, 0)
 
