@@ -8,10 +8,12 @@ from typing import Any
 from lucidframes.cli import common, logs
 from lucidframes.cli.plan import add_plan_flag, print_plan
 from lucidframes.endpoints import get_endpoint
-from lucidframes.errors import ConfigError
+from lucidframes.errors import ConfigError, LucidIDValidationError
 from lucidframes.io import formats
 from lucidframes.io.export import check_writer, export, format_for
 from lucidframes.io.read import read_table
+from lucidframes.lucidid import validate_lucid_ids
+from lucidframes.lucidid.wording import for_cli
 
 __all__ = ["add_parser", "run"]
 
@@ -54,6 +56,18 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return p
 
 
+def _check_sheet(sheet: Any, args: argparse.Namespace) -> None:
+    """The guard, on the sheet itself: the counts ``validate`` gives and the rows the sheet shows; nothing sent."""
+    # Empty cells are skipped (not looked up) and repeats are looked up once: neither fails the check here.
+    report = validate_lucid_ids(sheet, [args.column], unique=False, severity={"missing": "warning"})
+    if report.ok:
+        return
+    report.failures["hint"] = [for_cli(h) if isinstance(h, str) else h for h in report.failures["hint"]]
+    skipped = f"{report.n_warnings} empty cell(s) skipped" if report.n_warnings else ""
+    fix = f"lucidframes validate {args.file} -c {args.column} --fix -o FIXED fixes what it can"
+    raise LucidIDValidationError(report.refusal(f"ids in {args.column}", skipped) + f"\n  {fix}", report=report)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``lucidframes lookup``.
 
@@ -79,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
     ids = [str(v) for v in values[values.notna() & (values.astype(str).str.strip() != "")].tolist()]
     if not ids:
         raise ConfigError(f"The column {args.column!r} of {args.file} holds no ids.")
+    if not args.no_validate and ep.id_kind == "lucid_id":
+        _check_sheet(sheet, args)
     with common.make_client(args) as client:
         if args.plan:
             return print_plan(client, args.endpoint, ids=ids, log_format=args.log_format)

@@ -69,9 +69,9 @@ class LookupOptions:
 
 def unique_ids(ep: Endpoint, ids: Sequence[str], *, validate: bool) -> tuple[list[str], list[str]]:
     """(the ids as text, in order; the same without duplicates), after the local LucidID check where it applies."""
-    wanted = [str(i) if not isinstance(i, str) else i for i in ids]
     if validate and ep.id_kind == "lucid_id":
-        check_ids_before_send(wanted, kind="lucid_id")
+        check_ids_before_send(list(ids), kind="lucid_id")  # as given: None is "missing", not the text "None"
+    wanted = [str(i) if not isinstance(i, str) else i for i in ids]
     return wanted, list(dict.fromkeys(wanted))
 
 

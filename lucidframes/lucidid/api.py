@@ -261,7 +261,8 @@ def _all_well_formed(batch: list[Any], fmt: IdFormat) -> bool:
 def check_ids_before_send(ids: Iterable[str], kind: str = "lucid_id", length: int | None = None) -> list[str]:
     """The guard for API calls that send ids: return them as a list when all are well-formed, else raise.
 
-    Duplicates are not checked here (the server decides whether a repeat is an error).
+    Duplicates are not checked here (the server decides whether a repeat is an error). The message counts as
+    ``validate_lucid_ids(ids, unique=False)`` does and names the first few ids by position (from 1).
 
     Args:
         ids: the ids about to be sent.
@@ -279,7 +280,5 @@ def check_ids_before_send(ids: Iterable[str], kind: str = "lucid_id", length: in
         return batch
     report = validate_lucid_ids(batch, kind=kind, unique=False, length=length)
     if not report.ok:
-        label = "LucidID" if kind == "lucid_id" else "uuid"
-        head = f"Nothing was sent: {len(report.failures)} of {len(batch)} {label}(s) failed the local check"
-        raise LucidIDValidationError(report.message(prefix=head), report=report)
+        raise LucidIDValidationError(report.refusal("LucidIDs" if kind == "lucid_id" else "uuids"), report=report)
     return batch

@@ -132,7 +132,7 @@ def validate_file(
     engine: str = "auto",
     kind: str = "lucid_id",
     normalize: bool = False,
-    unique: bool = True,
+    unique: bool | None = None,
     known_ids: Any = None,
     length: int | None = None,
     keep: Any = None,
@@ -140,6 +140,8 @@ def validate_file(
     sep: str | None = None,
     sheet: str | int | None = None,
     header_row: int = 1,
+    mostly: float | None = None,
+    severity: Any = None,
 ) -> ValidationReport:
     """Check the id columns of an Excel sheet, a CSV or a Parquet file; big files are scanned lazily.
 
@@ -149,7 +151,7 @@ def validate_file(
         engine: auto (by size and what is installed), pandas, polars or duckdb.
         kind: "lucid_id" or "uuid".
         normalize: check values once normalised.
-        unique: report repeats after the first occurrence.
+        unique: report repeats after the first occurrence (None: as ``validate_lucid_ids`` decides).
         known_ids: ids known to exist.
         length: the id length.
         keep: columns to carry into the failures.
@@ -157,6 +159,8 @@ def validate_file(
         sep: the CSV separator; detected when None.
         sheet: a workbook's sheet (name or 0-based position); None: the first.
         header_row: the 1-based row of the header (Excel's row, or a CSV's line).
+        mostly: pass when at least this share of cells is valid.
+        severity: reason codes mapped to "warning" or "error".
 
     Returns:
         The ValidationReport; for Excel and CSV files its failures carry the spreadsheet ``line`` (Excel's row
@@ -168,7 +172,7 @@ def validate_file(
     chosen = choose_engine(file, "pandas" if sheet_file and engine == "auto" else engine)
     options: dict[str, Any] = dict(
         kind=kind, normalize=normalize, unique=unique, known_ids=known_ids, length=length, keep=keep,
-        max_failures=max_failures,
+        max_failures=max_failures, mostly=mostly, severity=severity,
     )  # fmt: skip
     if chosen == "pandas" or sheet_file or sheet is not None:  # a sheet is read whole, whatever the engine
         frame = read_table(file, sep=sep, sheet=sheet, header_row=header_row)
@@ -186,7 +190,7 @@ def validate_file(
             raise
         raise ReadError(f"{file}: {chosen} cannot read it ({type(exc).__name__}: {exc})") from exc
     report.source = str(file)
-    report.sheet = read_sheet
+    report.sheet, report.first_row_line = read_sheet, first_line
     if first_line is not None and "line" not in report.failures:
         report.failures.insert(1, "line", report.failures["row"].astype("int64") + first_line)
     return report

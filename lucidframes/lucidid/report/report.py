@@ -277,6 +277,33 @@ class ValidationReport:
             text += ". " + " ".join(self.notes)
         return text
 
+    def refusal(self, what: str, note: str = "") -> str:
+        """The send guard's message: one summary line with the counts ``validate`` gives, then the first few cells.
+
+        Args:
+            what: what was checked, plural (``LucidIDs``, ``ids in lucid_id``).
+            note: added to the summary line (what the counts leave out).
+
+        Returns:
+            The message (a few lines).
+        """
+        counts: Counter[str] = Counter()
+        for reason, count in zip(self._summary["reason"], self._summary["count"], strict=True):
+            if self.level(reason) == "error":
+                counts[reason] += int(count)
+        listed = ", ".join(f"{r} {n}" for r, n in counts.most_common())
+        head = f"Nothing was sent: {self.n_errors} of {self.n_cells} {what} failed the local check ({listed})"
+        lines = [head + (f"; {note}" if note else "") + "."]
+        failures = self.failures[[self.level(r) == "error" for r in self.failures["reason"]]]
+        for record in failures.head(_IN_MESSAGE).to_dict("records"):
+            where = f"line {record['line']}" if "line" in record else f"id {_position(record['row'])}"
+            hint = str(record["hint"] or record["detail"]).split("; ")[0]
+            lines.append(f"  {where}: {short(record['value'])}: {record['reason']}: {hint}")
+        more = self.n_errors - min(len(failures), _IN_MESSAGE)
+        if more > 0:
+            lines.append(f"  ... and {more} more: .report.failures lists every one")
+        return "\n".join(lines)
+
     def __repr__(self) -> str:
         if self.n_failed_cells == 0:
             return f"<ValidationReport ok: {self.n_rows} rows, columns {self.columns!r}>"
@@ -310,6 +337,12 @@ def short(value: Any, limit: int = 40) -> str:
     except Exception:  # a hostile __repr__ must not break the report
         text = "<unrepresentable>"
     return visible(text, limit)
+
+
+def _position(row: Any) -> str:
+    """A 0-based row of a list of ids as people count it (from 1); other labels as they are."""
+    row = _label(row)
+    return str(row + 1) if isinstance(row, int) and not isinstance(row, bool) else repr(row)
 
 
 def _label(row: Any) -> Any:
