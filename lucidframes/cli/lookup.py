@@ -62,7 +62,7 @@ def _check_sheet(sheet: Any, args: argparse.Namespace) -> None:
     report = validate_lucid_ids(sheet, [args.column], unique=False, severity={"missing": "warning"})
     if report.ok:
         return
-    report.failures["hint"] = [for_cli(h) if isinstance(h, str) else h for h in report.failures["hint"]]
+    report.reword(for_cli)
     skipped = f"{report.n_warnings} empty cell(s) skipped" if report.n_warnings else ""
     fix = f"lucidframes validate {args.file} -c {args.column} --fix -o FIXED fixes what it can"
     raise LucidIDValidationError(report.refusal(f"ids in {args.column}", skipped) + f"\n  {fix}", report=report)

@@ -203,8 +203,7 @@ def _write_outputs(report: ValidationReport, args: argparse.Namespace) -> None:
 
 def _word_for_cli(report: ValidationReport) -> None:
     """Hints and notes that name flags (--normalize) rather than Python arguments (normalize=True)."""
-    report.failures["hint"] = [for_cli(h) if isinstance(h, str) else h for h in report.failures["hint"]]
-    report.notes = [for_cli(n) for n in report.notes]
+    report.reword(for_cli)
 
 
 def _write_atomic(path: Path, write: Any) -> None:

@@ -277,6 +277,19 @@ class ValidationReport:
             text += ". " + " ".join(self.notes)
         return text
 
+    def reword(self, words: Callable[[str], str]) -> ValidationReport:
+        """Word the hints and notes for another audience (``wording.for_cli``, ``for_widget``), in place.
+
+        Args:
+            words: a function from a hint to its new wording.
+
+        Returns:
+            This report.
+        """
+        self.failures["hint"] = [words(h) if isinstance(h, str) else h for h in self.failures["hint"]]
+        self.notes = [words(n) for n in self.notes]
+        return self
+
     def refusal(self, what: str, note: str = "") -> str:
         """The send guard's message: one summary line with the counts ``validate`` gives, then the first few cells.
 
