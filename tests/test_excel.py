@@ -242,3 +242,11 @@ def test_what_excel_cannot_hold_is_refused_naming_the_cell(tmp_path, monkeypatch
     with pytest.raises(lf.ConfigError, match="Excel holds at most 2 rows under a header"):
         lf.export(pd.DataFrame({"t": ["a", "b", "c"]}), tmp_path / "many.xlsx")
     assert list(tmp_path.iterdir()) == []  # no temp file, no half workbook
+
+
+def test_a_snapshot_in_xlsx_and_its_changes(client, sandbox, tmp_path):
+    first = lf.snapshot(client, tmp_path, ["brands"], format="xlsx", progress=False)
+    assert (tmp_path / "brands.xlsx").exists() and first["endpoints"]["brands"]["rows"] == len(sandbox.data["brands"])
+    again = lf.snapshot(client, tmp_path, ["brands"], format="xlsx", progress=False)  # read back for the changes
+    changes = again["endpoints"]["brands"]["changes"]
+    assert (changes["added"], changes["removed"], changes["changed"]) == (0, 0, 0)
