@@ -93,6 +93,17 @@ def _decide(options: list[str], why: str, known: dict[str, bool] | None) -> tupl
     return kept[0], f"{why}; not applied: the API knows {len(kept)} of the candidates", False
 
 
+def _proposals(failures: pd.DataFrame, fmt: IdFormat) -> list[tuple[Any, tuple[list[str], str]]]:
+    """Each fixable failure's index in ``failures`` with its candidates and the words for them."""
+    picked = failures[failures["reason"].isin(FIXABLE)]
+    proposals = []
+    for i, value in zip(picked.index, picked["value"].tolist(), strict=True):
+        found = _proposal(value, fmt)
+        if found is not None:
+            proposals.append((i, found))
+    return proposals
+
+
 def plan_fixes(failures: pd.DataFrame, fmt: IdFormat, client: _Client | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """The change log of a report's failures: one row per cell a fix is proposed for.
 
@@ -107,12 +118,7 @@ def plan_fixes(failures: pd.DataFrame, fmt: IdFormat, client: _Client | None = N
     """
     if client is not None and fmt.kind != "lucid_id":
         raise ConfigError("client= checks fixes against the API's items, which are LucidIDs; this report is of uuids")
-    picked = failures[failures["reason"].isin(FIXABLE)]
-    proposals: list[tuple[Any, tuple[list[str], str]]] = []
-    for i, value in zip(picked.index, picked["value"].tolist(), strict=True):
-        found = _proposal(value, fmt)
-        if found is not None:
-            proposals.append((i, found))
+    proposals = _proposals(failures, fmt)
     known = _known(client, [c for _, (options, _) in proposals for c in options])
     rows = []
     for i, (options, why) in proposals:
@@ -125,6 +131,18 @@ def plan_fixes(failures: pd.DataFrame, fmt: IdFormat, client: _Client | None = N
     log["why"] = pd.Series([r[3] for r in rows], dtype=object)
     log["applied"] = pd.Series([r[4] for r in rows], dtype=bool)
     return log, np.asarray([failures.index.get_loc(i) for i in index], dtype=np.int64)
+
+
+def _mine(columns: list[Any], name: Any) -> list[int]:
+    """The changes (by position in ``columns``) that belong to the column ``name``."""
+    return [k for k, c in enumerate(columns) if c is name or c == name]
+
+
+def _pandas_column(original: pd.Series, positions: np.ndarray, values: list[Any]) -> pd.Series:
+    """A pandas column with ``values`` at ``positions``, in its own dtype where text fits it."""
+    column = original.astype(object)
+    column.iloc[positions] = values
+    return column.astype(original.dtype) if _fits(original) else column
 
 
 def apply_changes(data: Any, names: list[Any], positions: np.ndarray, columns: list[Any], values: list[Any]) -> Any:
@@ -141,34 +159,29 @@ def apply_changes(data: Any, names: list[Any], positions: np.ndarray, columns: l
         The copy, of the input's kind.
     """
     if isinstance(data, pd.Series):
-        out = data.astype(object) if len(values) else data.copy()
-        out.iloc[positions] = values
-        return out.astype(data.dtype) if _fits(data, values) else out
+        return _pandas_column(data, positions, values)
     if isinstance(data, pd.DataFrame):
-        out_df = data.copy()
+        out = data.copy()
         for name in names:
-            mine = [k for k, c in enumerate(columns) if c is name or c == name]
+            mine = _mine(columns, name)
             if mine:
-                col = next(j for j, c in enumerate(out_df.columns) if c is name or c == name)
-                original: pd.Series = out_df.iloc[:, col]
-                column = original.astype(object)
-                column.iloc[positions[mine]] = [values[k] for k in mine]
-                kept = column.astype(original.dtype) if _fits(original, values) else column
-                out_df.isetitem(col, kept.array)
-        return out_df
+                col = next(j for j, c in enumerate(out.columns) if c is name or c == name)
+                fixed = _pandas_column(out.iloc[:, col], positions[mine], [values[k] for k in mine])
+                out.isetitem(col, fixed.array)
+        return out
     frame = nw.from_native(data, eager_only=True)
+    backend = nw.get_native_namespace(frame)
     for name in names:
-        mine = [k for k, c in enumerate(columns) if c == name]
-        if mine:
-            cells = frame[name].to_list()
-            for k in mine:
-                cells[int(positions[k])] = values[k]
-            frame = frame.with_columns(
-                nw.new_series(name, cells, frame.schema[name], backend=nw.get_native_namespace(frame))
-            )
+        mine = _mine(columns, name)
+        if not mine:
+            continue
+        cells = frame[name].to_list()
+        for k in mine:
+            cells[int(positions[k])] = values[k]
+        frame = frame.with_columns(nw.new_series(name, cells, frame.schema[name], backend=backend))
     return frame.to_native()
 
 
-def _fits(series: pd.Series, values: list[Any]) -> bool:
+def _fits(series: pd.Series) -> bool:
     """Whether the column keeps its dtype with the new (text) values in it."""
     return isinstance(series.dtype, pd.StringDtype) or series.dtype == object
