@@ -76,7 +76,7 @@ def test_exit_2_before_any_request(env, tmp_path, capsys, monkeypatch):
     assert main(["snapshot", "-o", str(tmp_path / "s"), "--duckdb", str(tmp_path / "s.duckdb")]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and "Cannot tell the format" in err and "lucidframes[duckdb]" in err
-    assert "name it .csv, .parquet, .jsonl or .duckdb" in err  # what can be written
+    assert "name it .csv, .parquet, .jsonl, .duckdb or .xlsx" in err  # what can be written (.xlsx: issue 21)
     assert "Traceback" not in err
     assert api_requests(env) == []  # nothing was fetched to be thrown away
     assert not (tmp_path / "missing").exists()  # a missing folder is not created silently
