@@ -53,7 +53,7 @@ from lucidframes.errors import (
     WriteTimeoutError,
 )
 from lucidframes.io.export import export
-from lucidframes.io.read import read_table
+from lucidframes.io.read import read_table, sheet_names
 from lucidframes.loaders.cache import CacheInfo, ResultCache
 from lucidframes.loaders.fetch import Page
 from lucidframes.loaders.job import Job
@@ -142,6 +142,7 @@ __all__ = [
     "read_table",
     "run_summary",
     "shared_sandbox",
+    "sheet_names",
     "snapshot",
     "suggest_fixes",
     "validate_file",

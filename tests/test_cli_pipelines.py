@@ -65,8 +65,9 @@ def test_exit_1_when_the_data_fails_a_check_files_still_written(env, tmp_path, c
 
 def test_exit_2_before_any_request(env, tmp_path, capsys, monkeypatch):
     assert main(["fetch", "products", "-o", str(tmp_path / "missing" / "p.csv")]) == 2
-    assert main(["fetch", "products", "-o", str(tmp_path / "p.xlsx")]) == 2
+    assert main(["fetch", "products", "-o", str(tmp_path / "p.numbers")]) == 2  # .xlsx is written since issue 21
     assert main(["fetch", "products", "-o", "-", "--format", "parquet"]) == 2
+    assert main(["fetch", "products", "-o", "-", "--format", "xlsx"]) == 2  # a workbook cannot go to stdout
     assert main(["snapshot", "-o", str(tmp_path / "a" / "b")]) == 2
     assert main(["fetch", "products", "-o", str(tmp_path / "p.csv"), "--table", "t"]) == 2
     # pyarrow is a core dependency (no [parquet] extra any more): the writer library that can be missing is DuckDB's
@@ -75,7 +76,7 @@ def test_exit_2_before_any_request(env, tmp_path, capsys, monkeypatch):
     assert main(["snapshot", "-o", str(tmp_path / "s"), "--duckdb", str(tmp_path / "s.duckdb")]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and "Cannot tell the format" in err and "lucidframes[duckdb]" in err
-    assert "name it .csv, .parquet, .jsonl or .duckdb" in err  # what can be written
+    assert "name it .csv, .parquet, .jsonl, .duckdb or .xlsx" in err  # what can be written (.xlsx: issue 21)
     assert "Traceback" not in err
     assert api_requests(env) == []  # nothing was fetched to be thrown away
     assert not (tmp_path / "missing").exists()  # a missing folder is not created silently

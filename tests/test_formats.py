@@ -42,6 +42,9 @@ IDS_READ_BACK = {
     "csv": ["007", "A1", ""],  # text, as written; an empty cell is empty text
     "parquet": ["007", "A1", None],  # typed (missing is missing)
     "jsonl": ['"007"', '"A1"', "null"],  # each value's JSON text
+    # The text Excel shows. FRAME's last row has no value at all, and a sheet ends at its last value: in Excel
+    # (as in any reader of it) such a row at the end is no row. An empty row between two others is kept.
+    "xlsx": ["007", "A1"],
 }
 
 
@@ -93,7 +96,7 @@ def test_every_batch_format_round_trips_through_table_writer(fmt, tmp_path):
         writer.write(FRAME.iloc[2:])  # a second batch: same columns, one schema, one header
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temp file left behind
     back = pd.concat(list(fmt.batches(path, 2)), ignore_index=True)
-    assert list(back.columns) == list(FRAME.columns) and len(back) == len(FRAME)
+    assert list(back.columns) == list(FRAME.columns) and len(back) == len(IDS_READ_BACK[fmt.name])
     assert [None if pd.isna(v) else v for v in back["id"]] == IDS_READ_BACK[fmt.name]
 
 
@@ -103,8 +106,9 @@ def test_every_readable_format_round_trips_through_read_table(fmt, tmp_path):
     lf.export(FRAME, path)
     back = read_table(path)
     assert back.attrs["source"]["format"] == fmt.name
-    assert list(back.columns) == list(FRAME.columns) and len(back) == len(FRAME)
-    assert back["id"].tolist()[:2] == ["007", "A1"] and pd.isna(back["id"].iloc[2])  # ids exactly as written
+    assert list(back.columns) == list(FRAME.columns) and len(back) == len(IDS_READ_BACK[fmt.name])
+    assert back["id"].tolist()[:2] == ["007", "A1"]  # ids exactly as written
+    assert len(back) == 2 or pd.isna(back["id"].iloc[2])
     for suffix in fmt.suffixes:  # every suffix of the format is read by its reader
         copy = tmp_path / f"copy{suffix}"
         copy.write_bytes(path.read_bytes())
@@ -128,8 +132,8 @@ def test_files_no_format_reads_are_read_as_csv_and_spreadsheets_are_refused(tmp_
     for suffix in formats.SPREADSHEET_SUFFIXES:
         sheet = tmp_path / f"sheet{suffix}"
         sheet.write_bytes(b"PK\x03\x04")
-        if any(suffix in f.suffixes for f in READABLE):
-            continue  # a format reads it (the Excel issue's .xlsx)
+        if any(suffix in (*f.suffixes, *f.read_suffixes) for f in READABLE):
+            continue  # a format reads it (.xlsx, .xls, .ods, ...)
         with pytest.raises(lf.ReadError, match="a spreadsheet; save it as CSV UTF-8"):
             check_file(sheet)
 

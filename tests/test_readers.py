@@ -101,7 +101,8 @@ def test_utf16_with_bom(tmp_path: Path) -> None:
         (lambda p: write(p, "empty.csv", b""), "empty"),
         (lambda p: write(p, "blank.csv", b"\n\n  \n"), "empty"),
         (lambda p: write(p, "ragged.csv", b"a,b\n1,2\n1,2,3,4\n"), "not a readable CSV"),
-        (lambda p: write(p, "sheet.xlsx", b"PK\x03\x04"), "save it as CSV UTF-8"),
+        (lambda p: write(p, "sheet.numbers", b"PK\x03\x04"), "save it as CSV UTF-8"),  # no reader for Numbers
+        (lambda p: write(p, "sheet.xlsx", b"PK\x03\x04"), "not a readable Excel workbook"),  # read since issue 21
         (lambda p: write(p, "bad.parquet", b"not parquet at all"), "not a readable Parquet file"),
     ],
 )

@@ -24,6 +24,7 @@ __all__ = [
     "EXIT_USAGE",
     "add_client_options",
     "add_output_options",
+    "add_sheet_options",
     "cli_words",
     "epilog",
     "failure_line",
@@ -281,3 +282,29 @@ def cli_words(text: str) -> str:
     for pattern, replacement in _WORDS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def _row(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a row number is a whole number, not {text!r}") from None
+    if not 1 <= value <= 1_048_576:
+        raise argparse.ArgumentTypeError(f"a row number is from 1 to 1,048,576, not {value}")
+    return value
+
+
+def add_sheet_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--sheet`` and ``--header-row`` (for ``validate`` and ``lookup``).
+
+    Args:
+        parser: the command's parser.
+
+    Returns:
+        None.
+    """
+    parser.add_argument("--sheet", metavar="NAME",
+                        help="the sheet of an Excel workbook to read (default: the first)")  # fmt: skip
+    parser.add_argument("--header-row", type=_row, default=1, metavar="N",
+                        help="the row of the header as Excel numbers it (a CSV's line), when a title is above it; "
+                             "default 1")  # fmt: skip

@@ -9,14 +9,15 @@ Everything that used to match a format's name as a string reads this table inste
 a path), the ``--format`` choices of the commands, the snapshot's formats, the Explorer's dropdown, ``read_table``'s
 dispatch and the messages that list what can be written.
 
-Adding a format (the Excel issue adds ``.xlsx`` this way):
+Adding a format (``.xlsx`` was added this way: ``excel.py`` reads, ``excel_sink.py`` writes):
 
 1. Write its writer. A file format written batch by batch is a ``Sink`` subclass in ``sinks.py``: ``open(path,
    name)``, ``write(df)``, ``close()``, and ``batches(path, rows)`` to read back what it wrote (a snapshot computes
    its changes from that). A library that comes with an extra is imported in ``open``, never at the top of the
    module: ``TableWriter`` calls ``Format.require`` first, so a missing extra is a one-line ConfigError.
-2. If ``read_table`` should read it, add a reader to ``parse.py``: ``(file, *, sep, encoding) -> DataFrame``,
-   raising ReadError for a file it cannot read. Its suffixes then stop being refused as "a spreadsheet".
+2. If ``read_table`` should read it, add a reader (``parse.py``, or a module of its own like ``excel.py``):
+   ``(file, *, sep, encoding, sheet, header_row) -> DataFrame``, raising ReadError for a file it cannot read. Its
+   suffixes (and ``read_suffixes``, read but never written) then stop being refused as "a spreadsheet".
 3. Add one ``Format(...)`` entry to ``TABLE``; for an extra, add it to ``[project.optional-dependencies]`` in
    pyproject.toml too. The CLI, the Explorer, the snapshot and the messages follow the table. tests/test_formats.py
    runs every entry through the path lookup, ``TableWriter``, ``read_table``, stdout, its extra's message, the
@@ -24,7 +25,7 @@ Adding a format (the Excel issue adds ``.xlsx`` this way):
    reader gives ids back).
 
 Not covered by the table: ``validate_file``'s lazy engines (``lucidid/files.py``, polars and DuckDB) scan CSV and
-Parquet only, and would take a new readable format for CSV: decide there what they do with it.
+Parquet only; a workbook is read whole by ``read_table`` and then handed to the chosen engine (decided there).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ import pandas as pd
 
 from lucidframes.errors import ConfigError
 from lucidframes.io.database import DuckDBFile
+from lucidframes.io.excel import read_excel_file
+from lucidframes.io.excel_sink import EXCEL_WRITER, ExcelSink
 from lucidframes.io.parse import read_csv_file, read_parquet_file
 from lucidframes.io.sinks import CsvSink, JsonLinesSink, ParquetSink, Sink, TextSink
 
@@ -64,9 +67,17 @@ __all__ = [
 
 
 class Reader(Protocol):
-    """What ``read_table`` calls for a format it reads."""
+    """What ``read_table`` calls for a format it reads (``sheet`` and ``header_row`` where the format has them)."""
 
-    def __call__(self, file: Path, *, sep: str | None = None, encoding: str | None = None) -> pd.DataFrame: ...
+    def __call__(
+        self,
+        file: Path,
+        *,
+        sep: str | None = None,
+        encoding: str | None = None,
+        sheet: str | int | None = None,
+        header_row: int = 1,
+    ) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,7 @@ class Format:
     extra: str | None = None  # pip install 'lucidframes[EXTRA]'; None: the core installs what it needs
     module: str | None = None  # the module that extra provides
     explorer: bool = False  # offered by the notebook Explorer's Export (files an analyst opens)
+    read_suffixes: tuple[str, ...] = ()  # more suffixes its reader reads, never written (.xlsm, .xls, .ods)
 
     def __post_init__(self) -> None:
         batch = issubclass(self.writer, Sink)
@@ -183,15 +195,29 @@ TABLE: tuple[Format, ...] = (
     Format("parquet", "Parquet", (".parquet", ".pq"), "batch", ParquetSink, read_parquet_file, explorer=True),
     Format("jsonl", "JSON Lines", (".jsonl", ".ndjson"), "batch", JsonLinesSink, stdout=True),
     Format("duckdb", "DuckDB", (".duckdb", ".ddb"), "database", DuckDBFile, extra="duckdb", module="duckdb"),
+    # Written as .xlsx only: an .xlsm needs macros and an .xls another file format, so those are read, not written.
+    Format(
+        "xlsx",
+        "Excel",
+        (".xlsx",),
+        "batch",
+        ExcelSink,
+        read_excel_file,
+        extra="excel",
+        module=EXCEL_WRITER,
+        explorer=True,
+        read_suffixes=(".xlsm", ".xls", ".xlsb", ".ods"),
+    ),
 )
 # A snapshot's default: Parquet keeps the types that the next run's changes are computed against.
 SNAPSHOT_DEFAULT = "parquet"
 # Files saved from spreadsheet programs. read_table refuses those no format above reads, with a message saying to
-# save them as CSV; a format that reads one (the Excel issue's .xlsx) takes it off the list by naming its suffix.
+# save them as CSV; a format that reads one (.xlsx, .xls, ...) takes it off the list by naming its suffix.
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
 
 _BY_NAME = {f.name: f for f in TABLE}
 _BY_SUFFIX = {suffix: f for f in TABLE for suffix in f.suffixes}
+_BY_READ_SUFFIX = {**{suffix: f for f in TABLE for suffix in f.read_suffixes}, **_BY_SUFFIX}
 _STDOUT = next(f for f in TABLE if f.stdout)
 _FALLBACK_READ = _BY_NAME["csv"]  # read_table reads any file no reader claims as CSV (``.txt``, ``.tsv``, ...)
 
@@ -299,7 +325,7 @@ def read_format(path: str | os.PathLike[str]) -> Format:
     Returns:
         The format (its ``reader`` is set).
     """
-    found = _BY_SUFFIX.get(Path(path).suffix.lower())
+    found = _BY_READ_SUFFIX.get(Path(path).suffix.lower())
     return found if found is not None and found.reader is not None else _FALLBACK_READ
 
 
@@ -313,4 +339,5 @@ def is_unread_spreadsheet(path: str | os.PathLike[str]) -> bool:
         True for such a file.
     """
     suffix = Path(path).suffix.lower()
-    return suffix in SPREADSHEET_SUFFIXES and suffix not in read_format(path).suffixes
+    found = read_format(path)
+    return suffix in SPREADSHEET_SUFFIXES and suffix not in (*found.suffixes, *found.read_suffixes)

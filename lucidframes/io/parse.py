@@ -21,13 +21,22 @@ __all__ = ["read_csv_file", "read_parquet_file", "sniff_csv"]
 _SEPARATORS = (",", ";", "\t", "|")
 
 
-def read_csv_file(file: Path, *, sep: str | None = None, encoding: str | None = None) -> pd.DataFrame:
+def read_csv_file(
+    file: Path,
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    header_row: int = 1,
+) -> pd.DataFrame:
     """Read a CSV file with every cell as text (only empty cells missing).
 
     Args:
         file: the file.
         sep: the separator; detected when None.
         encoding: the encoding; None means UTF-8 with the documented cp1252 fallback.
+        sheet: unused (``read_table`` refuses it for a CSV file).
+        header_row: the line of the header, from 1 (after Excel's ``sep=`` line): lines above it are skipped.
 
     Returns:
         The table; ``attrs["source"]`` holds the path, separator, encoding and ``first_row_line``.
@@ -36,16 +45,25 @@ def read_csv_file(file: Path, *, sep: str | None = None, encoding: str | None = 
         raw = file.read_bytes()
     except OSError as exc:
         raise ReadError(f"{file}: cannot read it ({exc.strerror or exc})") from exc
-    return _read_csv(file, raw, sep=sep, encoding=encoding)
+    return _read_csv(file, raw, sep=sep, encoding=encoding, header_row=header_row)
 
 
-def read_parquet_file(file: Path, *, sep: str | None = None, encoding: str | None = None) -> pd.DataFrame:
+def read_parquet_file(
+    file: Path,
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    header_row: int = 1,
+) -> pd.DataFrame:
     """Read a Parquet file with the types it was written with.
 
     Args:
         file: the file.
         sep: ignored (the readers share one signature).
         encoding: ignored.
+        sheet: ignored (``read_table`` refuses it for a Parquet file).
+        header_row: ignored (likewise).
 
     Returns:
         The table; ``attrs["source"]`` holds the path and the format.
@@ -137,15 +155,29 @@ def _count_outside_quotes(line: str, sep: str) -> int:
     return count
 
 
-def _read_csv(file: Path, raw: bytes, *, sep: str | None, encoding: str | None) -> pd.DataFrame:
+def _skip_lines(file: Path, text: str, lines: int) -> str:
+    """The text after its first ``lines`` lines (the title lines above a header)."""
+    parts = text.split("\n", lines)
+    if len(parts) <= lines or not parts[lines].strip():
+        raise ReadError(f"{file}: nothing at line {lines + 1}, where header_row= puts the header")
+    return parts[lines]
+
+
+def _read_csv(file: Path, raw: bytes, *, sep: str | None, encoding: str | None, header_row: int = 1) -> pd.DataFrame:
     text, used = _decode(file, raw, encoding)
     if not text.strip():
         raise ReadError(f"{file}: the file is empty")
     first_row_line = 2  # the header is line 1 in a spreadsheet
+    named = sep
     if sep is None:
         sep, rest = _detect_sep(text)
+        named = sep if rest is not text else None  # Excel's sep= line names it
         first_row_line += rest is not text
         text = rest
+    if header_row > 1:
+        text = _skip_lines(file, text, header_row - 1)
+        first_row_line += header_row - 1
+        sep = named or _detect_sep(text)[0]  # the header line decides, not a title line
     try:
         frame = pd.read_csv(
             io.StringIO(text),

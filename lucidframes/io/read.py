@@ -1,7 +1,7 @@
-"""Read a sheet of ids for checking: CSV (plain or as Excel saves it) and Parquet, ids kept exactly as written.
+"""Read a sheet of ids for checking: Excel workbooks, CSV (plain or as Excel saves it) and Parquet, ids kept exactly.
 
 The reader is the format's (``io/formats.py``: by the suffix, CSV for anything no reader claims); the readers
-themselves are in ``parse.py``.
+themselves are in ``parse.py`` and, for Excel workbooks, ``excel.py`` (which says how cells become text).
 
 CSV cells are read as text, never guessed: ``007`` stays ``007`` and ``NA`` stays ``NA``; only empty cells become
 missing. The separator is detected (``,``, ``;``, tab or ``|``, and Excel's ``sep=;`` first line); a UTF-8
@@ -20,33 +20,53 @@ from pathlib import Path
 
 import pandas as pd
 
-from lucidframes.errors import ReadError
+from lucidframes.errors import ConfigError, ReadError
 from lucidframes.io import formats
+from lucidframes.io.excel import sheet_names
 from lucidframes.io.parse import sniff_csv
 
-__all__ = ["PARQUET_SUFFIXES", "check_file", "read_table", "sniff_csv"]
+__all__ = ["PARQUET_SUFFIXES", "check_file", "read_table", "sheet_names", "sniff_csv"]
 
 
 PARQUET_SUFFIXES = formats.get("parquet").suffixes
+_MAX_HEADER_ROW = 1_048_576  # Excel's last row
 
 
-def read_table(path: str | os.PathLike[str], *, sep: str | None = None, encoding: str | None = None) -> pd.DataFrame:
-    """Read a CSV or Parquet file into a DataFrame, keeping id columns exactly as written.
+def read_table(
+    path: str | os.PathLike[str],
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    header_row: int = 1,
+) -> pd.DataFrame:
+    """Read an Excel sheet, a CSV or a Parquet file into a DataFrame, keeping id columns exactly as written.
 
     Args:
-        path: the file; ``.parquet`` / ``.pq`` is read as Parquet, anything else as CSV.
+        path: the file; ``.xlsx``/``.xlsm``/``.xls``/``.xlsb``/``.ods`` is read as a workbook (the ``excel``
+            extra), ``.parquet``/``.pq`` as Parquet, anything else as CSV.
         sep: the CSV separator; detected when None.
         encoding: the CSV encoding; None means UTF-8 with the documented cp1252 fallback (see the module).
+        sheet: a workbook's sheet, by name or 0-based position; None: the first sheet (``lf.sheet_names(path)``
+            lists them, to read every one).
+        header_row: the 1-based row of the header (Excel's row number; a CSV's line): rows above it, a title say,
+            are skipped.
 
     Returns:
-        The table; CSV columns are all strings (empty cells missing). ``df.attrs["source"]`` records the path,
-        and for CSV the separator, the encoding used and ``first_row_line`` (the spreadsheet line of row 0).
-        Raises ReadError for anything that cannot be read.
+        The table; Excel and CSV columns are all strings (empty cells missing). ``df.attrs["source"]`` records the
+        path, the format, and for Excel and CSV ``first_row_line`` (the row or line of row 0 as a spreadsheet
+        shows it); for Excel also the sheet. Raises ReadError for anything that cannot be read.
     """
     file = check_file(path)
-    reader = formats.read_format(file).reader
-    assert reader is not None  # read_format returns a format that has one
-    return reader(file, sep=sep, encoding=encoding)
+    fmt = formats.read_format(file)
+    assert fmt.reader is not None  # read_format returns a format that has one
+    if isinstance(header_row, bool) or not isinstance(header_row, int) or not 1 <= header_row <= _MAX_HEADER_ROW:
+        raise ConfigError(f"header_row= is the row of the header, from 1, not {header_row!r}")
+    if sheet is not None and fmt.name != "xlsx":
+        raise ConfigError(f"sheet= names a sheet of an Excel workbook; {file.name} is read as {fmt.label}.")
+    if header_row != 1 and fmt.name == "parquet":
+        raise ConfigError(f"header_row= is for sheets and CSV files; {file.name} is Parquet, which has no title rows.")
+    return fmt.reader(file, sep=sep, encoding=encoding, sheet=sheet, header_row=header_row)
 
 
 def check_file(path: str | os.PathLike[str]) -> Path:

@@ -79,7 +79,7 @@ def unique_ids(ep: Endpoint, ids: Sequence[str], *, validate: bool) -> tuple[lis
     """(the ids in order; the same without duplicates), after the LucidID check where it applies and the path check."""
     wanted = list(ids)
     if validate and ep.id_kind == "lucid_id":
-        check_ids_before_send(wanted, kind="lucid_id")
+        check_ids_before_send(wanted, kind="lucid_id")  # as given: None is "missing", not the text "None"
     for i, id_ in enumerate(wanted):
         path_segment(id_, f"ids[{i}]")
     return wanted, list(dict.fromkeys(wanted))

@@ -9,9 +9,9 @@ read in messages: ``visible``, ``quote``, ``for_cli``), ``known`` (``KnownIds``:
 values), ``duckdb_scan`` (a file bigger than memory: two scans down to the rows that can fail), ``run`` (run the
 rules: exact counts, capped failing rows), ``valid`` (the passing rows as a query on the input's engine),
 ``pandas_path`` (the same for pandas: native passes over every cell, the shared functions over the few failing or
-repeated ones); ``report/``: ``html``, ``report`` (ValidationReport) and ``assemble``; then ``api`` (the public
-functions), ``accessor`` (``df.lucid``, registered on import), ``fixes`` (``suggest_fixes``) and ``files``
-(``validate_file``).
+repeated ones); ``fixes`` (``suggest_fixes``) and ``apply`` (``report.apply_fixes``: fixes and their change log);
+``report/``: ``html``, ``excel`` (the report as a workbook), ``report`` (ValidationReport) and ``assemble``; then
+``api`` (the public functions), ``accessor`` (``df.lucid``, registered on import) and ``files`` (``validate_file``).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ diagnosis (:mod:`.cells`).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -34,6 +34,7 @@ from lucidframes.lucidid.formats import (
     KINDS,
     LUCID_ID_LENGTH,
     REASONS,
+    SEVERITIES,
     UUID_LENGTH,
     UUID_MAX,
     IdFormat,
@@ -50,6 +51,7 @@ __all__ = [
     "LUCID_ID_LENGTH",
     "MAX_FAILURES",
     "REASONS",
+    "SEVERITIES",
     "UUID_LENGTH",
     "UUID_MAX",
     "IdFormat",
@@ -60,6 +62,7 @@ __all__ = [
     "format_mask",
     "id_format",
     "normalize_lucid_ids",
+    "unique_by_default",
     "validate_lucid_ids",
 ]
 
@@ -114,17 +117,61 @@ def format_mask(values: Iterable[Any] | pd.Series, kind: str = "lucid_id", lengt
     return pd.Series(ok, index=series.index, name=series.name)
 
 
+def _mostly(mostly: Any) -> float | None:
+    """``mostly=`` checked: None, or a share of cells from 0 to 1."""
+    if mostly is None:
+        return None
+    if isinstance(mostly, bool) or not isinstance(mostly, int | float | np.number) or not 0 <= float(mostly) <= 1:
+        raise ValueError(f"mostly= is the share of cells that must be valid, from 0 to 1 (0.99), not {mostly!r}")
+    return float(mostly)
+
+
+def _severity(severity: Any) -> dict[str, str]:
+    """``severity=`` checked: reason codes mapped to "error" or "warning" (every other reason is an error)."""
+    if severity is None:
+        return {}
+    if not isinstance(severity, Mapping):
+        raise TypeError(f"severity= maps reasons to 'error' or 'warning', not a {type(severity).__name__}")
+    out = {}
+    for reason, level in severity.items():
+        if reason not in REASONS:
+            raise ValueError(f"severity= names reasons ({', '.join(REASONS)}), not {reason!r}")
+        if level not in SEVERITIES:
+            raise ValueError(f"severity of {reason!r} is 'error' or 'warning', not {level!r}")
+        out[str(reason)] = str(level)
+    return out
+
+
+def unique_by_default(fmt: IdFormat, names: list[Any]) -> bool:
+    """Whether repeats are errors when ``unique=`` is not given: LucidIDs always; uuids only in a ``uuid`` column.
+
+    A LucidID is one physical label, so a repeat in a sheet is a mistake. A uuid column is unique only when it is
+    the row's own id, named ``uuid`` as the API names it; ``product_uuid``, ``brand_uuid`` and the like refer to
+    other records, and the same brand on many rows is expected.
+
+    Args:
+        fmt: the expected format.
+        names: the checked columns' labels.
+
+    Returns:
+        True when repeats are reported.
+    """
+    return fmt.kind == "lucid_id" or all(str(name).lower() == "uuid" for name in names)
+
+
 def validate_lucid_ids(
     data: Any,
     columns: Any = None,
     kind: str = "lucid_id",
     normalize: bool = False,
-    unique: bool = True,
+    unique: bool | None = None,
     known_ids: Iterable[Any] | None = None,
     length: int | None = None,
     *,
     keep: Any = None,
     max_failures: int = MAX_FAILURES,
+    mostly: float | None = None,
+    severity: Mapping[str, str] | None = None,
 ) -> ValidationReport:
     """Check LucidID (or uuid) columns on the data's own engine and report every bad cell with a reason and a hint.
 
@@ -137,6 +184,8 @@ def validate_lucid_ids(
         normalize: check the values after ``normalize_lucid_ids`` (whitespace, invisible characters and scan
             URLs removed); the report then also carries ``changes`` and (for pandas) ``normalized``.
         unique: report repeats (within a column and across the checked columns), after the first occurrence.
+            None (the default): for LucidIDs yes; for uuids only in a column named ``uuid`` (the row's own id),
+            not in references such as ``brand_uuid`` (see ``unique_by_default``).
         known_ids: ids known to exist: well-formed ids not among them are reported as ``unknown``, and hints
             name the closest known ids.
         length: the id length (default: 22 for uuid; for lucid_id the LUCID_ID_LENGTH environment variable,
@@ -145,6 +194,10 @@ def validate_lucid_ids(
             no row order, they identify the failing rows and decide which repeat comes "first".
         max_failures: failing cells collected and diagnosed at most (the summary counts stay exact and
             ``report.capped`` says when there were more).
+        mostly: pass when at least this share of the checked cells is free of errors (0.99), as pandera's and
+            Great Expectations' ``mostly``; None: every cell must be. The report says the share and the threshold.
+        severity: reason codes mapped to "warning" or "error": a warning (``{"whitespace": "warning"}`` for what
+            normalisation fixes) is reported but does not fail the check. Every other reason is an error.
 
     Returns:
         A ValidationReport. Misuse raises ConfigError (``columns=``, ``keep=``), TypeError, ValueError; bad
@@ -153,8 +206,11 @@ def validate_lucid_ids(
     fmt = id_format(kind, length)
     if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 0:
         raise ValueError(f"max_failures must be a whole number >= 0, not {max_failures!r}")
+    threshold, levels = _mostly(mostly), _severity(severity)
     started = time.perf_counter()
     prep = prepare(data, columns, keep)
+    if unique is None:
+        unique = unique_by_default(fmt, prep.names)
     known = KnownIds.of(known_ids)
     known_set = known.ids if known is not None else None
     check = run.Check(fmt, normalize, unique, known, max_failures)
@@ -167,6 +223,7 @@ def validate_lucid_ids(
     report = build_report(
         prep, result, fmt, known=known, normalize=normalize, max_failures=max_failures, valid_rows=valid_rows
     )
+    report.mostly, report.severity, report.unique = threshold, levels, bool(unique)
     # Seconds per phase (read by bench/bench_lucidid.py): the engine's passes vs per-failure work.
     report._timings = {"engine": between - started, "report": time.perf_counter() - between}
     return report
@@ -204,7 +261,8 @@ def _all_well_formed(batch: list[Any], fmt: IdFormat) -> bool:
 def check_ids_before_send(ids: Iterable[str], kind: str = "lucid_id", length: int | None = None) -> list[str]:
     """The guard for API calls that send ids: return them as a list when all are well-formed, else raise.
 
-    Duplicates are not checked here (the server decides whether a repeat is an error).
+    Duplicates are not checked here (the server decides whether a repeat is an error). The message counts as
+    ``validate_lucid_ids(ids, unique=False)`` does and names the first few ids by position (from 1).
 
     Args:
         ids: the ids about to be sent.
@@ -222,7 +280,5 @@ def check_ids_before_send(ids: Iterable[str], kind: str = "lucid_id", length: in
         return batch
     report = validate_lucid_ids(batch, kind=kind, unique=False, length=length)
     if not report.ok:
-        label = "LucidID" if kind == "lucid_id" else "uuid"
-        head = f"Nothing was sent: {len(report.failures)} of {len(batch)} {label}(s) failed the local check"
-        raise LucidIDValidationError(report.message(prefix=head), report=report)
+        raise LucidIDValidationError(report.refusal("LucidIDs" if kind == "lucid_id" else "uuids"), report=report)
     return batch

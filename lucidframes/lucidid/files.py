@@ -1,9 +1,12 @@
-"""``validate_file``: check the id columns of a CSV or Parquet file, scanning it lazily when it is big.
+"""``validate_file``: check the id columns of an Excel sheet, a CSV or a Parquet file, scanning big files lazily.
 
 Engines: ``pandas`` reads the whole file (``read_table``: ids exactly as written); ``polars`` scans it lazily
 (streaming); ``duckdb`` scans it in its own process memory with a memory limit, so files far bigger than memory
 work. ``auto`` takes pandas for files under ``AUTO_LAZY_BYTES``, else DuckDB, else polars, else pandas. CSV cells
 are read as text on every engine (no type guessing) and only empty cells are missing.
+
+An Excel sheet (at most 1,048,576 rows) is always read whole by ``read_table``, cells as the text Excel shows;
+``auto`` then checks it on pandas, and ``polars`` or ``duckdb`` get that table (the same report either way).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from lucidframes.errors import ConfigError, ReadError
 from lucidframes.io.formats import read_format
@@ -64,13 +69,28 @@ def _duckdb_config() -> dict[str, Any]:
     return {"memory_limit": DUCKDB_MEMORY_LIMIT, "preserve_insertion_order": True, "temp_directory": str(spill)}
 
 
-def scan(file: Path, engine: str, sep: str | None = None) -> tuple[Any, int | None]:
+def _sheet_on(frame: Any, engine: str) -> tuple[Any, int | None]:
+    """A sheet read by ``read_table`` as a frame of ``engine`` (polars or duckdb), and the Excel row of row 0."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if engine == "polars":
+        import polars as pl
+
+        native: Any = pl.from_arrow(table)
+    else:
+        import duckdb
+
+        native = duckdb.connect(config=_duckdb_config()).from_arrow(table)
+    return native, frame.attrs["source"]["first_row_line"]
+
+
+def scan(file: Path, engine: str, sep: str | None = None, header_row: int = 1) -> tuple[Any, int | None]:
     """A lazy scan of ``file`` on ``engine`` (polars or duckdb), and the spreadsheet line of row 0 (CSV only).
 
     Args:
         file: a CSV or Parquet file.
         engine: polars or duckdb.
         sep: the CSV separator; detected when None.
+        header_row: the CSV line of the header (lines above it are skipped).
 
     Returns:
         ``(lazy frame, first row line)``. Raises ReadError when the engine cannot read the file.
@@ -79,6 +99,7 @@ def scan(file: Path, engine: str, sep: str | None = None) -> tuple[Any, int | No
     skip = 0
     if not parquet:
         sep, skip = sniff_csv(file, sep)
+        skip += header_row - 1
     try:
         if engine == "polars":
             import polars as pl
@@ -111,42 +132,57 @@ def validate_file(
     engine: str = "auto",
     kind: str = "lucid_id",
     normalize: bool = False,
-    unique: bool = True,
+    unique: bool | None = None,
     known_ids: Any = None,
     length: int | None = None,
     keep: Any = None,
     max_failures: int = MAX_FAILURES,
     sep: str | None = None,
+    sheet: str | int | None = None,
+    header_row: int = 1,
+    mostly: float | None = None,
+    severity: Any = None,
 ) -> ValidationReport:
-    """Check the id columns of a CSV or Parquet file; big files are scanned lazily with bounded memory.
+    """Check the id columns of an Excel sheet, a CSV or a Parquet file; big files are scanned lazily.
 
     Args:
-        path: the file (``.parquet``/``.pq`` is Parquet, anything else CSV).
+        path: the file (``.xlsx`` and the other workbooks ``read_table`` reads, ``.parquet``/``.pq``, else CSV).
         columns: the id column or columns.
         engine: auto (by size and what is installed), pandas, polars or duckdb.
         kind: "lucid_id" or "uuid".
         normalize: check values once normalised.
-        unique: report repeats after the first occurrence.
+        unique: report repeats after the first occurrence (None: as ``validate_lucid_ids`` decides).
         known_ids: ids known to exist.
         length: the id length.
         keep: columns to carry into the failures.
         max_failures: failing cells collected at most (counts stay exact).
         sep: the CSV separator; detected when None.
+        sheet: a workbook's sheet (name or 0-based position); None: the first.
+        header_row: the 1-based row of the header (Excel's row, or a CSV's line).
+        mostly: pass when at least this share of cells is valid.
+        severity: reason codes mapped to "warning" or "error".
 
     Returns:
-        The ValidationReport; for CSV files its failures carry the spreadsheet ``line`` (header = line 1).
+        The ValidationReport; for Excel and CSV files its failures carry the spreadsheet ``line`` (Excel's row
+        number; for CSV the line, the header being line 1 unless ``header_row`` says otherwise).
         Raises ReadError for a file that cannot be read, ConfigError for an unusable engine or columns.
     """
     file = check_file(path)
-    chosen = choose_engine(file, engine)
+    sheet_file = read_format(file).name == "xlsx"
+    chosen = choose_engine(file, "pandas" if sheet_file and engine == "auto" else engine)
     options: dict[str, Any] = dict(
         kind=kind, normalize=normalize, unique=unique, known_ids=known_ids, length=length, keep=keep,
-        max_failures=max_failures,
+        max_failures=max_failures, mostly=mostly, severity=severity,
     )  # fmt: skip
-    if chosen == "pandas":
-        frame = read_table(file, sep=sep)
-        return validate_lucid_ids(frame, columns, **options)
-    native, first_line = scan(file, chosen, sep)
+    if chosen == "pandas" or sheet_file or sheet is not None:  # a sheet is read whole, whatever the engine
+        frame = read_table(file, sep=sep, sheet=sheet, header_row=header_row)
+        if chosen == "pandas":
+            return validate_lucid_ids(frame, columns, **options)
+        native, first_line = _sheet_on(frame, chosen)
+        read_sheet = frame.attrs["source"].get("sheet")
+    else:
+        native, first_line = scan(file, chosen, sep, header_row)
+        read_sheet = None
     try:
         report = validate_lucid_ids(native, columns, **options)
     except Exception as exc:  # a lazy scan only reads the file here: its engine's errors mean an unreadable file
@@ -154,6 +190,7 @@ def validate_file(
             raise
         raise ReadError(f"{file}: {chosen} cannot read it ({type(exc).__name__}: {exc})") from exc
     report.source = str(file)
+    report.sheet, report.first_row_line = read_sheet, first_line
     if first_line is not None and "line" not in report.failures:
         report.failures.insert(1, "line", report.failures["row"].astype("int64") + first_line)
     return report

@@ -22,6 +22,7 @@ __all__ = [
     "LUCID_ID_LENGTH",
     "REASONS",
     "SCAN_URL",
+    "SEVERITIES",
     "UUID_LENGTH",
     "UUID_MAX",
     "WHITESPACE_CHARS",
@@ -54,6 +55,7 @@ class Reason(StrEnum):
 
 
 REASONS: tuple[str, ...] = tuple(r.value for r in Reason)
+SEVERITIES = ("error", "warning")  # severity= levels: a warning is reported but does not fail the check
 
 # Invisible format characters that copy-paste from web pages and Excel leaves behind; removed anywhere.
 INVISIBLE_CHARS = (

@@ -27,6 +27,7 @@ from lucidframes.io import formats
 from lucidframes.io.export import export
 from lucidframes.loaders.state import DrainState
 from lucidframes.lucidid import KINDS, validate_lucid_ids
+from lucidframes.lucidid.wording import for_widget
 from lucidframes.widgets.captions import Key, caption, key_text, preview_table
 
 __all__ = ["EXPORT_FORMATS", "ExplorerView", "Show"]
@@ -297,14 +298,14 @@ class ExplorerView:
             column = self.validate_column.value
             if column is None:
                 raise ConfigError("Choose a column to validate.")
-            report = validate_lucid_ids(self.df, columns=[column], kind=self.validate_kind.value)
+            report = validate_lucid_ids(self.df, columns=[column], kind=self.validate_kind.value).reword(for_widget)
             self.last_report = report
             self.report.value = report._repr_html_()
             if report.ok:
                 self.say(f"{column}: all {report.n_rows:,} rows pass the {self.validate_kind.value} check.", "ok", note)
             else:
                 self.say(
-                    f"{column}: {len(report.failures):,} failing cell(s) in {report.n_failed_rows:,} of "
+                    f"{column}: {report.n_failed_cells:,} failing cell(s) in {report.n_failed_rows:,} of "
                     f"{report.n_rows:,} rows (see the report below; explorer.last_report.failures has them all).",
                     "warn",
                     note,

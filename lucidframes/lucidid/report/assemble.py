@@ -81,8 +81,8 @@ def _one_per_cell(values: list[Any]) -> np.ndarray:
 
 
 def _line_numbers(prep: Prepared, positions: np.ndarray) -> pd.Series | None:
-    """The spreadsheet line of each failing row, for a CSV read by ``read_table``; None otherwise."""
-    first_line = prep.source.get("first_row_line") if prep.source.get("format") == "csv" else None
+    """The spreadsheet line of each failing row (Excel's row number), for a sheet or CSV read by ``read_table``."""
+    first_line = prep.source.get("first_row_line") if prep.source.get("format") in ("csv", "xlsx") else None
     return None if first_line is None else pd.Series(positions + int(first_line), dtype="int64")
 
 
@@ -258,7 +258,7 @@ def build_report(
         valid_mask = pd.Series(valid, index=index, name="valid")
     changes = _changes(prep, result) if normalize else None
     source = prep.source.get("path")
-    return ValidationReport(
+    report = ValidationReport(
         failures=failures,
         summary=_summary(prep, result.counts),
         n_rows=result.n_rows,
@@ -273,4 +273,10 @@ def build_report(
         normalized=_normalized(prep, result, changes) if normalize and changes is not None else None,
         notes=_length_notes(prep, result, failures, fmt, known),
         source=str(source) if source else None,
+        sheet=prep.source.get("sheet"),
     )
+    # What apply_fixes and to_excel need: the data in memory (eager engines) and the row of each failure.
+    report.data = prep.native if prep.eager else None
+    report.positions = _ints(result.failures, ROW)
+    report.first_row_line = prep.source.get("first_row_line") if prep.source.get("format") in ("csv", "xlsx") else None
+    return report

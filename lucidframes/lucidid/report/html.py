@@ -36,6 +36,7 @@ _STYLE = """
   align-items:center;margin:.4rem 0 .8rem;max-width:40rem}
 .lf-report .lf-track{background:#eef1f4;border-radius:3px;height:.8rem;min-width:8rem}
 .lf-report .lf-bar{background:#cf222e;height:100%;border-radius:3px;min-width:2px}
+.lf-report .lf-bar.lf-warn{background:#d4a72c}
 .lf-report .lf-count{font-variant-numeric:tabular-nums;color:#59636e}
 .lf-report code,.lf-report .lf-value{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 .lf-report mark{background:#ffd8d3;color:#82071e;border-radius:2px;padding:0 1px;font-weight:700}
@@ -78,6 +79,18 @@ class Report(Protocol):
     @property
     def n_failed_rows(self) -> int | None: ...
 
+    @property
+    def n_cells(self) -> int: ...
+
+    @property
+    def n_warnings(self) -> int: ...
+
+    mostly: float | None
+
+    def level(self, reason: str) -> str: ...
+
+    def verdict(self) -> str: ...
+
 
 _PLAIN = frozenset({"missing", "url_wrapped", "case_id", "duplicate", "unknown"})  # no character is at fault
 
@@ -118,17 +131,21 @@ def _short_hint(hint: str) -> str:
 
 
 def _bars(report: Report) -> list[str]:
+    """A bar per reason, its length the share of the checked cells (a full bar: every cell), not of the largest."""
     by_reason: dict[str, int] = {}
     for reason, count in zip(report.summary["reason"], report.summary["count"], strict=True):
         by_reason[reason] = by_reason.get(reason, 0) + int(count)
-    top = max(by_reason.values(), default=1)
+    cells = max(report.n_cells, 1)
     out = ['<div class="lf-bars">']
     for reason in sorted(by_reason, key=REASONS.index):
-        width = max(0.5, 100 * by_reason[reason] / top)
+        width = max(0.5, 100 * by_reason[reason] / cells)
+        warn = report.level(reason) == "warning"
+        label = html.escape(reason) + (" (warning)" if warn else "")
         out.append(
-            f'<span class="lf-reason">{html.escape(reason)}</span>'
-            f'<div class="lf-track"><div class="lf-bar" style="width:{width:.1f}%"></div></div>'
-            f'<span class="lf-count">{by_reason[reason]:,}</span>'
+            f'<span class="lf-reason">{label}</span>'
+            f'<div class="lf-track" title="{by_reason[reason]:,} of {cells:,} cells">'
+            f'<div class="lf-bar{" lf-warn" if warn else ""}" style="width:{width:.1f}%"></div></div>'
+            f'<span class="lf-count">{by_reason[reason]:,} of {cells:,}</span>'
         )
     out.append("</div>")
     return out
@@ -191,21 +208,23 @@ def fragment(report: Report) -> str:
     label = "LucidID" if report.kind == "lucid_id" else "uuid"
     columns = ", ".join(map(str, report.columns))
     badge = '<span class="lf-badge lf-pass">PASS</span>' if report.ok else '<span class="lf-badge lf-fail">FAIL</span>'
-    if report.ok:
+    if report.n_failed_cells == 0:
         sub = f"all cells pass ({report.n_rows:,} rows)"
     else:
         rows = "" if report.n_failed_rows is None else f" in {report.n_failed_rows:,} rows"
         sub = f"{report.n_failed_cells:,} failing cell(s){rows} of {report.n_rows:,}"
+    if report.mostly is not None or report.n_warnings:
+        sub += " · " + report.verdict().removeprefix("PASS").removeprefix("FAIL").lstrip(":; ")
     source = f" · {html.escape(report.source)}" if report.source else ""
     parts = [
         f"<div class='lf-report'><style>{_STYLE}</style>",
         f'<div class="lf-head">{badge}<span class="lf-title">{label} check of {html.escape(columns)}</span>'
         f'<span class="lf-sub">length {report.length} · {sub} · {html.escape(report.engine)}{source}</span></div>',
     ]
-    if not report.ok:
+    if report.n_failed_cells:
         parts += _bars(report)
     parts += [f'<div class="lf-note">{html.escape(note)}</div>' for note in report.notes]
-    if not report.ok:
+    if report.n_failed_cells:
         parts += _table(report)
     parts.append("</div>")
     return "".join(parts)
