@@ -327,10 +327,15 @@ def _run_tests(workdir: Path, tests: list[str], extra: list[str], timeout: float
         os.killpg(proc.pid, signal.SIGKILL)  # the run's own process group (Spark's JVM included)
         proc.wait()
         return "timeout", time.monotonic() - start
+    except BaseException:  # this script stopped: its test run goes too
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
     seconds = time.monotonic() - start
     if code == 0:
         return "survived", seconds
-    if code in (1, 2, 3):  # tests failed, interrupted (a KeyboardInterrupt of the mutant), or an internal error
+    # 1 tests failed; 2 interrupted (a KeyboardInterrupt of the mutant) or a collection error; 3 an internal error;
+    # 4 a conftest that cannot be imported (the mutant breaks the import). The clean run checked the arguments.
+    if code in (1, 2, 3, 4):
         return "killed", seconds
     return f"error (exit {code})", seconds
 
@@ -376,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"$ {shlex.join([Path(sys.argv[0]).as_posix(), *(argv or sys.argv[1:])])}", flush=True)
     print(f"nproc {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}", flush=True)
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped run still removes its copy
     with tempfile.TemporaryDirectory(prefix="lucidframes-mutate-") as tmp:
         work = Path(tmp)
         _copy_tree(work)
