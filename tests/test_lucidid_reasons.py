@@ -48,15 +48,16 @@ CASES: dict[str, tuple[list[str | None], dict[str, Any], dict[str, int]]] = {
         [
             f" {G1}", "\u200b" + G2,  # whitespace and invisible characters removed: G1, G2
             f"https://qr.lcdg.io/{G2}", f" https://qr.lcdg.io/{G3}?x=1 ",  # the id taken out of the URL: G2, G3
-            f"https://qr.lcdg.io/case/{UUID}",  # case_id: 1 (not unwrapped in a LucidID column)
+            f"https://qr.lcdg.io/case/{UUID}", f"https://qr.lcdg.io/c/{G3}",  # case_id: 2 (not unwrapped for LucidIDs)
             f"https://qr.lcdg.io/ {G1}",  # whitespace: 1 (inside the URL, around the id: not removed)
-            f"https://qr.lcdg.io/{G3[:-1]}/", f" {G1[:-1]}", "x", f"https://qr.lcdg.io/{G1}/tail",  # wrong_length: 4
+            f"https://qr.lcdg.io/{G3[:-1]}/", f" {G1[:-1]}", "x", f"https://qr.lcdg.io/{G1}/tail",  # wrong_length: 5,
+            f"https://example.com/{G2}",  # with another host's URL (not unwrapped)
             None, "   ", "", # missing: 3
             G1[:-1] + "!", f" {G1[:-1]}0 ",  # bad_character: 2
             G1, G2, G2,  # duplicate: G1 twice (1), G2 four times (3): 4
         ],
         {"normalize": True},
-        {"missing": 3, "case_id": 1, "whitespace": 1, "wrong_length": 4, "bad_character": 2, "duplicate": 4},
+        {"missing": 3, "case_id": 2, "whitespace": 1, "wrong_length": 5, "bad_character": 2, "duplicate": 4},
     ),
     "uuid": (
         [
