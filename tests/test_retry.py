@@ -140,6 +140,8 @@ def test_decide_defaults_to_a_sent_get():
         ("Wed, 01 Jan 2026 13:00:42 +0100", 1, Decision(True, 42.0, "429: Retry-After 42s")),  # another zone
         ("0", 4, Decision(True, 8.0, "HTTP 429: backoff")),  # 0: the backoff step
         ("-3", 2, Decision(True, 2.0, "HTTP 429: backoff")),  # negative: the backoff step
+        ("-0.5", 2, Decision(True, 2.0, "HTTP 429: backoff")),
+        ("0.5", 3, Decision(True, 0.5, "429: Retry-After 0.5s")),  # under a second: still exactly that
         ("Wed, 01 Jan 2026 11:59:00 GMT", 3, Decision(True, 4.0, "HTTP 429: backoff")),  # a past date: backoff
         ("Wed, 01 Jan 2026 12:00:00 GMT", 1, Decision(True, 1.0, "HTTP 429: backoff")),  # now: 0 s, backoff
         ("soon", 2, Decision(True, 2.0, "HTTP 429: backoff")),  # unreadable: backoff
