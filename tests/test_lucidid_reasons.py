@@ -52,12 +52,13 @@ CASES: dict[str, tuple[list[str | None], dict[str, Any], dict[str, int]]] = {
             f"https://qr.lcdg.io/ {G1}",  # whitespace: 1 (inside the URL, around the id: not removed)
             f"https://qr.lcdg.io/{G3[:-1]}/", f" {G1[:-1]}", "x", f"https://qr.lcdg.io/{G1}/tail",  # wrong_length: 5,
             f"https://example.com/{G2}",  # with another host's URL (not unwrapped)
-            None, "   ", "", # missing: 3
+            None, "   ", "", "https://qr.lcdg.io/ /",  # missing: 4 (the last: a URL whose id is only a space)
             G1[:-1] + "!", f" {G1[:-1]}0 ",  # bad_character: 2
-            G1, G2, G2,  # duplicate: G1 twice (1), G2 four times (3): 4
+            f"https://qr.lcdg.io/{G3}/",  # one trailing slash removed: G3
+            G1, G2, G2,  # duplicate: G1 twice (1), G2 four times (3), G3 twice (1): 5
         ],
         {"normalize": True},
-        {"missing": 3, "case_id": 2, "whitespace": 1, "wrong_length": 5, "bad_character": 2, "duplicate": 4},
+        {"missing": 4, "case_id": 2, "whitespace": 1, "wrong_length": 5, "bad_character": 2, "duplicate": 5},
     ),
     "uuid": (
         [
