@@ -62,7 +62,7 @@ CASES: dict[str, tuple[list[str | None], dict[str, Any], dict[str, int]]] = {
     ),
     "uuid": (
         [
-            UUID, UUID_MAX,  # valid: the largest decodable value is still decodable
+            UUID, UUID_MAX, UUID_MAX,  # valid: the largest decodable value is still decodable (duplicate: 1)
             "oZEq7ovRbLq6UnGMPwc8B6", "zZEq7ovRbLq6UnGMPwc8B5",  # not_decodable: 2 (above UUID_MAX)
             f"https://qr.lcdg.io/case/{UUID}", f"https://qr.lcdg.io/{UUID}", f"qr.lcdg.io/c/{G1}",  # url_wrapped: 3
             G1, UUID + "2", "",  # wrong_length: 2; missing: 1
@@ -70,7 +70,8 @@ CASES: dict[str, tuple[list[str | None], dict[str, Any], dict[str, int]]] = {
             f" {UUID}", f"{UUID_MAX} ", f"\u200b{UUID}", f"{UUID}\t", f"{UUID}\u3000",  # whitespace: 5
         ],
         {"kind": "uuid"},
-        {"missing": 1, "url_wrapped": 3, "whitespace": 5, "wrong_length": 2, "bad_character": 4, "not_decodable": 2},
+        {"missing": 1, "url_wrapped": 3, "whitespace": 5, "wrong_length": 2, "bad_character": 4, "not_decodable": 2,
+         "duplicate": 1},
     ),
     "uuid_normalized": (
         [
