@@ -166,9 +166,9 @@ def test_ctrl_c_exits_130_with_how_to_resume(sandbox_factory, tmp_path):
         "--workers",
         "1",
     ]
-    proc = _start(args, sb)
-    _interrupt_when(proc, sb, 3)
-    err = proc.stderr.read() if proc.stderr else ""
+    with _start(args, sb) as proc:  # the pipes closed after it
+        _interrupt_when(proc, sb, 3)
+        err = proc.stderr.read() if proc.stderr else ""
     assert proc.returncode == 130, err
     assert "interrupted" in err and "run the same command again" in err and "Traceback" not in err
     assert not (tmp_path / "p.csv").exists()
@@ -176,8 +176,8 @@ def test_ctrl_c_exits_130_with_how_to_resume(sandbox_factory, tmp_path):
 
 def test_ctrl_c_during_a_rate_limit_wait_exits_130_within_2_seconds(sandbox_factory, tmp_path):
     sb = sandbox_factory(rate_limits="source=3/60")  # the fourth request waits about a minute
-    proc = _start(["fetch", "products", "-o", str(tmp_path / "p.csv"), "--workers", "1"], sb)
-    elapsed = _interrupt_when(proc, sb, 4)
+    with _start(["fetch", "products", "-o", str(tmp_path / "p.csv"), "--workers", "1"], sb) as proc:
+        elapsed = _interrupt_when(proc, sb, 4)
     assert proc.returncode == 130
     assert elapsed < 2.0
 
@@ -245,16 +245,16 @@ def test_pages_past_the_end_say_how_many_and_write_what_exists(env, tmp_path, ca
 
 
 def test_stdout_closed_early_exits_quietly():
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "lucidframes", "fetch", "products", "--sandbox", "-o", "-"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    proc.stdout.readline()
-    proc.stdout.close()  # what `| head -1` does
-    err = proc.stderr.read().decode()
-    proc.wait(timeout=60)
+    ) as proc:  # the pipes closed after it
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.readline()
+        proc.stdout.close()  # what `| head -1` does
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=60)
     assert proc.returncode == 141, err
     assert "Traceback" not in err and "BrokenPipeError" not in err
 

@@ -347,10 +347,13 @@ def test_which_credentials_win(sandbox, monkeypatch):
     monkeypatch.setenv("LUCID_TOKEN", "env-token")
     monkeypatch.setenv("LUCID_CLIENT_ID", sandbox.client_id)
     monkeypatch.setenv("LUCID_CLIENT_SECRET", sandbox.client_secret)
-    assert lf.Client(sandbox.url).auth.renewable  # renewable credentials beat a fixed token from the environment
-    assert not lf.Client(sandbox.url, token="arg-token").auth.renewable  # an explicit token= wins
+    with pytest.warns(lf.ConfigWarning, match="^LUCID_TOKEN ignored: the client credentials"):  # said once
+        assert lf.Client(sandbox.url).auth.renewable  # renewable credentials beat a fixed token from the environment
+    with pytest.warns(lf.ConfigWarning, match=r"^client credentials \(LUCID_CLIENT_ID, LUCID_CLIENT_SECRET\) ignored"):
+        assert not lf.Client(sandbox.url, token="arg-token").auth.renewable  # an explicit token= wins
     monkeypatch.delenv("LUCID_CLIENT_SECRET")
-    assert lf.Client(sandbox.url).auth.header() == "Bearer env-token"
+    with pytest.warns(lf.ConfigWarning, match="^LUCID_CLIENT_ID ignored: it needs its pair"):
+        assert lf.Client(sandbox.url).auth.header() == "Bearer env-token"
 
 
 def test_a_missing_free_text_path_parameter_is_a_config_error(client):

@@ -9,7 +9,7 @@ from email.utils import format_datetime
 import pytest
 
 from lucidframes._http.ratelimit import SlidingWindowLimiter
-from lucidframes._http.retry import RetryPolicy, parse_retry_after
+from lucidframes._http.retry import Decision, RetryPolicy, parse_retry_after
 
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -73,6 +73,124 @@ def test_bad_policy_values():
         RetryPolicy(max_retries=-1)
     with pytest.raises(ValueError):
         RetryPolicy(jitter=2)
+
+
+# ------------------------------------------------------------------------------------------------ the table, literally
+# bench/mutate.py (tests/README.md) showed which changes to retry.py the tests above did not notice; these pin them.
+
+
+def test_backoff_schedule_of_the_guide_and_its_cap():
+    policy = RetryPolicy()
+    assert [policy.backoff(n) for n in range(1, 9)] == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
+    assert policy.backoff(50) == 60.0  # capped however far it goes
+    assert RetryPolicy(base_delay=0.5, multiplier=3.0, max_delay=10.0).backoff(3) == 4.5  # 0.5 * 3**2
+    assert RetryPolicy(base_delay=0.5, multiplier=3.0, max_delay=4.0).backoff(3) == 4.0  # the cap wins
+    assert RetryPolicy(max_retries=0).decide(1, status=503) == Decision(False, reason="gave up after 0 retries")
+
+
+def test_defaults_of_the_guide():
+    policy = RetryPolicy()
+    assert (policy.max_retries, policy.base_delay, policy.max_delay, policy.multiplier, policy.jitter) == (
+        5,
+        1.0,
+        60.0,
+        2.0,
+        0.0,
+    )
+    assert policy.retry_after_ceiling == 300.0
+    assert Decision(True) == Decision(True, 0.0, "")  # a decision waits nothing unless told
+
+
+@pytest.mark.parametrize(("status", "retried"), [(428, False), (429, True), (430, False), (499, False), (500, True),
+                                                 (501, True), (599, True), (600, False)])  # fmt: skip
+def test_exactly_429_and_the_5xx_range_are_retried(status, retried):
+    assert RetryPolicy().decide(1, status=status).retry is retried
+
+
+def test_a_refusal_waits_nothing():
+    policy = RetryPolicy()
+    assert policy.decide(1, status=404) == Decision(False, 0.0, "HTTP 404 is not retried")
+    assert policy.decide(6, status=503) == Decision(False, 0.0, "gave up after 5 retries")
+    assert policy.decide(5, status=503) == Decision(True, 16.0, "HTTP 503: backoff")
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE", "get", "delete"])
+def test_idempotent_methods_are_retried_after_a_dropped_connection(method):
+    decision = RetryPolicy().decide(2, method=method, sent=True)
+    assert decision == Decision(True, 2.0, "connection failure: backoff")
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH", "post"])
+def test_other_methods_are_not_repeated_once_sent(method):
+    decision = RetryPolicy().decide(1, method=method, sent=True)
+    assert not decision.retry and decision.wait == 0
+    assert decision.reason == f"{method.upper()} may have reached the server; not repeated blindly"
+
+
+def test_decide_defaults_to_a_sent_get():
+    assert RetryPolicy().decide(1) == Decision(True, 1.0, "connection failure: backoff")  # method="GET"
+    assert not RetryPolicy().decide(1, method="POST").retry  # sent=True: it may have reached the server
+
+
+@pytest.mark.parametrize(
+    ("header", "retry_number", "expected"),
+    [
+        ("7", 1, Decision(True, 7.0, "429: Retry-After 7s")),  # delta-seconds
+        ("1.5", 3, Decision(True, 1.5, "429: Retry-After 1.5s")),  # a fraction: exactly that, not the backoff
+        ("Wed, 01 Jan 2026 12:00:42 GMT", 1, Decision(True, 42.0, "429: Retry-After 42s")),  # an HTTP-date
+        ("Wed, 01 Jan 2026 12:00:42 -0000", 1, Decision(True, 42.0, "429: Retry-After 42s")),  # no zone: GMT
+        ("Wed, 01 Jan 2026 13:00:42 +0100", 1, Decision(True, 42.0, "429: Retry-After 42s")),  # another zone
+        ("0", 4, Decision(True, 8.0, "HTTP 429: backoff")),  # 0: the backoff step
+        ("-3", 2, Decision(True, 2.0, "HTTP 429: backoff")),  # negative: the backoff step
+        ("-0.5", 2, Decision(True, 2.0, "HTTP 429: backoff")),
+        ("0.5", 3, Decision(True, 0.5, "429: Retry-After 0.5s")),  # under a second: still exactly that
+        ("Wed, 01 Jan 2026 11:59:00 GMT", 3, Decision(True, 4.0, "HTTP 429: backoff")),  # a past date: backoff
+        ("Wed, 01 Jan 2026 12:00:00 GMT", 1, Decision(True, 1.0, "HTTP 429: backoff")),  # now: 0 s, backoff
+        ("soon", 2, Decision(True, 2.0, "HTTP 429: backoff")),  # unreadable: backoff
+        ("300", 1, Decision(True, 300.0, "429: Retry-After 300s")),  # at the ceiling: waited
+        ("300.5", 1, Decision(False, 300.5, "Retry-After 300.5s is above the ceiling of 300s")),  # above: fail fast
+        ("Wed, 01 Jan 2026 12:10:00 GMT", 1, Decision(False, 600.0, "Retry-After 600s is above the ceiling of 300s")),
+    ],
+)
+def test_retry_after_edge_cases(header, retry_number, expected):
+    assert RetryPolicy().decide(retry_number, status=429, retry_after=header, now=NOW) == expected
+
+
+def test_retry_after_is_read_only_on_a_429():
+    assert RetryPolicy().decide(1, status=503, retry_after="30") == Decision(True, 1.0, "HTTP 503: backoff")
+    assert RetryPolicy().decide(6, status=429, retry_after="30") == Decision(False, 0.0, "gave up after 5 retries")
+    assert RetryPolicy().decide(2, status=429) == Decision(True, 2.0, "HTTP 429: backoff")  # no header
+
+
+def test_parse_retry_after_forms():
+    assert parse_retry_after("\t12\n") == 12.0
+    assert parse_retry_after("Wed, 01 Jan 2026 11:59:50 GMT", now=NOW) == -10.0  # past: negative, not None
+    assert parse_retry_after("Wed, 01 Jan 2026 12:00:10 -0000", now=NOW) == 10.0  # a naive date is GMT
+    assert parse_retry_after("") is None and parse_retry_after("Wed, 99 Foo 2026") is None
+    later = datetime.now(UTC) + timedelta(seconds=100)
+    assert 95 < parse_retry_after(format_datetime(later, usegmt=True)) <= 100  # without now=: the clock
+
+
+@pytest.mark.parametrize("values", [{"max_retries": 0}, {"base_delay": 0}, {"max_delay": 0}, {"jitter": 0},
+                                    {"jitter": 1}])  # fmt: skip
+def test_boundary_policy_values_are_accepted(values):
+    RetryPolicy(**values)
+
+
+@pytest.mark.parametrize("values", [{"max_retries": -1}, {"base_delay": -0.5}, {"max_delay": -0.5},
+                                    {"jitter": -0.5}, {"jitter": 1.5}])  # fmt: skip
+def test_negative_or_out_of_range_policy_values_are_refused(values):
+    with pytest.raises(ValueError, match=r"^RetryPolicy needs max_retries, base_delay, max_delay >= 0 and 0 <= jitter"):
+        RetryPolicy(**values)
+
+
+def test_jitter_uses_the_given_random_source():
+    policy = RetryPolicy(jitter=0.5)
+    first = [policy.backoff(3, random.Random(7)) for _ in range(3)]
+    assert first == [policy.backoff(3, random.Random(7))] * 3  # the same seed: the same wait
+    assert policy.backoff(3, random.Random(7)) != policy.backoff(3, random.Random(8))
+    assert policy.backoff(3, random.Random(7)) == 4 * (1 - 0.5 * random.Random(7).random())  # wait - wait*jitter*r
+    assert 2 <= policy.backoff(3) <= 4  # without one: the module's random
 
 
 class FakeTime:

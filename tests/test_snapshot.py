@@ -217,25 +217,25 @@ def test_a_killed_snapshot_leaves_the_previous_one_intact(sandbox_factory, tmp_p
     sb.set_latency(0.2)  # slow enough to be killed half way through products
     env = {**os.environ, "LUCID_BASE_URL": sb.url, "LUCID_CLIENT_ID": sb.client_id,
            "LUCID_CLIENT_SECRET": sb.client_secret}  # fmt: skip
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "lucidframes", "snapshot", "-o", str(snap), "--workers", "2"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        staging = snap / ".lucidframes-staging"  # issue 18: a run stages its files there, not beside the old ones
-        while not list(staging.glob(".products.parquet.*.tmp")) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.5)  # a few pages into the temp file
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    ) as proc:  # the stderr pipe closed after it
+        try:
+            deadline = time.monotonic() + 30
+            staging = snap / ".lucidframes-staging"  # issue 18: a run stages its files there, not beside the old ones
+            while not list(staging.glob(".products.parquet.*.tmp")) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)  # a few pages into the temp file
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     assert proc.returncode == -signal.SIGKILL
     visible = {
         p.name: sha256(p)

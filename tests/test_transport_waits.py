@@ -4,8 +4,10 @@ and the rows fetched so far stay reachable. These use the real wait (no ``sleep=
 from __future__ import annotations
 
 import _thread
+import signal
 import threading
 import time
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -21,6 +23,21 @@ def rate_limited(sandbox_factory, **client_options):
     client_options.setdefault("rate_limits", None)
     client = lf.Client(sb.url, sb.client_id, sb.client_secret, progress=False, **client_options)
     return sb, client
+
+
+@pytest.fixture
+def ctrl_c() -> Iterator[Callable[[], None]]:
+    """A simulated Ctrl-C, whatever SIGINT was when pytest started.
+
+    ``_thread.interrupt_main`` only raises KeyboardInterrupt where Python handles SIGINT; a process started with
+    SIGINT ignored (a background job of a shell without job control) has no handler, and the call does nothing.
+    Python's own handler is installed for the test and the previous one put back after it.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield lambda: _thread.interrupt_main(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def uuids(sb):
@@ -45,9 +62,9 @@ def test_stop_ends_a_retry_after_wait(sandbox_factory):
     assert df["uuid"].tolist() == uuids(sb)
 
 
-def test_ctrl_c_ends_a_retry_after_wait_and_keeps_the_rows(sandbox_factory):
+def test_ctrl_c_ends_a_retry_after_wait_and_keeps_the_rows(sandbox_factory, ctrl_c):
     sb, client = rate_limited(sandbox_factory)
-    timer = threading.Timer(0.3, _thread.interrupt_main)  # a simulated Ctrl-C
+    timer = threading.Timer(0.3, ctrl_c)
     start = time.monotonic()
     with pytest.raises(KeyboardInterrupt) as info:
         timer.start()
