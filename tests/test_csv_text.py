@@ -94,7 +94,7 @@ def test_column_names_from_the_server_are_quoted_too(tmp_path):
 
 def test_the_validate_reports_keep_hostile_cells_on_their_row(tmp_path, capsys):
     sheet = tmp_path / "ids.csv"
-    pd.DataFrame({"lucid_id": ["bad\rFORGED", "also\nbad", "2345678923456789ABCD"]}).to_csv(sheet, index=False)
+    sheet.write_bytes(b'lucid_id\n"bad\rFORGED"\n"also\nbad"\n2345678923456789ABCD\n')
     report = tmp_path / "report.csv"
     assert main(["validate", str(sheet), "--column", "lucid_id", "--report", str(report), "-q"]) == 1
     rows = list(csv.DictReader(io.StringIO(report.read_bytes().decode("utf-8"), newline="")))

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from lucidframes.cli.logs import stderr_stream
 from lucidframes.errors import LucidError
 from lucidframes.io.atomic import atomic_write
+from lucidframes.io.sinks import write_csv
 from lucidframes.lucidid import KINDS, MAX_FAILURES, ValidationReport
 from lucidframes.lucidid.cells import for_cli, is_missing, visible
 from lucidframes.lucidid.files import ENGINES, validate_file
@@ -113,7 +114,7 @@ def run_validate(args: argparse.Namespace) -> int:
         if out is not None:
             _write_report(report, out)
         if args.output is not None:
-            _write_atomic(Path(args.output), lambda f: report.normalized.to_csv(f, index=False, lineterminator="\n"))
+            _write_atomic(Path(args.output), lambda f: write_csv(report.normalized, f))
             print(f"normalised sheet: {args.output}", file=stderr_stream("validate_output"))
     except OSError as exc:
         return _usage(f"cannot write {exc.filename or out}: {exc.strerror or exc}")
@@ -139,13 +140,13 @@ def _usage(message: str) -> int:
 
 def _write_report(report: ValidationReport, out: str) -> None:
     if out == "-":
-        report.failures.to_csv(sys.stdout, index=False)
+        write_csv(report.failures, sys.stdout)
     elif out.lower().endswith(".json"):
         _write_atomic(Path(out), lambda f: f.write(report.to_json() + "\n"))
     elif out.lower().endswith((".html", ".htm")):
         _write_atomic(Path(out), lambda f: f.write(report.to_html()))
     else:  # errors="backslashreplace": a lone surrogate in a cell must not stop the report
-        _write_atomic(Path(out), lambda f: report.failures.to_csv(f, index=False, lineterminator="\n"))
+        _write_atomic(Path(out), lambda f: write_csv(report.failures, f))
     if out != "-":
         print(f"report: {out}", file=stderr_stream("validate_report"))
 

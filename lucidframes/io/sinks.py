@@ -10,6 +10,7 @@ batch (what a snapshot's changes are computed from).
 from __future__ import annotations
 
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,11 @@ import pyarrow.parquet as pq
 
 from lucidframes.errors import DecodeError
 
-__all__ = ["CsvSink", "JsonLinesSink", "ParquetSink", "Sink", "TextSink", "textual"]
+__all__ = ["CsvSink", "JsonLinesSink", "ParquetSink", "Sink", "TextSink", "textual", "write_csv"]
+
+CSV_CHUNK_ROWS = 50_000  # rows rendered at a time: memory holds a chunk's text, not the whole file's
+# A quoted field, or a record's end: in CSV written with CRLF record ends, a CR outside quotes ends a record.
+_FIELD_OR_END = re.compile(r'("[^"]*(?:""[^"]*)*")|\r\n')
 
 
 class Sink(ABC):
@@ -161,7 +166,7 @@ class CsvSink(TextSink):
         Returns:
             None.
         """
-        textual(df, lists_as_json=True).to_csv(fh, index=False, header=header, lineterminator="\n")
+        write_csv(textual(df, lists_as_json=True), fh, header=header)
 
     @classmethod
     def batches(cls, path: Path, rows: int) -> Iterator[pd.DataFrame]:
@@ -310,6 +315,33 @@ def _settled(schema: pa.Schema) -> pa.Schema:
             fld = fld.with_type(pa.list_(pa.string()))
         fields.append(fld)
     return pa.schema(fields, metadata=schema.metadata)
+
+
+def write_csv(df: pd.DataFrame, fh: IO[str], *, header: bool = True) -> None:
+    """Write a frame as CSV, records ending in LF, every field holding CR, LF, a quote or a comma quoted (RFC 4180).
+
+    Args:
+        df: the frame (as ``textual`` leaves it: datetimes and lists already text).
+        fh: where to write.
+        header: write the header line first.
+
+    Returns:
+        None.
+    """
+    for start in range(0, max(len(df), 1), CSV_CHUNK_ROWS):
+        fh.write(_csv_chunk(df.iloc[start : start + CSV_CHUNK_ROWS], header=header and start == 0))
+
+
+def _csv_chunk(df: pd.DataFrame, *, header: bool) -> str:
+    """Rows as CSV text; a field holding a bare CR is quoted like one holding LF."""
+    text = df.to_csv(index=False, header=header, lineterminator="\n")
+    if "\r" not in text:
+        return text
+    # Python's csv module (before 3.13) quotes a field holding LF but not one holding a bare CR, which every
+    # reader takes for a record's end: a forged row. With CRLF record ends it quotes both; the record ends,
+    # the only CRs left outside quotes, are then written back as LF.
+    text = df.to_csv(index=False, header=header, lineterminator="\r\n")
+    return _FIELD_OR_END.sub(lambda m: m.group(1) or "\n", text)
 
 
 def textual(df: pd.DataFrame, *, lists_as_json: bool) -> pd.DataFrame:
