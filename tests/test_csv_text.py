@@ -120,3 +120,80 @@ def test_json_lines_and_parquet_keep_the_same_text(client, hostile, tmp_path):
     lines = [json.loads(x) for x in (tmp_path / "p.jsonl").read_text(encoding="utf-8").split("\n") if x]
     assert len(lines) == len(df)
     assert {r["uuid"]: r["name"] for r in lines if r["uuid"] in hostile} == hostile
+
+
+# -- excel_safe: a CSV meant for a spreadsheet carries no live formula (issue 18 defect 2) ----------------------
+
+FORMULAS = ["=1+2", "+SUM(A1)", "-2+3", "@SUM(A1)", "\t=1", "\r=1", '=HYPERLINK("http://x","y")']
+
+
+def cells(path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8"), newline="")))
+
+
+def test_excel_safe_neutralises_text_cells_only(tmp_path):
+    df = pd.DataFrame(
+        {
+            "name": [*FORMULAS, "plain", "-12.5", "+3", "a=b", None],
+            "amount": [-5, 3, -1, 0, 2, 7, 9, -100, 4, 8, 1],
+            "ratio": [-0.5, 1.5, None, 2.0, 0.0, -3.25, 1.0, 2.0, 3.0, 4.0, 5.0],
+            "=header": ["x"] * 11,
+        }
+    )
+    lf.export(df, tmp_path / "safe.csv", excel_safe=True)
+    got = cells(tmp_path / "safe.csv")
+    assert [r["name"] for r in got] == [*("'" + f for f in FORMULAS), "plain", "-12.5", "+3", "a=b", ""]
+    assert [r["amount"] for r in got] == [str(v) for v in df["amount"]]  # numbers stay numbers
+    assert got[0]["ratio"] == "-0.5" and got[5]["ratio"] == "-3.25"
+    assert "'=header" in got[0]  # a column name is a cell of the header row
+    lf.export(df, tmp_path / "exact.csv")  # without the option: exact, as a pipeline reads it back
+    assert [r["name"] for r in cells(tmp_path / "exact.csv")][: len(FORMULAS)] == FORMULAS
+
+
+def test_excel_safe_is_for_csv_only(tmp_path):
+    df = pd.DataFrame({"name": ["=1"]})
+    for name in ("x.parquet", "x.jsonl"):
+        with pytest.raises(lf.ConfigError, match="excel_safe"):
+            lf.export(df, tmp_path / name, excel_safe=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def formulas(sandbox):
+    names = {}
+    for row, text in zip(sandbox.data["products"], FORMULAS, strict=False):
+        row["name"] = text
+        names[row["uuid"]] = "'" + text
+    sandbox.reindex()
+    return names
+
+
+def test_fetch_lookup_and_snapshot_take_excel_safe(env, formulas, tmp_path, capfdbinary):
+    out = tmp_path / "p.csv"
+    assert main(["fetch", "products", "-o", str(out), "--excel-safe", "-q"]) == 0
+    found = {r["uuid"]: r["name"] for r in cells(out)}
+    assert {u: found[u] for u in formulas} == formulas
+    capfdbinary.readouterr()
+    assert main(["fetch", "products", "-o", "-", "--excel-safe", "-q"]) == 0
+    (tmp_path / "stdout.csv").write_bytes(capfdbinary.readouterr().out)
+    assert {r["uuid"]: r["name"] for r in cells(tmp_path / "stdout.csv") if r["uuid"] in formulas} == formulas
+
+    ids = tmp_path / "ids.csv"
+    ids.write_text("uuid\n" + "\n".join(formulas) + "\n", encoding="utf-8")
+    looked = tmp_path / "looked.csv"
+    assert main(["lookup", "products", str(ids), "--column", "uuid", "-o", str(looked), "--excel-safe", "-q"]) == 0
+    assert {r["_id"]: r["name"] for r in cells(looked)} == formulas
+
+    snap = tmp_path / "snap"
+    assert main(["snapshot", "-o", str(snap), "--endpoint", "products", "--format", "csv", "--excel-safe", "-q"]) == 0
+    found = {r["uuid"]: r["name"] for r in cells(snap / "products.csv")}
+    assert {u: found[u] for u in formulas} == formulas
+
+
+def test_excel_safe_with_another_format_exits_2_before_any_request(env, tmp_path, capsys):
+    env.clear_log()
+    assert main(["fetch", "products", "-o", str(tmp_path / "p.parquet"), "--excel-safe"]) == 2
+    assert main(["snapshot", "-o", str(tmp_path / "s"), "--endpoint", "brands", "--excel-safe"]) == 2
+    assert "--excel-safe" in capsys.readouterr().err
+    assert [e for e in env.log if e.path.startswith("/api/")] == []
+    assert not (tmp_path / "p.parquet").exists()
