@@ -3,8 +3,9 @@
 ``io/formats.py`` names them in its table; ``TableWriter`` (write.py) owns the temp file, the rename and the check
 that every batch has the first one's columns, and hands each batch to its sink. CSV is UTF-8 with ISO-8601
 datetimes (UTC, ``+00:00``) and lists or objects as JSON text; JSON Lines writes one object per row; Parquet keeps
-the dtypes and casts every batch to the first one's schema. Each sink also reads back what it wrote, batch by
-batch (what a snapshot's changes are computed from).
+the dtypes and casts every batch to the first one's schema. CSV quotes every field holding CR or LF (a bare CR
+too), and with ``excel_safe=True`` puts ``'`` before text a spreadsheet would run as a formula. Each sink also reads
+back what it wrote, batch by batch (what a snapshot's changes are computed from).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from lucidframes.errors import DecodeError
 __all__ = ["CsvSink", "JsonLinesSink", "ParquetSink", "Sink", "TextSink", "textual", "write_csv"]
 
 CSV_CHUNK_ROWS = 50_000  # rows rendered at a time: memory holds a chunk's text, not the whole file's
+_WRITE_CHARS = 1 << 16
 # A quoted field, or a record's end: in CSV written with CRLF record ends, a CR outside quotes ends a record.
 _FIELD_OR_END = re.compile(r'("[^"]*(?:""[^"]*)*")|\r\n')
 
@@ -34,12 +36,13 @@ class Sink(ABC):
 
     @classmethod
     @abstractmethod
-    def open(cls, path: Path, name: str) -> Self:
+    def open(cls, path: Path, name: str, **options: Any) -> Self:
         """Start writing ``path`` (an empty temp file).
 
         Args:
             path: the file to write.
             name: the file as messages call it (the final name, not the temp file's).
+            **options: the per-call options the format's table entry names (CSV: ``excel_safe``).
 
         Returns:
             The sink.
@@ -81,37 +84,40 @@ class Sink(ABC):
 class TextSink(Sink):
     """A text format, written to a file of its own or to an open stream (stdout)."""
 
-    def __init__(self, fh: IO[str], *, owns: bool, header: bool = True) -> None:
+    def __init__(self, fh: IO[str], *, owns: bool, header: bool = True, **options: Any) -> None:
         self._fh = fh
         self._owns = owns
         self._header = header
         self._closed = False
+        self.options = options
 
     @classmethod
-    def open(cls, path: Path, name: str) -> Self:
+    def open(cls, path: Path, name: str, **options: Any) -> Self:
         """Start writing ``path`` as UTF-8 text.
 
         Args:
             path: the file to write.
             name: unused (text formats have no message that names the file).
+            **options: the format's per-call options (CSV: ``excel_safe``).
 
         Returns:
             The sink.
         """
-        return cls(open(path, "w", encoding="utf-8", newline=""), owns=True)  # the sink closes it in close()
+        return cls(open(path, "w", encoding="utf-8", newline=""), owns=True, **options)  # closed in close()
 
     @classmethod
-    def to_stream(cls, fh: IO[str], *, header: bool = True) -> Self:
+    def to_stream(cls, fh: IO[str], *, header: bool = True, **options: Any) -> Self:
         """Write to an open stream that stays open (stdout).
 
         Args:
             fh: the stream.
             header: write the header line (formats that have one).
+            **options: the format's per-call options (CSV: ``excel_safe``).
 
         Returns:
             The sink.
         """
-        return cls(fh, owns=False, header=header)
+        return cls(fh, owns=False, header=header, **options)
 
     def write(self, df: pd.DataFrame) -> None:
         """Append one batch; the header (where the format has one) goes before the first only.
@@ -153,7 +159,7 @@ class TextSink(Sink):
 
 
 class CsvSink(TextSink):
-    """CSV: UTF-8, ISO-8601 datetimes, lists and objects as JSON text, no index column."""
+    """CSV: UTF-8, ISO-8601 datetimes, lists and objects as JSON text, no index column; ``excel_safe``: no formula."""
 
     def encode(self, df: pd.DataFrame, fh: IO[str], *, header: bool) -> None:
         """Write one batch as CSV rows.
@@ -166,7 +172,7 @@ class CsvSink(TextSink):
         Returns:
             None.
         """
-        write_csv(textual(df, lists_as_json=True), fh, header=header)
+        write_csv(textual(df, lists_as_json=True), fh, header=header, excel_safe=bool(self.options.get("excel_safe")))
 
     @classmethod
     def batches(cls, path: Path, rows: int) -> Iterator[pd.DataFrame]:
@@ -234,12 +240,13 @@ class ParquetSink(Sink):
         self._closed = False
 
     @classmethod
-    def open(cls, path: Path, name: str) -> Self:
+    def open(cls, path: Path, name: str, **options: Any) -> Self:
         """Start writing ``path`` (the Parquet writer opens it with the first batch, which gives the schema).
 
         Args:
             path: the file to write.
             name: the file as messages call it.
+            **options: none (the format's table entry names no option).
 
         Returns:
             The sink.
@@ -317,19 +324,27 @@ def _settled(schema: pa.Schema) -> pa.Schema:
     return pa.schema(fields, metadata=schema.metadata)
 
 
-def write_csv(df: pd.DataFrame, fh: IO[str], *, header: bool = True) -> None:
+def write_csv(df: pd.DataFrame, fh: IO[str], *, header: bool = True, excel_safe: bool = False) -> None:
     """Write a frame as CSV, records ending in LF, every field holding CR, LF, a quote or a comma quoted (RFC 4180).
 
     Args:
         df: the frame (as ``textual`` leaves it: datetimes and lists already text).
         fh: where to write.
         header: write the header line first.
+        excel_safe: neutralise text cells (and column names) a spreadsheet would run as a formula (see
+            ``excel_safe``); numbers stay as they are.
 
     Returns:
         None.
     """
+    if excel_safe:
+        df = neutralised(df)
     for start in range(0, max(len(df), 1), CSV_CHUNK_ROWS):
-        fh.write(_csv_chunk(df.iloc[start : start + CSV_CHUNK_ROWS], header=header and start == 0))
+        text = _csv_chunk(df.iloc[start : start + CSV_CHUNK_ROWS], header=header and start == 0)
+        # In pieces, as a stream is written: one huge write to a pipe whose reader left (`| head`) can end
+        # short without an error, where the next small write raises BrokenPipeError (exit 141).
+        for at in range(0, len(text), _WRITE_CHARS):
+            fh.write(text[at : at + _WRITE_CHARS])
 
 
 def _csv_chunk(df: pd.DataFrame, *, header: bool) -> str:
@@ -342,6 +357,39 @@ def _csv_chunk(df: pd.DataFrame, *, header: bool) -> str:
     # the only CRs left outside quotes, are then written back as LF.
     text = df.to_csv(index=False, header=header, lineterminator="\r\n")
     return _FIELD_OR_END.sub(lambda m: m.group(1) or "\n", text)
+
+
+def neutralised(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells and column names a spreadsheet would take for a formula begin with ``'``.
+
+    OWASP's rule for CSV injection: a cell beginning with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading
+    ``'``. Only text is changed: numbers (``-5`` in a numeric column) are not formulas, and neither is text that is
+    a plain number (``-12.5``, ``+3``: registry decimals are text), which a spreadsheet reads as that number.
+
+    Args:
+        df: the frame as ``textual`` leaves it.
+
+    Returns:
+        The copy.
+    """
+    out = df.copy()
+    out.columns = [_defused(c) for c in out.columns]
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        if col.dtype == object or isinstance(col.dtype, pd.StringDtype):
+            out.isetitem(i, col.map(_defused, na_action="ignore").to_numpy(dtype=object))
+    return out
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _defused(value: Any) -> Any:
+    """``'`` before text that starts like a formula (and is not a plain number); anything else as it is."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def textual(df: pd.DataFrame, *, lists_as_json: bool) -> pd.DataFrame:
