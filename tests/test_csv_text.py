@@ -135,9 +135,9 @@ def test_excel_safe_neutralises_text_cells_only(tmp_path):
     df = pd.DataFrame(
         {
             "name": [*FORMULAS, "plain", "-12.5", "+3", "a=b", None],
-            "amount": [-5, 3, -1, 0, 2, 7, 9, -100, 4, 8, 1],
-            "ratio": [-0.5, 1.5, None, 2.0, 0.0, -3.25, 1.0, 2.0, 3.0, 4.0, 5.0],
-            "=header": ["x"] * 11,
+            "amount": [-5, 3, -1, 0, 2, 7, 9, -100, 4, 8, 1, 6],
+            "ratio": [-0.5, 1.5, None, 2.0, 0.0, -3.25, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "=header": ["x"] * 12,
         }
     )
     lf.export(df, tmp_path / "safe.csv", excel_safe=True)

@@ -48,6 +48,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--format", choices=formats.snapshot_formats(), default=formats.SNAPSHOT_DEFAULT,
                    help=f"one file per endpoint in this format (default: {formats.SNAPSHOT_DEFAULT})")  # fmt: skip
     p.add_argument("--duckdb", metavar="FILE", help="write the tables into this DuckDB file instead of files")
+    common.add_excel_safe(p)
     common.add_client_options(p)
     common.add_log_options(p)
     p.set_defaults(run=run)
@@ -63,11 +64,11 @@ def run(args: argparse.Namespace) -> int:
     Returns:
         The exit code: the worst endpoint's (0 complete, 1 a check failed, 3 gave up part way, 130 interrupted).
     """
-    preflight(args.output, args.endpoint, args.format, duckdb=args.duckdb)
+    preflight(args.output, args.endpoint, args.format, duckdb=args.duckdb, excel_safe=args.excel_safe)
     with common.make_client(args) as client:
         try:
             manifest = snapshot(client, args.output, args.endpoint, args.format, duckdb=args.duckdb,
-                                progress=common.show_progress(args))  # fmt: skip
+                                progress=common.show_progress(args), excel_safe=args.excel_safe)  # fmt: skip
         except (APIError, KeyboardInterrupt) as exc:
             written: dict[str, Any] | None = getattr(exc, "manifest", None)
             if written is not None:

@@ -47,6 +47,7 @@ def preflight(
     format: str = formats.SNAPSHOT_DEFAULT,  # noqa: A002
     *,
     duckdb: str | os.PathLike[str] | None = None,
+    excel_safe: bool = False,
 ) -> list[Target]:
     """Check what can be checked before the first request: names, format, writer libraries, folders.
 
@@ -55,6 +56,7 @@ def preflight(
         endpoints: target or endpoint names, or None for all.
         format: parquet, csv or jsonl.
         duckdb: the DuckDB file, if any (its folder must exist).
+        excel_safe: the CSV option (refused for other formats and for DuckDB).
 
     Returns:
         The targets to fetch.
@@ -63,6 +65,7 @@ def preflight(
     if format not in choices:
         raise ConfigError(f"Unknown snapshot format {format!r}: use --format {formats.listed(choices)}.")
     formats.get(format).require()
+    (formats.get(format) if duckdb is None else _DUCKDB).chosen({"excel_safe": excel_safe}, str(duckdb or directory))
     if duckdb is not None:
         _DUCKDB.require()
         if not Path(duckdb).parent.is_dir():
@@ -83,6 +86,7 @@ def snapshot(
     *,
     duckdb: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
+    excel_safe: bool = False,
 ) -> dict[str, Any]:
     """Drain every list endpoint (or those named) into ``directory`` and write ``manifest.json`` last.
 
@@ -93,15 +97,16 @@ def snapshot(
         format: parquet, csv or jsonl (one file per endpoint).
         duckdb: write tables into this DuckDB file instead (``CREATE OR REPLACE``, one transaction).
         progress: a bar per endpoint on stderr (default: the client's setting, and only when stderr is a terminal).
+        excel_safe: CSV files for a spreadsheet (``format="csv"`` only): no text cell runs as a formula.
 
     Returns:
         The manifest. When the run gives up, the APIError is raised after the partial files and the manifest are
         written (``err.manifest`` holds it); Ctrl-C likewise re-raises KeyboardInterrupt with ``.manifest``.
     """
-    targets = preflight(directory, endpoints, format, duckdb=duckdb)
+    targets = preflight(directory, endpoints, format, duckdb=duckdb, excel_safe=excel_safe)
     run = _Run(client, Path(directory), format, duckdb, progress)
     for target in targets:
-        run.results[target.name] = TableRun(target)
+        run.results[target.name] = TableRun(target, options={"excel_safe": True} if excel_safe else {})
     try:
         for target in targets:
             run.fetch(run.results[target.name])

@@ -50,6 +50,7 @@ class TableRun:
     seen: set[Any] = field(default_factory=set)  # the keys written (duplicates are dropped by them)
     path: Path | None = None
     fmt: str = SNAPSHOT_DEFAULT
+    options: dict[str, Any] = field(default_factory=dict)  # the writer's per-call options (CSV: excel_safe)
 
     def checks(self) -> list[str]:
         """The checks the fetched data failed (empty when it passed).
@@ -82,7 +83,7 @@ class TableRun:
         self.status = "partial"
         self.path, self.fmt = path, fmt
         source = pagesource.pages(client, self.target.endpoint, self.target.params, progress=progress)
-        self.writer = TableWriter(path, fmt)
+        self.writer = TableWriter(path, fmt, **self.options)
         try:
             self._pages(source)
         except BaseException as exc:
@@ -122,7 +123,7 @@ class TableRun:
             if page.drain_pass != drain_pass:  # the data moved: what the earlier pass wrote is discarded
                 drain_pass = page.drain_pass
                 self.writer.discard()
-                self.writer = TableWriter(self.path, self.fmt)
+                self.writer = TableWriter(self.path, self.fmt, **self.options)
                 seen.clear()
                 self.batch = []
                 self.rows = self.pages = self.duplicates = 0
