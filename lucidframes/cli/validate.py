@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from lucidframes.cli.logs import stderr_stream
 from lucidframes.errors import LucidError
 from lucidframes.io.atomic import atomic_write
-from lucidframes.io.sinks import write_csv
+from lucidframes.io.csv_text import write_csv
 from lucidframes.lucidid import KINDS, MAX_FAILURES, ValidationReport
 from lucidframes.lucidid.cells import for_cli, is_missing, visible
 from lucidframes.lucidid.files import ENGINES, validate_file
