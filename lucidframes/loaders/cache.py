@@ -13,6 +13,11 @@ locks of our own. Records are kept as JSON text, exactly as the API sent them, a
 Every entry is keyed by its *scope* (the base URL, the product's API prefix and the client id: the sandbox,
 production and two brands never mix), the endpoint, its parameters and the id. Credentials are never stored: a
 fixed token is represented by a short SHA-256 digest, which identifies it and cannot be used in its place.
+
+A cache never costs the data it was meant to save: when it cannot be used (a full disk, a lock held past
+``BUSY_TIMEOUT``) it warns once (``CacheWarning``) and the client goes on without it; a damaged file is set aside
+and the cache rebuilt (``cache_file.py``, which also keeps it private). Only a whole, reconciled drain is stored
+and served: not one that ended with unresolved drift, or with rows that do not add up to its count.
 """
 
 from __future__ import annotations
@@ -23,16 +28,20 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lucidframes import config
-from lucidframes.errors import ConfigError
+from lucidframes.errors import CacheWarning, ConfigError
+from lucidframes.loaders.cache_file import Damaged, check_layout, inode, private_file, private_folder, set_aside
 
-__all__ = ["CacheInfo", "DrainEntry", "ResultCache", "parse_max_age", "scope_key"]
+__all__ = ["CacheInfo", "DrainEntry", "ResultCache", "identity_of", "parse_max_age", "reconciled", "scope_key"]
+
+T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's transaction before giving up
@@ -94,6 +103,20 @@ def identity_of(client_id: str | None, token: str | None) -> str:
     return f"token:{digest}"
 
 
+def reconciled(info: Mapping[str, Any]) -> bool:
+    """Whether a drain's account says it is one whole, consistent result (what the cache stores and serves).
+
+    Args:
+        info: the drain's account (``attrs["lucidframes"]``).
+
+    Returns:
+        True when it is complete, its drift (if any) was resolved, and its rows add up to the count announced.
+    """
+    drift = info.get("drift") or {}
+    count = info.get("count")
+    return bool(info.get("complete")) and not drift.get("unresolved") and (count is None or info.get("rows") == count)
+
+
 def _params_key(params: Mapping[str, str]) -> str:
     """The parameters as canonical JSON (sorted keys), so their order never splits an entry."""
     return json.dumps(dict(params), sort_keys=True, separators=(",", ":"))
@@ -134,21 +157,26 @@ class ResultCache:
 
     def __init__(self, folder: str | Path, scopes: Mapping[str, str], *, clock: Any = time.time) -> None:
         self.folder = Path(folder).expanduser()
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"The cache folder {self.folder} cannot be created ({exc}).") from None
+        private_folder(self.folder)
         self.path = self.folder / config.DEFAULT_CACHE_FILE
         self.scopes = dict(scopes)
         self.clock = clock
+        self.off: str | None = None  # why the cache is off for this client (after a failure), or None
         self._lock = threading.Lock()
-        with self._connect(write=True) as db:
-            for statement in _SCHEMA:
-                db.execute(statement)
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        self._inode: int | None = None  # the file the last connection opened (to set aside only that one)
+        self._guard(self._create, None)
 
     def __repr__(self) -> str:
         return f"ResultCache({str(self.path)!r})"
+
+    def _create(self) -> None:
+        """The file (``0600``) and its tables, once it is known to be ours."""
+        private_file(self.path)
+        with self._connect(write=True) as db:
+            check_layout(db, SCHEMA_VERSION)
+            for statement in _SCHEMA:
+                db.execute(statement)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
 
     @contextmanager
     def _connect(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
@@ -156,9 +184,12 @@ class ResultCache:
 
         A writer takes the write lock at once (``BEGIN IMMEDIATE``), so two processes never both read, then both
         try to write and one fails; a reader sees one consistent state (write-ahead log: readers never block).
+        The file is opened, never created, here (``mode=rw``): ``_create`` makes it, private.
         """
         with self._lock:
-            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+            self._inode = inode(self.path)
+            db = sqlite3.connect(self.path.absolute().as_uri() + "?mode=rw", uri=True, timeout=BUSY_TIMEOUT,
+                                 isolation_level=None)  # fmt: skip
             try:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
@@ -171,6 +202,58 @@ class ResultCache:
                 raise
             finally:
                 db.close()
+
+    def _guard(self, work: Callable[[], T], default: T) -> T:
+        """``work()``, or ``default`` once the cache failed: a damaged file is set aside, anything else turns it off.
+
+        Only the cache's own failures are caught (SQLite's, the file system's): an interrupt goes through.
+        """
+        if self.off is not None:
+            return default
+        try:
+            return work()
+        except Damaged as exc:
+            reason = str(exc)
+        except sqlite3.OperationalError as exc:  # locked, full, I/O: the file may be fine, this client goes on
+            self._turn_off(str(exc))
+            return default
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
+            reason = str(exc)
+        except (sqlite3.Error, OSError) as exc:
+            self._turn_off(getattr(exc, "strerror", None) or str(exc))
+            return default
+        self._rebuild(reason)
+        return default
+
+    def _turn_off(self, reason: str) -> None:
+        self.off = reason
+        warnings.warn(
+            f"The result cache {self.path} cannot be used ({reason}); going on without it: results are returned, "
+            "and nothing more is cached by this client (a new Client tries again).",
+            CacheWarning,
+            stacklevel=4,
+        )
+
+    def _rebuild(self, reason: str) -> None:
+        """Set the damaged file aside, say where, and start an empty cache (turned off if even that fails)."""
+        aside = set_aside(self.path, self._inode)
+        warnings.warn(
+            f"The result cache {self.path} was damaged ({reason}): moved aside to {aside} and rebuilt empty "
+            "(only cached results are lost; delete the old file when you no longer need it).",
+            CacheWarning,
+            stacklevel=4,
+        )
+        try:
+            self._create()
+        except (Damaged, sqlite3.Error, OSError) as exc:
+            self._turn_off(str(exc))
+
+    def _checked(self, work: Callable[[], T]) -> T:
+        """``work()`` for an explicit call on the cache (``info``, ``clear``): its failure is a ConfigError."""
+        try:
+            return work()
+        except (Damaged, sqlite3.Error, OSError) as exc:
+            raise ConfigError(f"The result cache {self.path} cannot be used ({exc}).") from None
 
     def _scope(self, product: str) -> str:
         return self.scopes[product]
@@ -194,19 +277,23 @@ class ResultCache:
         """
         wanted = list(dict.fromkeys(ids))
         since = self.clock() - max_age
-        found: dict[str, dict[str, Any]] = {}
         key = (self._scope(product), endpoint, _params_key(params))
-        with self._connect() as db:
-            for start in range(0, len(wanted), 500):  # SQLite's limit on bound variables
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = db.execute(
-                    f"SELECT key, body FROM entries WHERE scope=? AND endpoint=? AND params=? AND kind='id' "
-                    f"AND fetched_at>=? AND key IN ({marks})",
-                    (*key, since, *chunk),
-                )
-                found.update((k, json.loads(body)) for k, body in rows)
-        return found
+
+        def read() -> dict[str, dict[str, Any]]:
+            found: dict[str, dict[str, Any]] = {}
+            with self._connect() as db:
+                for start in range(0, len(wanted), 500):  # SQLite's limit on bound variables
+                    chunk = wanted[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    rows = db.execute(
+                        f"SELECT key, body FROM entries WHERE scope=? AND endpoint=? AND params=? AND kind='id' "
+                        f"AND fetched_at>=? AND key IN ({marks})",
+                        (*key, since, *chunk),
+                    )
+                    found.update((k, json.loads(body)) for k, body in rows)
+            return found
+
+        return self._guard(read, {})
 
     def put_ids(self, product: str, endpoint: str, params: Mapping[str, str], rows: Mapping[str, Any]) -> None:
         """Store look-up rows (id -> row with ``_status``); rows whose status is not worth keeping are skipped."""
@@ -218,23 +305,33 @@ class ResultCache:
             if row.get("_status") in CACHED_STATUSES
         ]
         if values:
-            with self._connect(write=True) as db:
-                db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+            self._guard(lambda: self._write_many(values), None)
+
+    def _write_many(self, values: list[tuple[Any, ...]]) -> None:
+        with self._connect(write=True) as db:
+            db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", values)
 
     # -- drains, whole ------------------------------------------------------------------------------------
 
     def get_drain(self, product: str, endpoint: str, params: Mapping[str, str], max_age: float) -> DrainEntry | None:
-        """The whole drain cached no older than ``max_age`` seconds, or None."""
+        """The whole, reconciled drain cached no older than ``max_age`` seconds, or None."""
         since = self.clock() - max_age
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT fetched_at, body FROM entries WHERE scope=? AND endpoint=? AND params=? AND kind='drain' "
-                "AND key='' AND fetched_at>=?",
-                (self._scope(product), endpoint, _params_key(params), since),
-            ).fetchone()
+        key = (self._scope(product), endpoint, _params_key(params), since)
+
+        def read() -> Any:
+            with self._connect() as db:
+                return db.execute(
+                    "SELECT fetched_at, body FROM entries WHERE scope=? AND endpoint=? AND params=? "
+                    "AND kind='drain' AND key='' AND fetched_at>=?",
+                    key,
+                ).fetchone()
+
+        row = self._guard(read, None)
         if row is None:
             return None
         body = json.loads(row[1])
+        if not reconciled(body["info"]):  # stored by an earlier release, which kept unreconciled drains too
+            return None
         return DrainEntry(body["records"], body["info"], float(row[0]))
 
     def put_drain(
@@ -245,13 +342,12 @@ class ResultCache:
         records: list[dict[str, Any]],
         info: Mapping[str, Any],
     ) -> None:
-        """Store a complete drain as one entry (replacing the older one in the same transaction)."""
+        """Store a whole, reconciled drain as one entry (replacing the older one); any other drain is not stored."""
+        if not reconciled(info):
+            return
         body = json.dumps({"records": records, "info": dict(info)}, separators=(",", ":"), default=str)
-        with self._connect(write=True) as db:
-            db.execute(
-                "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, 'drain', '', ?, ?)",
-                (self._scope(product), endpoint, _params_key(params), self.clock(), body),
-            )
+        values = [(self._scope(product), endpoint, _params_key(params), "drain", "", self.clock(), body)]
+        self._guard(lambda: self._write_many(values), None)
 
     # -- housekeeping -------------------------------------------------------------------------------------
 
@@ -268,8 +364,12 @@ class ResultCache:
         marks = ",".join("?" * len(scopes))
         where = f"scope IN ({marks})" + (" AND endpoint=?" if name is not None else "")
         args = (*scopes, name) if name is not None else tuple(scopes)
-        with self._connect(write=True) as db:
-            return int(db.execute(f"DELETE FROM entries WHERE {where}", args).rowcount)
+
+        def delete() -> int:
+            with self._connect(write=True) as db:
+                return int(db.execute(f"DELETE FROM entries WHERE {where}", args).rowcount)
+
+        return self._checked(delete)
 
     def info(self) -> CacheInfo:
         """What the cache holds for this client (per endpoint), and the size of the whole file.
@@ -279,17 +379,22 @@ class ResultCache:
         """
         scopes = sorted(set(self.scopes.values()))
         marks = ",".join("?" * len(scopes))
-        with self._connect() as db:
-            rows = db.execute(
-                f"SELECT endpoint, kind, COUNT(*), MIN(fetched_at), MAX(fetched_at) FROM entries "
-                f"WHERE scope IN ({marks}) GROUP BY endpoint, kind",
-                scopes,
-            ).fetchall()
+
+        def read() -> list[Any]:
+            with self._connect() as db:
+                return db.execute(
+                    f"SELECT endpoint, kind, COUNT(*), MIN(fetched_at), MAX(fetched_at) FROM entries "
+                    f"WHERE scope IN ({marks}) GROUP BY endpoint, kind",
+                    scopes,
+                ).fetchall()
+
+        rows = self._checked(read)
         endpoints: dict[str, dict[str, int]] = {}
         times: list[float] = []
         for endpoint, kind, n, oldest, newest in rows:
             counts = endpoints.setdefault(endpoint, {"ids": 0, "drains": 0})
             counts["ids" if kind == "id" else "drains"] += int(n)
             times += [oldest, newest]
-        size = sum(p.stat().st_size for p in self.folder.glob(config.DEFAULT_CACHE_FILE + "*") if p.is_file())
+        files = [self.path, *(Path(f"{self.path}{suffix}") for suffix in ("-wal", "-shm"))]
+        size = sum(p.stat().st_size for p in files if p.is_file())
         return CacheInfo(self.path, size, endpoints, min(times, default=None), max(times, default=None))
