@@ -117,14 +117,15 @@ class Client(Connection):
             pool_size=max(self.workers, 10),
             session=session,
         )
+        # Who asks, where: the cache's entries and the checkpoints are keyed by it (never a secret).
+        who = identity_of(settings.client_id if settings.auth != "token" else None, settings.token)
+        self.scopes = {p: scope_key(self.base_url, prefix, who) for p, prefix in self.transport.prefixes.items()}
         self.cache: ResultCache | None = None
         if cache is not None and cache is not False:
             folder = config.default_cache_dir() if cache is True else cache
             if not isinstance(folder, str | os.PathLike):
                 raise ConfigError(f"cache takes a folder or True (got {type(cache).__name__}).")
-            who = identity_of(settings.client_id if settings.auth != "token" else None, settings.token)
-            scopes = {p: scope_key(self.base_url, prefix, who) for p, prefix in self.transport.prefixes.items()}
-            self.cache = ResultCache(Path(folder), scopes)
+            self.cache = ResultCache(Path(folder), self.scopes)
 
     def __repr__(self) -> str:
         kind = "client credentials" if self.auth.renewable else "fixed token"
@@ -222,6 +223,7 @@ class Client(Connection):
             hooks=(on_wait,) if on_wait is not None else (),
             pages=chosen if ep.list_shape == "paginated" else None,
             keep_rows=keep_rows,
+            scope=self.scopes.get(ep.product, ""),
         )
         return ep, checked, options
 
@@ -307,6 +309,7 @@ class Client(Connection):
             max_age=self._max_age(max_age),
             checkpoint=Path(checkpoint) if checkpoint is not None else None,
             resume=resume,
+            scope=self.scopes.get(ep.product, ""),
         )
         return lookups.lookup(self.transport, ep, list(ids), options, params=checked, cache=self.cache)
 
@@ -349,8 +352,9 @@ class Client(Connection):
         _, unique = lookups.unique_ids(ep, list(ids), validate=validate)
         where = Path(checkpoint) if checkpoint is not None else None
         return plan_lookup(
-            self.transport, ep, unique, checked, workers=n, cache=self.cache, max_age=age, checkpoint=where
-        )
+            self.transport, ep, unique, checked, workers=n, cache=self.cache, max_age=age, checkpoint=where,
+            scope=self.scopes.get(ep.product, ""),
+        )  # fmt: skip
 
     def submit(self, name: str, body: dict[str, Any], *, validate: bool = True, **path_params: Any) -> Any:
         """POST a submission that carries LucidIDs, after checking them locally (nothing is sent if one is bad).

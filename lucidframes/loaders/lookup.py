@@ -41,7 +41,7 @@ from lucidframes.errors import (
 )
 from lucidframes.loaders.cache import ResultCache
 from lucidframes.loaders.frames import to_frame
-from lucidframes.loaders.lookup_state import LookupCheckpoint, LookupState
+from lucidframes.loaders.lookup_state import LookupCheckpoint, LookupState, said_resumed
 from lucidframes.loaders.progress import DrainProgress
 from lucidframes.lucidid import check_ids_before_send
 
@@ -65,6 +65,7 @@ class LookupOptions:
     max_age: float | None = None  # serve cached rows no older than this (seconds); None: the cache is not read
     checkpoint: Path | None = None
     resume: LookupState | None = None
+    scope: str = ""  # the cache's scope (server, API prefix, account): a checkpoint of another is refused
 
 
 def unique_ids(ep: Endpoint, ids: Sequence[str], *, validate: bool) -> tuple[list[str], list[str]]:
@@ -107,6 +108,8 @@ def lookup(
     run.rows.update({i: row for i, row in cached.items() if i not in run.state.rows})
     resumed = sum(1 for i in unique if i in run.state.rows)
     todo = [i for i in unique if i not in run.state.rows and i not in cached]
+    if resumed and run.store is not None and options.resume is None:
+        said_resumed(ep.name, run.store.path, resumed, "ids", len(todo))
     run.go(unique, todo)
     if run.store is not None:
         run.store.remove()
@@ -130,7 +133,9 @@ class _Run:
         self.params = params
         self.options = options
         self.cache = cache
-        self.store = LookupCheckpoint(options.checkpoint, ep.name, params) if options.checkpoint else None
+        self.store = (
+            LookupCheckpoint(options.checkpoint, ep.name, params, options.scope) if options.checkpoint else None
+        )
         resumed = options.resume or (self.store.read() if self.store is not None else None)
         if resumed is not None:
             resumed.check(ep.name, params, "resume=" if options.resume is not None else "The checkpoint")
