@@ -188,3 +188,18 @@ def test_fetch_says_it_resumed(sandbox, monkeypatch, tmp_path, capsys):
     assert main(args) == 0
     err = capsys.readouterr().err
     assert f"{kept} pages taken from it" in err and f"{13 - kept} left" in err
+
+
+def test_no_credential_in_a_drain_checkpoint_of_a_fixed_token(sandbox, recorder, tmp_path):
+    token = sandbox.issue_token()
+    path = tmp_path / "products.ckpt"
+    sandbox.fault(f"{PRODUCTS}?page=3", status=403, times=1)
+    client = make_client(sandbox, recorder, client_id=None, client_secret=None, token=token, workers=1)
+    with pytest.raises(lf.ForbiddenError):
+        client.load("products", checkpoint=path)
+    text = path.read_text(encoding="utf-8")
+    header = json.loads(text.splitlines()[0])
+    assert token not in text and sandbox.client_secret not in text
+    prefix = f"{sandbox.url}/api/v1.5/ as token:"
+    assert header["scope"].startswith(prefix) and len(header["scope"][len(prefix) :]) == 12  # a digest, not it
+    assert client.load("products", checkpoint=path)["uuid"].is_unique  # the same token resumes it
