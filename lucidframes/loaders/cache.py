@@ -28,7 +28,6 @@ import re
 import sqlite3
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,8 +35,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lucidframes import config
-from lucidframes.errors import CacheWarning, ConfigError
-from lucidframes.loaders.cache_file import Damaged, check_layout, inode, private_file, private_folder, set_aside
+from lucidframes.errors import ConfigError
+from lucidframes.loaders.cache_file import (
+    Damaged,
+    check_layout,
+    inode,
+    private_file,
+    private_folder,
+    set_aside,
+    warn_aside,
+    warn_off,
+)
 
 __all__ = ["CacheInfo", "DrainEntry", "ResultCache", "identity_of", "parse_max_age", "reconciled", "scope_key"]
 
@@ -227,22 +235,11 @@ class ResultCache:
 
     def _turn_off(self, reason: str) -> None:
         self.off = reason
-        warnings.warn(
-            f"The result cache {self.path} cannot be used ({reason}); going on without it: results are returned, "
-            "and nothing more is cached by this client (a new Client tries again).",
-            CacheWarning,
-            stacklevel=4,
-        )
+        warn_off(self.path, reason)
 
     def _rebuild(self, reason: str) -> None:
         """Set the damaged file aside, say where, and start an empty cache (turned off if even that fails)."""
-        aside = set_aside(self.path, self._inode)
-        warnings.warn(
-            f"The result cache {self.path} was damaged ({reason}): moved aside to {aside} and rebuilt empty "
-            "(only cached results are lost; delete the old file when you no longer need it).",
-            CacheWarning,
-            stacklevel=4,
-        )
+        warn_aside(self.path, set_aside(self.path, self._inode), reason)
         try:
             self._create()
         except (Damaged, sqlite3.Error, OSError) as exc:

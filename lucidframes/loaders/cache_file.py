@@ -14,11 +14,22 @@ import os
 import sqlite3
 import stat
 import time
+import warnings
 from pathlib import Path
 
-from lucidframes.errors import ConfigError
+from lucidframes.errors import CacheWarning, ConfigError
 
-__all__ = ["COLUMNS", "Damaged", "check_layout", "inode", "private_file", "private_folder", "set_aside"]
+__all__ = [
+    "COLUMNS",
+    "Damaged",
+    "check_layout",
+    "inode",
+    "private_file",
+    "private_folder",
+    "set_aside",
+    "warn_aside",
+    "warn_off",
+]
 
 # The columns of our two tables: a file whose tables have others was not written by this version.
 COLUMNS = {
@@ -119,3 +130,23 @@ def inode(path: Path) -> int | None:
         return path.stat().st_ino
     except OSError:
         return None
+
+
+def warn_off(path: Path, reason: str) -> None:
+    """Say, once per client, that the cache cannot be used and the call goes on without it."""
+    warnings.warn(
+        f"The result cache {path} cannot be used ({reason}); going on without it: results are returned, and "
+        "nothing more is cached by this client (a new Client tries again).",
+        CacheWarning,
+        stacklevel=5,
+    )
+
+
+def warn_aside(path: Path, aside: Path, reason: str) -> None:
+    """Say that a damaged cache file was set aside (and where) and the cache rebuilt empty."""
+    warnings.warn(
+        f"The result cache {path} was damaged ({reason}): moved aside to {aside} and rebuilt empty (only cached "
+        "results are lost; delete the old file when you no longer need it).",
+        CacheWarning,
+        stacklevel=5,
+    )
