@@ -188,11 +188,10 @@ class ResultCache:
 
     @contextmanager
     def _connect(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
-        """A connection for one transaction (committed on success), serialised within this process.
+        """A connection for one transaction (committed on success or Ctrl-C), serialised within this process.
 
         A writer takes the write lock at once (``BEGIN IMMEDIATE``), so two processes never both read, then both
-        try to write and one fails; a reader sees one consistent state (write-ahead log: readers never block).
-        The file is opened, never created, here (``mode=rw``): ``_create`` makes it, private.
+        try to write and one fails; readers never block (write-ahead log). ``mode=rw``: only ``_create`` creates.
         """
         with self._lock:
             self._inode = inode(self.path)
@@ -204,6 +203,10 @@ class ResultCache:
                 db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 yield db
                 db.execute("COMMIT")
+            except KeyboardInterrupt:  # it lands between statements: the rows written are whole, keep them
+                if db.in_transaction:
+                    db.execute("COMMIT")
+                raise
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")

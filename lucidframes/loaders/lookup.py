@@ -141,6 +141,7 @@ class _Run:
             resumed.check(ep.name, params, "resume=" if options.resume is not None else "The checkpoint")
         self.state = resumed or LookupState(ep.name, dict(params))
         self.rows: dict[str, dict[str, Any]] = {}  # served from the cache (not part of the state to resume)
+        self.unsaved: dict[str, dict[str, Any]] = {}  # answers a Ctrl-C may have kept from the file or the cache
         self.stats = WaitStats()
         self.cancel = threading.Event()
         self.wanted: list[str] = []
@@ -187,6 +188,7 @@ class _Run:
         except KeyboardInterrupt:
             self.cancel.set()
             self._drain_in_flight(futures, bar)
+            self._save(self.unsaved)  # the answers the interrupt landed among: the state has them, now the rest
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -238,13 +240,21 @@ class _Run:
         """Record answers: the state, the checkpoint file and the cache, then the bar."""
         if not batch:
             return
-        self.state.rows.update(batch)
-        if self.store is not None:
-            self.store.write(batch)
-        if self.cache is not None:
-            self.cache.put_ids(self.ep.product, self.ep.name, self.params, batch)
+        try:
+            self.state.rows.update(batch)
+            self._save(batch)
+        except KeyboardInterrupt:
+            self.unsaved.update(batch)
+            raise
         for row in batch.values():
             bar.page_done(1 if row["_status"] == "ok" else 0)
+
+    def _save(self, batch: dict[str, dict[str, Any]]) -> None:
+        """Answers into the checkpoint file and the cache (again after a Ctrl-C: a repeated line or row is harmless)."""
+        if batch and self.store is not None:
+            self.store.write(batch)
+        if batch and self.cache is not None:
+            self.cache.put_ids(self.ep.product, self.ep.name, self.params, batch)
 
     def attach(self, err: E) -> E:
         """Give an error every id's row so far (``pending`` where not answered) and the state to resume from."""
