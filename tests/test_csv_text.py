@@ -155,6 +155,9 @@ def test_excel_safe_is_for_csv_only(tmp_path):
     for name in ("x.parquet", "x.jsonl"):
         with pytest.raises(lf.ConfigError, match="excel_safe"):
             lf.export(df, tmp_path / name, excel_safe=True)
+    for odd in ("yes", 1, None, [True]):
+        with pytest.raises(lf.ConfigError, match="excel_safe= takes True or False"):
+            lf.export(df, tmp_path / "x.csv", excel_safe=odd)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -133,6 +133,9 @@ class Format:
         Returns:
             The options that are set. Raises ConfigError naming one this format does not take.
         """
+        odd = next((k for k, v in options.items() if not isinstance(v, bool)), None)
+        if odd is not None:
+            raise ConfigError(f"{odd}= takes True or False (got {type(options[odd]).__name__} {options[odd]!r}).")
         given = {k: v for k, v in options.items() if v}
         for key in given:
             if key not in self.options:
