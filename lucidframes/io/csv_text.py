@@ -16,7 +16,7 @@ import pandas as pd
 __all__ = ["CSV_CHUNK_ROWS", "neutralised", "write_csv"]
 
 CSV_CHUNK_ROWS = 50_000  # rows rendered at a time: memory holds a chunk's text, not the whole file's
-_WRITE_CHARS = 1 << 16
+_WRITE_CHARS = 1 << 13  # a text stream's own chunk: writes reach a pipe as they do from pandas
 # A quoted field, or a record's end: in CSV written with CRLF record ends, a CR outside quotes ends a record.
 _FIELD_OR_END = re.compile(r'("[^"]*(?:""[^"]*)*")|\r\n')
 
@@ -38,8 +38,8 @@ def write_csv(df: pd.DataFrame, fh: IO[str], *, header: bool = True, excel_safe:
         df = neutralised(df)
     for start in range(0, max(len(df), 1), CSV_CHUNK_ROWS):
         text = _csv_chunk(df.iloc[start : start + CSV_CHUNK_ROWS], header=header and start == 0)
-        # In pieces, as a stream is written: one huge write to a pipe whose reader left (`| head`) can end
-        # short without an error, where the next small write raises BrokenPipeError (exit 141).
+        # In a text stream's own 8 KiB pieces, as pandas writes: a large write to a pipe whose reader left
+        # (`| head`) can end short without an error (64 KiB pieces: fetch -o - | head exited 0 in 4 runs of 10).
         for at in range(0, len(text), _WRITE_CHARS):
             fh.write(text[at : at + _WRITE_CHARS])
 
