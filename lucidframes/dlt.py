@@ -11,12 +11,20 @@
 One ``dlt.resource`` per snapshot table (``products``, ``batches``, ``assets_texts`` .. ``assets_files``,
 ``brands``) with ``primary_key`` from the registry and ``write_disposition="merge"``, yielding **pages** (lists of
 the raw records): dlt keeps destinations, schemas and state, lucidframes keeps the API guide's retry table, the
-origin guard and the drift checks. Columns are typed from the registry. When the data moved during a drain, the
-pages of the later pass carry a higher ``_lucid_drain_pass``, and the merge keeps their version of a row.
+origin guard and the drift checks. Columns are typed from the registry.
+
+The destination holds what ``client.load`` returns at the same moment. Only pages the drain has verified are
+yielded: they are spooled to a private temp file (memory holds a page) and handed to dlt once the drain has ended;
+when the data moved during the drain, the earlier pass is dropped unseen (the rows carry their ``_lucid_drain_pass``).
+Rows deleted since the last run are yielded as deletions dlt understands (``_lucid_deleted``, a ``hard_delete``
+column): the keys loaded are kept in the resource's state. A drain that gives up yields nothing, so a failed run
+loads nothing and the destination keeps the last complete load.
 """
 
 from __future__ import annotations
 
+import json
+import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -26,9 +34,10 @@ from lucidframes.errors import ConfigError
 from lucidframes.pipelines import pages as pagesource
 from lucidframes.pipelines.targets import Target, resolve_targets
 
-__all__ = ["DRAIN_PASS_COLUMN", "lucid_source"]
+__all__ = ["DELETED_COLUMN", "DRAIN_PASS_COLUMN", "lucid_source"]
 
 DRAIN_PASS_COLUMN = "_lucid_drain_pass"
+DELETED_COLUMN = "_lucid_deleted"  # True on the row dlt deletes: a key loaded before that the API no longer has
 # The registry's column kinds -> dlt's data types.
 _DLT_TYPES = {
     "string": "text",
@@ -59,13 +68,40 @@ def _columns(target: Target) -> dict[str, dict[str, Any]]:
         for name, kind in ep.columns.items()
     }
     hints[DRAIN_PASS_COLUMN] = {"data_type": "bigint", "nullable": False, "dedup_sort": "desc"}
+    if ep.key is not None:
+        hints[DELETED_COLUMN] = {"data_type": "bool", "nullable": True, "hard_delete": True}
     return hints
 
 
-def _pages(client: Client, target: Target) -> Iterator[list[dict[str, Any]]]:
-    """The pages of one target, each a list of records tagged with its drain pass."""
-    for page in pagesource.pages(client, target.endpoint, target.params):
-        yield [{**row, DRAIN_PASS_COLUMN: page.drain_pass} for row in page.rows]
+def _pages(dlt: Any, client: Client, target: Target) -> Iterator[list[dict[str, Any]]]:
+    """The verified pages of one target (records tagged with their drain pass), then the rows deleted since."""
+    key = get_endpoint(target.endpoint).key
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:  # private, and gone when closed
+        drain_pass = 1
+        for page in pagesource.pages(client, target.endpoint, target.params):
+            if page.drain_pass != drain_pass:  # the data moved: the earlier pass never reaches dlt
+                drain_pass = page.drain_pass
+                spool.seek(0)
+                spool.truncate()
+            spool.write(json.dumps(page.rows) + "\n")  # one line a page: JSON escapes line breaks in text
+        spool.seek(0)
+        keys: set[Any] = set()
+        for line in spool:
+            rows = json.loads(line)
+            if key is not None:
+                keys.update(row.get(key) for row in rows)
+            yield [{**row, DRAIN_PASS_COLUMN: drain_pass} for row in rows]
+    if key is not None:
+        yield from _deleted(dlt.current.resource_state(), key, keys, drain_pass)
+
+
+def _deleted(state: Any, key: str, keys: set[Any], drain_pass: int) -> Iterator[list[dict[str, Any]]]:
+    """Deletions of the keys loaded last time that this drain did not see; the resource's state keeps this one's."""
+    kept = sorted(k for k in keys if isinstance(k, str))
+    gone = sorted(set(state.get("keys") or ()) - set(kept))
+    state["keys"] = kept
+    if gone:
+        yield [{key: k, DELETED_COLUMN: True, DRAIN_PASS_COLUMN: drain_pass} for k in gone]
 
 
 def lucid_source(client: Client | None = None, endpoints: Iterable[str] | None = None) -> Any:
@@ -87,7 +123,7 @@ def lucid_source(client: Client | None = None, endpoints: Iterable[str] | None =
         key = get_endpoint(target.endpoint).key
         resources.append(
             dlt.resource(
-                _pages(client, target),
+                _pages(dlt, client, target),
                 name=target.name,
                 primary_key=key,
                 write_disposition="merge" if key else "append",

@@ -37,6 +37,7 @@
         └── LookupInterrupted           Ctrl-C during a look-up: partial (every id, ``_status`` per id) and resume
 
     UserWarning
+    ├── CacheWarning                    the result cache failed (full disk, locked, damaged): carried on without it
     ├── ConfigWarning                   a setting is ignored (a fixed token beside client credentials)
     ├── DriftWarning                    the data changed during a drain and re-fetching did not settle it
     └── EncodingFallbackWarning         a CSV that is not UTF-8 was read with a fallback encoding (cp1252)
@@ -62,6 +63,7 @@ __all__ = [
     "Attempt",
     "AuthenticationError",
     "BadRequestError",
+    "CacheWarning",
     "ConfigError",
     "ConfigWarning",
     "ConnectError",
@@ -148,6 +150,10 @@ class _Picklable(BaseException):
 
 class LucidError(_Picklable, Exception):
     """Base of every lucidframes error."""
+
+
+class CacheWarning(UserWarning):
+    """The result cache could not be used (a full disk, a lock held too long, a damaged file); the call went on."""
 
 
 class ConfigWarning(UserWarning):

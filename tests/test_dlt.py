@@ -82,3 +82,42 @@ def test_resources_have_the_registry_key_and_merge(client):
     schema = products.compute_table_schema()
     assert schema["columns"]["uuid"]["primary_key"] is True
     assert schema["columns"][DRAIN_PASS_COLUMN]["dedup_sort"] == "desc"
+
+
+# -- issue 18 defect 10: the destination holds what the API holds, not the first pass of a drain that moved --------
+
+
+def test_rows_deleted_during_the_drain_never_reach_the_destination(sandbox, client, dlt_home):
+    sandbox.mutate_after(3, "products", delete=5)  # after page 1 and two more: the first pass holds them
+    db = run(client, dlt_home, ["products"])
+    want = sorted((r["uuid"], r["name"]) for r in sandbox.list_rows("products"))
+    assert len(want) == 1198
+    assert rows(db, "products") == want  # exactly client.load of the same moment
+    loaded = client.load("products")
+    assert sorted(zip(loaded["uuid"], loaded["name"], strict=True)) == want
+
+
+def test_rows_inserted_during_the_drain_are_loaded_once(sandbox, client, dlt_home):
+    sandbox.mutate_after(3, "products", insert=5, position="start")
+    db = run(client, dlt_home, ["products"])
+    assert rows(db, "products") == sorted((r["uuid"], r["name"]) for r in sandbox.list_rows("products"))
+
+
+def test_rows_deleted_between_two_runs_leave_the_destination(sandbox, client, dlt_home):
+    run(client, dlt_home, ["products", "brands"])
+    _, deleted = sandbox.mutate("products", delete=3, position=40)
+    db = run(client, dlt_home, ["products", "brands"])
+    got = rows(db, "products")
+    assert {r["uuid"] for r in deleted}.isdisjoint(u for u, _ in got)
+    assert got == sorted((r["uuid"], r["name"]) for r in sandbox.list_rows("products"))
+    assert len(rows(db, "brands")) == 25
+
+
+def test_a_drain_that_gives_up_loads_nothing(sandbox, client, dlt_home):
+    run(client, dlt_home, ["products"])
+    before = rows(dlt_home / "warehouse.duckdb", "products")
+    sandbox.mutate("products", delete=2)
+    sandbox.fault("/api/v1.5/products/?page=9", status=403, times=None)
+    with pytest.raises(Exception, match=r"403|Forbidden"):
+        run(client, dlt_home, ["products"])
+    assert rows(dlt_home / "warehouse.duckdb", "products") == before  # the last complete load, as it was

@@ -170,6 +170,8 @@ def test_ctrl_c_then_the_printed_line_continues_without_fetching_again(sandbox_f
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()  # a killed child's pipe: closed here (warnings are errors in this suite)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert committed(snap) == before  # products was complete: it did not replace the previous products.parquet
@@ -222,6 +224,8 @@ def test_resume_after_kill_9_continues_from_the_staged_pages(sandbox_factory, tm
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()  # a killed child's pipe: closed here (warnings are errors in this suite)
     assert not (snap / "manifest.json").exists() and not (snap / "products.parquet").exists()
     kept = {json.loads(line)["page"] for line in checkpoint.read_text(encoding="utf-8").splitlines()[1:]}
     sb.set_latency(0)
@@ -298,6 +302,8 @@ def test_resume_never_takes_pages_a_killed_run_checkpointed_from_another_server(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()  # a killed child's pipe: closed here (warnings are errors in this suite)
     other = sandbox_factory(seed=7)
     client = lf.Client(other.url, other.client_id, other.client_secret, progress=False, rate_limits=None)
     with client, pytest.raises(lf.ConfigError, match="holds a run against"):

@@ -149,7 +149,8 @@ def test_a_checkpoint_keeps_whole_pages_and_a_rerun_continues(sandbox_client, tm
     with pytest.raises(lf.ServerError):
         drain(client, checkpoint=ckpt)
     saved = [json.loads(line) for line in ckpt.read_text(encoding="utf-8").splitlines()]
-    assert saved[0] == {"lucidframes_checkpoint": 2, "endpoint": "products", "params": {}}  # the format is unchanged
+    scope = f"{sb.url}/api/v1.5/ as client:{sb.client_id}"  # format 3 (issue 18): the server and account it holds
+    assert saved[0] == {"lucidframes_checkpoint": 3, "endpoint": "products", "params": {}, "scope": scope}
     by_page = {p["page"]: p["results"] for p in saved[1:]}
     assert by_page and all(len(r) == 100 and "name" in r[0] for r in by_page.values())
     before = len(pages_requested(sb))

@@ -23,6 +23,7 @@ __all__ = [
     "EXIT_PIPE",
     "EXIT_USAGE",
     "add_client_options",
+    "add_excel_safe",
     "add_output_options",
     "add_sheet_options",
     "cli_words",
@@ -143,7 +144,7 @@ def add_client_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_output_options(parser: argparse.ArgumentParser, *, default: str | None = "-") -> None:
-    """``-o``, ``--format`` and ``--table``.
+    """``-o``, ``--format``, ``--table`` and ``--excel-safe``.
 
     Args:
         parser: a subcommand's parser.
@@ -158,6 +159,21 @@ def add_output_options(parser: argparse.ArgumentParser, *, default: str | None =
     parser.add_argument("--format", choices=formats.names(),
                         help="output format (default: from the suffix of -o)")  # fmt: skip
     parser.add_argument("--table", metavar="NAME", help="the table of a .duckdb output (default: the endpoint)")
+    add_excel_safe(parser)
+
+
+def add_excel_safe(parser: argparse.ArgumentParser) -> None:
+    """``--excel-safe``: a CSV meant for a spreadsheet, with no cell that runs as a formula.
+
+    Args:
+        parser: a subcommand's parser.
+
+    Returns:
+        None.
+    """
+    parser.add_argument("--excel-safe", action="store_true",
+                        help="CSV for a spreadsheet: a text cell beginning with = + - @ (or tab, CR) gets a leading "
+                             "' so that it never runs as a formula (numbers stay numbers)")  # fmt: skip
 
 
 def parse_pages(text: str) -> range:
@@ -267,6 +283,7 @@ _WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bor pass format=\."), r"or pass --format."),
     (re.compile(r"export\(df, 'out\.duckdb', table='(\w+)'\)"), r"--table \1"),
     (re.compile(r"table= names a DuckDB table"), r"--table names a DuckDB table"),
+    (re.compile(r"\bexcel_safe="), r"--excel-safe"),
 )
 
 

@@ -82,7 +82,7 @@ def preflight(args: argparse.Namespace) -> tuple[Endpoint, str]:
         raise ConfigError(f"{ep.name} takes submissions only: submit it from Python with client.submit.")
     ep.format_path(ep.list_path, dict(args.param))
     fmt = format_for(args.output, args.format)
-    check_writer(args.output, fmt)
+    check_writer(args.output, fmt, excel_safe=args.excel_safe)
     if args.table is not None and formats.get(fmt).batch:
         raise ConfigError(f"--table names a DuckDB table; {args.output} is written as {fmt}.")
     if args.checkpoint is not None:
@@ -130,7 +130,7 @@ def _write(df: pd.DataFrame, args: argparse.Namespace, fmt: str, output: str | N
     target = output or args.output
     named = not formats.get(fmt).batch  # a database of named tables
     table = (args.table or "_".join([args.endpoint, *(v for _, v in args.param)])) if named else None
-    export(df, target, fmt, table=table)
+    export(df, target, fmt, table=table, excel_safe=args.excel_safe)
 
 
 def _write_partial(args: argparse.Namespace, fmt: str, exc: BaseException) -> None:
@@ -143,7 +143,7 @@ def _write_partial(args: argparse.Namespace, fmt: str, exc: BaseException) -> No
         export(partial, args.output, fmt, table=(args.table or args.endpoint) + "_partial")
         path = f"{args.output} (table {(args.table or args.endpoint)}_partial)"
     else:
-        export(partial, path, fmt)
+        export(partial, path, fmt, excel_safe=args.excel_safe)
     exc.partial_file = path  # type: ignore[attr-defined]
 
 

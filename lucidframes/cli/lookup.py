@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     if ep.detail_path is None:
         raise ConfigError(f"{ep.name} has no look-up by id: use lucidframes fetch {ep.name}.")
     fmt = format_for(args.output, args.format)
-    check_writer(args.output, fmt)
+    check_writer(args.output, fmt, excel_safe=args.excel_safe)
     database = not formats.get(fmt).batch  # a database of named tables (DuckDB)
     if args.table is not None and not database:
         raise ConfigError(f"--table names a DuckDB table; {args.output} is written as {fmt}.")
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         if args.plan:
             return print_plan(client, name, ids=ids, log_format=args.log_format, params=params)
         df = client.lookup(name, ids, validate=not args.no_validate, **params)
-    export(df, args.output, fmt, table=(args.table or args.endpoint) if database else None)
+    export(df, args.output, fmt, table=(args.table or args.endpoint) if database else None, excel_safe=args.excel_safe)
     statuses = df.attrs.get("lucidframes", {}).get("statuses", {})
     where = "stdout" if args.output == "-" else args.output
     shown = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))

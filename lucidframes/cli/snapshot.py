@@ -55,6 +55,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="continue the run that stopped (DIR/partial): keep the tables it completed, go on from its "
                    "checkpoint; a full run when there is none")  # fmt: skip
+    common.add_excel_safe(p)
     common.add_client_options(p)
     common.add_log_options(p)
     p.set_defaults(run=run)
@@ -70,11 +71,12 @@ def run(args: argparse.Namespace) -> int:
     Returns:
         The exit code: the worst endpoint's (0 complete, 1 a check failed, 3 gave up part way, 130 interrupted).
     """
-    preflight(args.output, args.endpoint, args.format, duckdb=args.duckdb)
+    preflight(args.output, args.endpoint, args.format, duckdb=args.duckdb, excel_safe=args.excel_safe)
     with common.make_client(args) as client:
         try:
             manifest = snapshot(client, args.output, args.endpoint, args.format, duckdb=args.duckdb,
-                                progress=common.show_progress(args), resume=args.resume)  # fmt: skip
+                                progress=common.show_progress(args), resume=args.resume,
+                                excel_safe=args.excel_safe)  # fmt: skip
         except BaseException as exc:
             return _stopped(exc)
     _report(manifest)

@@ -19,6 +19,7 @@ from lucidframes.cli.common import add_sheet_options
 from lucidframes.cli.logs import stderr_stream
 from lucidframes.errors import LucidError
 from lucidframes.io.atomic import atomic_write
+from lucidframes.io.csv_text import write_csv
 from lucidframes.io.export import export
 from lucidframes.lucidid import KINDS, MAX_FAILURES, REASONS, ValidationReport, validate_lucid_ids
 from lucidframes.lucidid.cells import is_missing
@@ -219,7 +220,7 @@ def _usage(message: str) -> int:
 
 def _write_report(report: ValidationReport, out: str) -> None:
     if out == "-":
-        report.failures.to_csv(sys.stdout, index=False)
+        write_csv(report.failures, sys.stdout)
     elif out.lower().endswith(".json"):
         _write_atomic(Path(out), lambda f: f.write(report.to_json() + "\n"))
     elif out.lower().endswith((".html", ".htm")):
@@ -227,7 +228,7 @@ def _write_report(report: ValidationReport, out: str) -> None:
     elif out.lower().endswith(".xlsx"):
         report.to_excel(out)
     else:  # errors="backslashreplace": a lone surrogate in a cell must not stop the report
-        _write_atomic(Path(out), lambda f: report.failures.to_csv(f, index=False, lineterminator="\n"))
+        _write_atomic(Path(out), lambda f: write_csv(report.failures, f))
     if out != "-":
         print(f"report: {out}", file=stderr_stream("validate_report"))
 

@@ -27,7 +27,7 @@ from lucidframes.endpoints import Endpoint, get_endpoint
 from lucidframes.errors import ConfigError
 from lucidframes.loaders import load as drain
 from lucidframes.loaders import lookup as lookups
-from lucidframes.loaders.cache import ResultCache, identity_of, open_cache, parse_max_age
+from lucidframes.loaders.cache import ResultCache, identity_of, open_cache, parse_max_age, scope_key
 from lucidframes.loaders.job import Job
 from lucidframes.loaders.lookup_state import LookupState
 from lucidframes.loaders.plan import Plan, plan_drain, plan_lookup
@@ -109,8 +109,9 @@ class Client(Connection):
             pool_size=max(self.workers, 10),
             session=session,
         )
-        who = identity_of(settings.client_id if settings.auth != "token" else None, settings.token)
-        self.cache: ResultCache | None = open_cache(cache, self.base_url, self.transport.prefixes, who)
+        who = identity_of(settings.client_id if settings.auth != "token" else None, settings.token)  # never a secret
+        self.scopes = {p: scope_key(self.base_url, prefix, who) for p, prefix in self.transport.prefixes.items()}
+        self.cache: ResultCache | None = open_cache(cache, self.scopes)
 
     def __repr__(self) -> str:
         kind = "client credentials" if self.auth.renewable else "fixed token"
@@ -206,6 +207,7 @@ class Client(Connection):
             hooks=(on_wait,) if on_wait is not None else (),
             pages=chosen if ep.list_shape == "paginated" else None,
             keep_rows=keep_rows,
+            scope=self.scopes.get(ep.product, ""),
         )
         return ep, checked, options
 
@@ -245,8 +247,7 @@ class Client(Connection):
             The DataFrame, with ``df.attrs["lucidframes"]`` describing the drain (a Job with ``background=True``).
         """
         age = self._max_age(max_age)
-        # The options are checked once and the drain built once, inside drain.load (building a PageStream here
-        # only to check them read a checkpoint file twice).
+        # Checked and built once, inside drain.load (a PageStream built here only to check read a checkpoint twice).
         ep, params, options = self._drain(name, page, pages, flatten=flatten, background=background, **kwargs)
         run = functools.partial(drain.load, self.transport, ep, params, options, cache=self.cache, max_age=age)
         return Job(name, run, stop=options.stop, kind="load") if background else run()
@@ -317,6 +318,7 @@ class Client(Connection):
             resume=resume,
             stop=arguments.stop_event(stop, background),
             on_progress=on_progress,
+            scope=self.scopes.get(ep.product, ""),
         )
         run = functools.partial(lookups.lookup, self.transport, ep, ids, options, params=checked, cache=self.cache)
         if background:
@@ -362,8 +364,9 @@ class Client(Connection):
         _, unique = lookups.unique_ids(ep, list(ids), validate=validate)
         where = arguments.checkpoint_path(checkpoint)
         return plan_lookup(
-            self.transport, ep, unique, checked, workers=n, cache=self.cache, max_age=age, checkpoint=where
-        )
+            self.transport, ep, unique, checked, workers=n, cache=self.cache, max_age=age, checkpoint=where,
+            scope=self.scopes.get(ep.product, ""),
+        )  # fmt: skip
 
     def submit(self, name: str, body: dict[str, Any], *, validate: bool = True, **path_params: Any) -> Any:
         """POST a submission that carries LucidIDs, after checking them locally (nothing is sent if one is bad).
@@ -386,8 +389,7 @@ class Client(Connection):
 
     def _workers(self, workers: int | _Unset) -> int:
         """The worker count for a call, checked, with the pool grown to match."""
-        n = self.workers if workers is UNSET else arguments.check_workers(workers)
-        self.transport.ensure_pool(n)
+        self.transport.ensure_pool(n := self.workers if workers is UNSET else arguments.check_workers(workers))
         return n
 
     def _max_age(self, max_age: MaxAge) -> float | None:

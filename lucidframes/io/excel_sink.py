@@ -209,12 +209,13 @@ class ExcelSink(Sink):
         self._closed = False
 
     @classmethod
-    def open(cls, path: Path, name: str) -> Self:
+    def open(cls, path: Path, name: str, **options: Any) -> Self:
         """Start writing ``path`` (the workbook is written at ``close``).
 
         Args:
             path: the file to write.
             name: the file as messages call it; its stem names the sheet.
+            **options: none: the table entry names no option for .xlsx (``Format.chosen`` refuses any first).
 
         Returns:
             The sink.

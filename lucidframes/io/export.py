@@ -27,23 +27,26 @@ __all__ = ["FORMATS", "check_writer", "export", "format_for"]
 FORMATS = formats.names()
 
 
-def check_writer(path: str | os.PathLike[str], fmt: str) -> None:
-    """Check, before anything is fetched, that ``fmt`` can be written to ``path``: library, folder, stdout.
+def check_writer(path: str | os.PathLike[str], fmt: str, *, excel_safe: bool = False) -> None:
+    """Check, before anything is fetched, that ``fmt`` can be written to ``path``: library, folder, stdout, options.
 
     Args:
         path: the destination (``-`` for stdout).
         fmt: the format (from ``format_for``).
+        excel_safe: the CSV option (refused for other formats).
 
     Returns:
         None.
 
     Raises:
-        ConfigError: the writer's library is missing, the folder does not exist, the format cannot go to stdout, or
-            a database file cannot be opened for writing (another process holds its lock, it is not one).
+        ConfigError: the writer's library is missing, the folder does not exist, the format cannot go to stdout,
+            it does not take the option, or a database file cannot be opened for writing (another process holds its
+            lock, it is not one).
     """
     entry = formats.get(fmt)
     if not entry.stdout and str(path) == "-":
         raise ConfigError(f"{entry.label} cannot go to stdout: name a file.")
+    entry.chosen({"excel_safe": excel_safe}, str(path))
     entry.require()
     if str(path) != "-":
         check_folder(path)
@@ -68,6 +71,7 @@ def export(
     format: str | None = None,  # noqa: A002
     *,
     table: str | None = None,
+    excel_safe: bool = False,
 ) -> Path | None:
     """Write a DataFrame as CSV, Parquet or JSON Lines (atomically), or as a table of a DuckDB file.
 
@@ -76,13 +80,17 @@ def export(
         path: the file to write, or ``-`` for stdout (CSV or JSON Lines).
         format: csv, parquet, jsonl or duckdb; from the suffix when omitted.
         table: the DuckDB table (default: the endpoint the frame was loaded from).
+        excel_safe: CSV for a spreadsheet: a text cell beginning with ``=``, ``+``, ``-``, ``@``, tab or CR gets a
+            leading ``'`` so that it is never run as a formula (numbers stay numbers). Off by default: a plain CSV
+            reads back exactly.
 
     Returns:
         The path written (None for stdout).
     """
     _check_arguments(df, path, format, table)
     fmt = format_for(path, format)
-    check_writer(path, fmt)
+    check_writer(path, fmt, excel_safe=excel_safe)
+    options = {"excel_safe": True} if excel_safe else {}
     entry = formats.get(fmt)
     if not entry.batch:
         entry.open_database(path).write(table or _default_table(df), df)
@@ -90,9 +98,9 @@ def export(
     if table is not None:
         raise ConfigError(f"table= names a DuckDB table; {str(path)!r} is a {fmt} file.")
     if str(path) == "-":
-        write_text(df, fmt, sys.stdout)
+        write_text(df, fmt, sys.stdout, **options)
         return None
-    with TableWriter(path, fmt) as writer:
+    with TableWriter(path, fmt, **options) as writer:
         writer.write(df)
     return Path(path)
 

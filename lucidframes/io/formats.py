@@ -24,6 +24,10 @@ Adding a format (``.xlsx`` was added this way: ``excel.py`` reads, ``excel_sink.
    CLI's choices and the Explorer's options; a batch format adds one line to its ``IDS_READ_BACK`` (how its own
    reader gives ids back).
 
+A writer's per-call options (CSV's ``excel_safe``: no cell a spreadsheet runs as a formula) are named in the
+entry's ``options``; ``TableWriter``, ``export`` and ``to_stream`` pass them to the sink, and an option the format
+does not take is a ConfigError naming the formats that do, before anything is written.
+
 Not covered by the table: ``validate_file``'s lazy engines (``lucidid/files.py``, polars and DuckDB) scan CSV and
 Parquet only; a workbook is read whole by ``read_table`` and then handed to the chosen engine (decided there).
 """
@@ -32,11 +36,11 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import IO, Literal, Protocol
+from typing import IO, Any, Literal, Protocol
 
 import pandas as pd
 
@@ -95,6 +99,7 @@ class Format:
     module: str | None = None  # the module that extra provides
     explorer: bool = False  # offered by the notebook Explorer's Export (files an analyst opens)
     read_suffixes: tuple[str, ...] = ()  # more suffixes its reader reads, never written (.xlsm, .xls, .ods)
+    options: tuple[str, ...] = ()  # per-call options its writer takes (CSV: excel_safe)
 
     def __post_init__(self) -> None:
         batch = issubclass(self.writer, Sink)
@@ -130,12 +135,33 @@ class Format:
                 f"{self.label} output needs {self.module}: pip install 'lucidframes[{self.extra}]'."
             ) from None
 
-    def open_sink(self, path: Path, name: str) -> Sink:
+    def chosen(self, options: Mapping[str, Any], where: str) -> dict[str, Any]:
+        """The per-call options that are set (true), once known to be ones this format's writer takes.
+
+        Args:
+            options: the options as the caller gave them (``{"excel_safe": False}`` is no option).
+            where: the destination, for the message.
+
+        Returns:
+            The options that are set. Raises ConfigError naming one this format does not take.
+        """
+        odd = next((k for k, v in options.items() if not isinstance(v, bool)), None)
+        if odd is not None:
+            raise ConfigError(f"{odd}= takes True or False (got {type(options[odd]).__name__} {options[odd]!r}).")
+        given = {k: v for k, v in options.items() if v}
+        for key in given:
+            if key not in self.options:
+                takes = listed([f.label for f in TABLE if key in f.options])
+                raise ConfigError(f"{key}= applies to {takes} files: {where} is written as {self.label}.")
+        return given
+
+    def open_sink(self, path: Path, name: str, **options: Any) -> Sink:
         """A sink writing ``path`` (a batch format), its extra checked first.
 
         Args:
             path: the file to write (a temp file).
             name: the file as messages call it.
+            **options: per-call options of the writer (CSV: ``excel_safe``).
 
         Returns:
             The open sink.
@@ -143,21 +169,22 @@ class Format:
         self.require()
         if not issubclass(self.writer, Sink):
             raise ConfigError(f"{self.label} is not written batch by batch into a file of its own.")
-        return self.writer.open(path, name)
+        return self.writer.open(path, name, **self.chosen(options, name))
 
-    def to_stream(self, fh: IO[str], *, header: bool = True) -> TextSink:
+    def to_stream(self, fh: IO[str], *, header: bool = True, **options: Any) -> TextSink:
         """A sink writing to an open text stream that stays open (stdout).
 
         Args:
             fh: the stream.
             header: write the header line (formats that have one).
+            **options: per-call options of the writer (CSV: ``excel_safe``).
 
         Returns:
             The sink.
         """
         if not self.stdout or not issubclass(self.writer, TextSink):
             raise ConfigError(f"{self.label} cannot go to stdout: name a file.")
-        return self.writer.to_stream(fh, header=header)
+        return self.writer.to_stream(fh, header=header, **self.chosen(options, "stdout"))
 
     def open_database(self, path: str | os.PathLike[str]) -> DuckDBFile:
         """The tables of a database file (the format's extra imported, or a ConfigError naming it).
@@ -191,7 +218,9 @@ class Format:
 # THE table. Its order is the order of every list shown to people (choices, messages, the Explorer's dropdown);
 # the first format that can go to stdout is what ``-`` means.
 TABLE: tuple[Format, ...] = (
-    Format("csv", "CSV", (".csv",), "batch", CsvSink, read_csv_file, stdout=True, explorer=True),
+    Format(
+        "csv", "CSV", (".csv",), "batch", CsvSink, read_csv_file, stdout=True, explorer=True, options=("excel_safe",)
+    ),
     Format("parquet", "Parquet", (".parquet", ".pq"), "batch", ParquetSink, read_parquet_file, explorer=True),
     Format("jsonl", "JSON Lines", (".jsonl", ".ndjson"), "batch", JsonLinesSink, stdout=True),
     Format("duckdb", "DuckDB", (".duckdb", ".ddb"), "database", DuckDBFile, extra="duckdb", module="duckdb"),

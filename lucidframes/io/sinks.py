@@ -3,8 +3,9 @@
 ``io/formats.py`` names them in its table; ``TableWriter`` (write.py) owns the temp file, the rename and the check
 that every batch has the first one's columns, and hands each batch to its sink. CSV is UTF-8 with ISO-8601
 datetimes (UTC, ``+00:00``) and lists or objects as JSON text; JSON Lines writes one object per row; Parquet keeps
-the dtypes and casts every batch to the first one's schema. Each sink also reads back what it wrote, batch by
-batch (what a snapshot's changes are computed from).
+the dtypes and casts every batch to the first one's schema. CSV quotes every field holding CR or LF (a bare CR
+too), and with ``excel_safe=True`` puts ``'`` before text a spreadsheet would run as a formula. Each sink also reads
+back what it wrote, batch by batch (what a snapshot's changes are computed from).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lucidframes.errors import DecodeError
+from lucidframes.io.csv_text import write_csv
 
 __all__ = ["CsvSink", "JsonLinesSink", "ParquetSink", "Sink", "TextSink", "textual"]
 
@@ -29,12 +31,13 @@ class Sink(ABC):
 
     @classmethod
     @abstractmethod
-    def open(cls, path: Path, name: str) -> Self:
+    def open(cls, path: Path, name: str, **options: Any) -> Self:
         """Start writing ``path`` (an empty temp file).
 
         Args:
             path: the file to write.
             name: the file as messages call it (the final name, not the temp file's).
+            **options: the per-call options the format's table entry names (CSV: ``excel_safe``).
 
         Returns:
             The sink.
@@ -76,37 +79,40 @@ class Sink(ABC):
 class TextSink(Sink):
     """A text format, written to a file of its own or to an open stream (stdout)."""
 
-    def __init__(self, fh: IO[str], *, owns: bool, header: bool = True) -> None:
+    def __init__(self, fh: IO[str], *, owns: bool, header: bool = True, **options: Any) -> None:
         self._fh = fh
         self._owns = owns
         self._header = header
         self._closed = False
+        self.options = options
 
     @classmethod
-    def open(cls, path: Path, name: str) -> Self:
+    def open(cls, path: Path, name: str, **options: Any) -> Self:
         """Start writing ``path`` as UTF-8 text.
 
         Args:
             path: the file to write.
             name: unused (text formats have no message that names the file).
+            **options: the format's per-call options (CSV: ``excel_safe``).
 
         Returns:
             The sink.
         """
-        return cls(open(path, "w", encoding="utf-8", newline=""), owns=True)  # the sink closes it in close()
+        return cls(open(path, "w", encoding="utf-8", newline=""), owns=True, **options)  # closed in close()
 
     @classmethod
-    def to_stream(cls, fh: IO[str], *, header: bool = True) -> Self:
+    def to_stream(cls, fh: IO[str], *, header: bool = True, **options: Any) -> Self:
         """Write to an open stream that stays open (stdout).
 
         Args:
             fh: the stream.
             header: write the header line (formats that have one).
+            **options: the format's per-call options (CSV: ``excel_safe``).
 
         Returns:
             The sink.
         """
-        return cls(fh, owns=False, header=header)
+        return cls(fh, owns=False, header=header, **options)
 
     def write(self, df: pd.DataFrame) -> None:
         """Append one batch; the header (where the format has one) goes before the first only.
@@ -148,7 +154,7 @@ class TextSink(Sink):
 
 
 class CsvSink(TextSink):
-    """CSV: UTF-8, ISO-8601 datetimes, lists and objects as JSON text, no index column."""
+    """CSV: UTF-8, ISO-8601 datetimes, lists and objects as JSON text, no index column; ``excel_safe``: no formula."""
 
     def encode(self, df: pd.DataFrame, fh: IO[str], *, header: bool) -> None:
         """Write one batch as CSV rows.
@@ -161,7 +167,7 @@ class CsvSink(TextSink):
         Returns:
             None.
         """
-        textual(df, lists_as_json=True).to_csv(fh, index=False, header=header, lineterminator="\n")
+        write_csv(textual(df, lists_as_json=True), fh, header=header, excel_safe=bool(self.options.get("excel_safe")))
 
     @classmethod
     def batches(cls, path: Path, rows: int) -> Iterator[pd.DataFrame]:
@@ -229,12 +235,13 @@ class ParquetSink(Sink):
         self._closed = False
 
     @classmethod
-    def open(cls, path: Path, name: str) -> Self:
+    def open(cls, path: Path, name: str, **options: Any) -> Self:
         """Start writing ``path`` (the Parquet writer opens it with the first batch, which gives the schema).
 
         Args:
             path: the file to write.
             name: the file as messages call it.
+            **options: none (the format's table entry names no option).
 
         Returns:
             The sink.

@@ -13,7 +13,7 @@ import contextlib
 import hashlib
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pandas as pd
 
@@ -42,7 +42,7 @@ def sha256_of(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def write_text(df: pd.DataFrame, fmt: str, fh: IO[str], *, header: bool = True) -> None:
+def write_text(df: pd.DataFrame, fmt: str, fh: IO[str], *, header: bool = True, **options: Any) -> None:
     """Write a typed frame in a text format (CSV, JSON Lines) to an open text file, which stays open.
 
     Args:
@@ -50,21 +50,27 @@ def write_text(df: pd.DataFrame, fmt: str, fh: IO[str], *, header: bool = True) 
         fmt: a format that can go to stdout (``csv``, ``jsonl``).
         fh: the file (stdout, or a temp file).
         header: write the CSV header line.
+        **options: the format's per-call options (CSV: ``excel_safe``).
 
     Returns:
         None.
     """
-    formats.get(fmt).to_stream(fh, header=header).write(df)
+    formats.get(fmt).to_stream(fh, header=header, **options).write(df)
 
 
 class TableWriter:
-    """One table written batch by batch into a temp file next to ``target``; ``commit`` puts it in place."""
+    """One table written batch by batch into a temp file next to ``target``; ``commit`` puts it in place.
 
-    def __init__(self, target: str | os.PathLike[str], fmt: str) -> None:
+    ``options`` are the format's per-call options (CSV: ``excel_safe=True``); one the format does not take is a
+    ConfigError before anything is written.
+    """
+
+    def __init__(self, target: str | os.PathLike[str], fmt: str, **options: Any) -> None:
         if fmt not in FILE_FORMATS:
             raise ConfigError(f"Unknown file format {fmt!r}: use one of {', '.join(FILE_FORMATS)}.")
         self.format = formats.get(fmt)
         self.format.require()  # a missing extra is said before the temp file exists
+        self.options = self.format.chosen(options, str(target))
         self.target = check_folder(target)
         self.fmt = fmt
         self.rows = 0
@@ -72,7 +78,7 @@ class TableWriter:
         self._closed = False
         self.temp = temp_beside(self.target)
         try:
-            self._sink = self.format.open_sink(self.temp, self.target.name)
+            self._sink = self.format.open_sink(self.temp, self.target.name, **self.options)
         except BaseException:
             self.temp.unlink(missing_ok=True)
             raise

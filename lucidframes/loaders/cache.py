@@ -13,31 +13,55 @@ locks of our own. Records are kept as JSON text, exactly as the API sent them, a
 Every entry is keyed by its *scope* (the base URL, the product's API prefix and the client id: the sandbox,
 production and two brands never mix), the endpoint, its parameters and the id. Credentials are never stored: a
 fixed token is represented by a short SHA-256 digest, which identifies it and cannot be used in its place.
+
+A cache never costs the data it was meant to save: when it cannot be used (a full disk, a lock held past
+``BUSY_TIMEOUT``) it warns once (``CacheWarning``) and the client goes on without it; a damaged file is set aside
+and the cache rebuilt (``cache_file.py``, which also keeps it private). Only a whole, reconciled drain is stored
+and served: not one that ended with unresolved drift, or with rows that do not add up to its count.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lucidframes import config
 from lucidframes.errors import ConfigError
+from lucidframes.loaders.cache_file import (
+    Damaged,
+    check_layout,
+    inode,
+    private_file,
+    private_folder,
+    set_aside,
+    warn_aside,
+    warn_off,
+)
+from lucidframes.loaders.cache_keys import identity_of, parse_max_age, reconciled, scope_key
 
-__all__ = ["CacheInfo", "DrainEntry", "ResultCache", "open_cache", "parse_max_age", "scope_key"]
+__all__ = [
+    "CacheInfo",
+    "DrainEntry",
+    "ResultCache",
+    "identity_of",
+    "open_cache",
+    "parse_max_age",
+    "reconciled",
+    "scope_key",
+]
+
+T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's transaction before giving up
-_UNITS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 # Look-up answers worth keeping: a row's content, or the server's definite word that there is none.
 CACHED_STATUSES = ("ok", "not_found", "forbidden")
 
@@ -49,63 +73,12 @@ _SCHEMA = (
 )
 
 
-def parse_max_age(value: object) -> float | None:
-    """Seconds from ``max_age``: a number of seconds, or text such as ``"90s"``, ``"15m"``, ``"1h"``, ``"7d"``.
-
-    Args:
-        value: what the caller gave (None: do not read the cache).
-
-    Returns:
-        The age in seconds, or None.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ConfigError(f"max_age is seconds or text such as '1h' or '7d' (got {value!r}).")
-    if isinstance(value, int | float):
-        if not value >= 0:
-            raise ConfigError(f"max_age must not be negative (got {value!r}).")
-        try:
-            return float(value)
-        except OverflowError:  # 10**400: no float holds it
-            raise ConfigError(f"max_age is too large ({str(value)[:20]}... seconds): use seconds or '7d'.") from None
-    if isinstance(value, str):
-        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)?\s*", value.lower())
-        if match:
-            return float(match[1]) * _UNITS[match[2] or "s"]
-    raise ConfigError(f"max_age is seconds or text such as '90s', '15m', '1h', '7d' (got {value!r}).")
-
-
-def scope_key(base_url: str, prefix: str, identity: str) -> str:
-    """The scope of a client's entries: base URL, API prefix and who asked (never a secret).
-
-    Args:
-        base_url: the configured origin (``https://host[:port]``).
-        prefix: the product's version prefix (``/api/v1.5/``).
-        identity: the client id, or a digest of a fixed token (see ``identity_of``).
-
-    Returns:
-        The scope text.
-    """
-    return f"{base_url.rstrip('/')}{prefix} as {identity}"
-
-
-def identity_of(client_id: str | None, token: str | None) -> str:
-    """Who the entries belong to: the client id, or ``token:`` and 12 hex digits of the token's SHA-256."""
-    if client_id:
-        return f"client:{client_id}"
-    digest = hashlib.sha256((token or "").encode("utf-8")).hexdigest()[:12]
-    return f"token:{digest}"
-
-
-def open_cache(cache: object, base_url: str, prefixes: Mapping[str, str], identity: str) -> ResultCache | None:
+def open_cache(cache: object, scopes: Mapping[str, str]) -> ResultCache | None:
     """A client's result cache: None when off (None, False), the user cache dir (True), or the folder given.
 
     Args:
         cache: the client's ``cache=`` argument.
-        base_url: the configured origin.
-        prefixes: the version prefix per product (one scope each).
-        identity: who asks (``identity_of``).
+        scopes: the scope per product (``scope_key``: server, prefix, account).
 
     Returns:
         The cache, or None.
@@ -115,7 +88,6 @@ def open_cache(cache: object, base_url: str, prefixes: Mapping[str, str], identi
     folder = config.default_cache_dir() if cache is True else cache
     if not isinstance(folder, str | os.PathLike):
         raise ConfigError(f"cache takes a folder or True (got {type(cache).__name__}).")
-    scopes = {product: scope_key(base_url, prefix, identity) for product, prefix in prefixes.items()}
     return ResultCache(Path(folder), scopes)
 
 
@@ -159,43 +131,95 @@ class ResultCache:
 
     def __init__(self, folder: str | Path, scopes: Mapping[str, str], *, clock: Any = time.time) -> None:
         self.folder = Path(folder).expanduser()
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"The cache folder {self.folder} cannot be created ({exc}).") from None
+        private_folder(self.folder)
         self.path = self.folder / config.DEFAULT_CACHE_FILE
         self.scopes = dict(scopes)
         self.clock = clock
+        self.off: str | None = None  # why the cache is off for this client (after a failure), or None
         self._lock = threading.Lock()
-        with self._connect(write=True) as db:
-            for statement in _SCHEMA:
-                db.execute(statement)
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        self._inode: int | None = None  # the file the last connection opened (to set aside only that one)
+        self._guard(self._create, None)
 
     def __repr__(self) -> str:
         return f"ResultCache({str(self.path)!r})"
 
+    def _create(self) -> None:
+        """The file (``0600``) and its tables, once it is known to be ours."""
+        private_file(self.path)
+        with self._connect(write=True) as db:
+            check_layout(db, SCHEMA_VERSION)
+            for statement in _SCHEMA:
+                db.execute(statement)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+
     @contextmanager
     def _connect(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
-        """A connection for one transaction (committed on success), serialised within this process.
+        """A connection for one transaction (committed on success or Ctrl-C), serialised within this process.
 
         A writer takes the write lock at once (``BEGIN IMMEDIATE``), so two processes never both read, then both
-        try to write and one fails; a reader sees one consistent state (write-ahead log: readers never block).
+        try to write and one fails; readers never block (write-ahead log). ``mode=rw``: only ``_create`` creates.
         """
         with self._lock:
-            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+            self._inode = inode(self.path)
+            db = sqlite3.connect(self.path.absolute().as_uri() + "?mode=rw", uri=True, timeout=BUSY_TIMEOUT,
+                                 isolation_level=None)  # fmt: skip
             try:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 yield db
                 db.execute("COMMIT")
+            except KeyboardInterrupt:  # it lands between statements: the rows written are whole, keep them
+                if db.in_transaction:
+                    db.execute("COMMIT")
+                raise
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
             finally:
                 db.close()
+
+    def _guard(self, work: Callable[[], T], default: T) -> T:
+        """``work()``, or ``default`` once the cache failed: a damaged file is set aside, anything else turns it off.
+
+        Only the cache's own failures are caught (SQLite's, the file system's): an interrupt goes through.
+        """
+        if self.off is not None:
+            return default
+        try:
+            return work()
+        except Damaged as exc:
+            reason = str(exc)
+        except sqlite3.OperationalError as exc:  # locked, full, I/O: the file may be fine, this client goes on
+            self._turn_off(str(exc))
+            return default
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
+            reason = str(exc)
+        except (sqlite3.Error, OSError) as exc:
+            self._turn_off(getattr(exc, "strerror", None) or str(exc))
+            return default
+        self._rebuild(reason)
+        return default
+
+    def _turn_off(self, reason: str) -> None:
+        self.off = reason
+        warn_off(self.path, reason)
+
+    def _rebuild(self, reason: str) -> None:
+        """Set the damaged file aside, say where, and start an empty cache (turned off if even that fails)."""
+        warn_aside(self.path, set_aside(self.path, self._inode), reason)
+        try:
+            self._create()
+        except (Damaged, sqlite3.Error, OSError) as exc:
+            self._turn_off(str(exc))
+
+    def _checked(self, work: Callable[[], T]) -> T:
+        """``work()`` for an explicit call on the cache (``info``, ``clear``): its failure is a ConfigError."""
+        try:
+            return work()
+        except (Damaged, sqlite3.Error, OSError) as exc:
+            raise ConfigError(f"The result cache {self.path} cannot be used ({exc}).") from None
 
     def _scope(self, product: str) -> str:
         return self.scopes[product]
@@ -219,19 +243,23 @@ class ResultCache:
         """
         wanted = list(dict.fromkeys(ids))
         since = self.clock() - max_age
-        found: dict[str, dict[str, Any]] = {}
         key = (self._scope(product), endpoint, _params_key(params))
-        with self._connect() as db:
-            for start in range(0, len(wanted), 500):  # SQLite's limit on bound variables
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = db.execute(
-                    f"SELECT key, body FROM entries WHERE scope=? AND endpoint=? AND params=? AND kind='id' "
-                    f"AND fetched_at>=? AND key IN ({marks})",
-                    (*key, since, *chunk),
-                )
-                found.update((k, json.loads(body)) for k, body in rows)
-        return found
+
+        def read() -> dict[str, dict[str, Any]]:
+            found: dict[str, dict[str, Any]] = {}
+            with self._connect() as db:
+                for start in range(0, len(wanted), 500):  # SQLite's limit on bound variables
+                    chunk = wanted[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    rows = db.execute(
+                        f"SELECT key, body FROM entries WHERE scope=? AND endpoint=? AND params=? AND kind='id' "
+                        f"AND fetched_at>=? AND key IN ({marks})",
+                        (*key, since, *chunk),
+                    )
+                    found.update((k, json.loads(body)) for k, body in rows)
+            return found
+
+        return self._guard(read, {})
 
     def put_ids(self, product: str, endpoint: str, params: Mapping[str, str], rows: Mapping[str, Any]) -> None:
         """Store look-up rows (id -> row with ``_status``); rows whose status is not worth keeping are skipped."""
@@ -243,23 +271,33 @@ class ResultCache:
             if row.get("_status") in CACHED_STATUSES
         ]
         if values:
-            with self._connect(write=True) as db:
-                db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+            self._guard(lambda: self._write_many(values), None)
+
+    def _write_many(self, values: list[tuple[Any, ...]]) -> None:
+        with self._connect(write=True) as db:
+            db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", values)
 
     # -- drains, whole ------------------------------------------------------------------------------------
 
     def get_drain(self, product: str, endpoint: str, params: Mapping[str, str], max_age: float) -> DrainEntry | None:
-        """The whole drain cached no older than ``max_age`` seconds, or None."""
+        """The whole, reconciled drain cached no older than ``max_age`` seconds, or None."""
         since = self.clock() - max_age
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT fetched_at, body FROM entries WHERE scope=? AND endpoint=? AND params=? AND kind='drain' "
-                "AND key='' AND fetched_at>=?",
-                (self._scope(product), endpoint, _params_key(params), since),
-            ).fetchone()
+        key = (self._scope(product), endpoint, _params_key(params), since)
+
+        def read() -> Any:
+            with self._connect() as db:
+                return db.execute(
+                    "SELECT fetched_at, body FROM entries WHERE scope=? AND endpoint=? AND params=? "
+                    "AND kind='drain' AND key='' AND fetched_at>=?",
+                    key,
+                ).fetchone()
+
+        row = self._guard(read, None)
         if row is None:
             return None
         body = json.loads(row[1])
+        if not reconciled(body["info"]):  # stored by an earlier release, which kept unreconciled drains too
+            return None
         return DrainEntry(body["records"], body["info"], float(row[0]))
 
     def put_drain(
@@ -270,13 +308,12 @@ class ResultCache:
         records: list[dict[str, Any]],
         info: Mapping[str, Any],
     ) -> None:
-        """Store a complete drain as one entry (replacing the older one in the same transaction)."""
+        """Store a whole, reconciled drain as one entry (replacing the older one); any other drain is not stored."""
+        if not reconciled(info):
+            return
         body = json.dumps({"records": records, "info": dict(info)}, separators=(",", ":"), default=str)
-        with self._connect(write=True) as db:
-            db.execute(
-                "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, 'drain', '', ?, ?)",
-                (self._scope(product), endpoint, _params_key(params), self.clock(), body),
-            )
+        values = [(self._scope(product), endpoint, _params_key(params), "drain", "", self.clock(), body)]
+        self._guard(lambda: self._write_many(values), None)
 
     # -- housekeeping -------------------------------------------------------------------------------------
 
@@ -293,8 +330,12 @@ class ResultCache:
         marks = ",".join("?" * len(scopes))
         where = f"scope IN ({marks})" + (" AND endpoint=?" if name is not None else "")
         args = (*scopes, name) if name is not None else tuple(scopes)
-        with self._connect(write=True) as db:
-            return int(db.execute(f"DELETE FROM entries WHERE {where}", args).rowcount)
+
+        def delete() -> int:
+            with self._connect(write=True) as db:
+                return int(db.execute(f"DELETE FROM entries WHERE {where}", args).rowcount)
+
+        return self._checked(delete)
 
     def info(self) -> CacheInfo:
         """What the cache holds for this client (per endpoint), and the size of the whole file.
@@ -304,17 +345,22 @@ class ResultCache:
         """
         scopes = sorted(set(self.scopes.values()))
         marks = ",".join("?" * len(scopes))
-        with self._connect() as db:
-            rows = db.execute(
-                f"SELECT endpoint, kind, COUNT(*), MIN(fetched_at), MAX(fetched_at) FROM entries "
-                f"WHERE scope IN ({marks}) GROUP BY endpoint, kind",
-                scopes,
-            ).fetchall()
+
+        def read() -> list[Any]:
+            with self._connect() as db:
+                return db.execute(
+                    f"SELECT endpoint, kind, COUNT(*), MIN(fetched_at), MAX(fetched_at) FROM entries "
+                    f"WHERE scope IN ({marks}) GROUP BY endpoint, kind",
+                    scopes,
+                ).fetchall()
+
+        rows = self._checked(read)
         endpoints: dict[str, dict[str, int]] = {}
         times: list[float] = []
         for endpoint, kind, n, oldest, newest in rows:
             counts = endpoints.setdefault(endpoint, {"ids": 0, "drains": 0})
             counts["ids" if kind == "id" else "drains"] += int(n)
             times += [oldest, newest]
-        size = sum(p.stat().st_size for p in self.folder.glob(config.DEFAULT_CACHE_FILE + "*") if p.is_file())
+        files = [self.path, *(Path(f"{self.path}{suffix}") for suffix in ("-wal", "-shm"))]
+        size = sum(p.stat().st_size for p in files if p.is_file())
         return CacheInfo(self.path, size, endpoints, min(times, default=None), max(times, default=None))

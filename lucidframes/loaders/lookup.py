@@ -1,21 +1,20 @@
 """Single-resource endpoints for many ids (``Client.lookup``) and submissions that send LucidIDs (``Client.submit``).
 
-Both guard LucidIDs: they are checked locally before anything is sent (the specification says to validate the
-format before any call), and a bad id raises ``LucidIDValidationError`` listing every bad one, with nothing sent.
-
-A look-up answers one row per id: ``ok``, or the server's definite word about that id (``not_found``,
-``forbidden``, ``error`` for another refusal). It *gives up* when the retry policy does (the server failing, the
-network gone, 429s beyond the ceiling, a body that is not JSON, credentials refused): then no id after it would fare
-better, so the error is raised with ``.partial`` (every id: the rows so far, ``_status`` "pending" for the rest)
-and ``.resume``; Ctrl-C raises ``LookupInterrupted`` with the same two, after keeping the answers already on their
-way (at most ``INTERRUPT_GRACE`` seconds), and a Stop (``stop=``) ``DrainStopped`` within ``STOP_GRACE`` seconds
-(requests still in flight then are abandoned). Waits are said once for the run (its ``WaitBoard``), the bar counts
-ids, and ``attrs`` carry a timeline of the requests and waits (``lf.run_summary``). With a cache and ``max_age``,
-fresh ids are served from it and only the rest are sent; every answer worth keeping is stored as it arrives.
+Both check LucidIDs locally before anything is sent (as the specification says): ``LucidIDValidationError``. A look-
+up answers one row per id: ``ok``, or the server's word about it (``not_found``, ``forbidden``, ``error``). It
+*gives up* when the retry policy does (the server failing, the network gone, 429s beyond the ceiling, a body that is
+not JSON, credentials refused): then no id after it would fare better, so the error is raised with ``.partial``
+(every id: the rows so far, ``_status`` "pending" for the rest) and ``.resume``; Ctrl-C raises ``LookupInterrupted``
+with the same two, after keeping the answers already on their way (at most ``INTERRUPT_GRACE`` seconds), and a Stop
+(``stop=``) ``DrainStopped`` within ``STOP_GRACE`` seconds (requests still in flight then are abandoned). Waits are
+said once for the run (its ``WaitBoard``), the bar counts ids, and ``attrs`` carry a timeline of the requests and
+waits (``lf.run_summary``). With a cache and ``max_age``, fresh ids are served from it and only the rest are sent;
+every answer worth keeping is stored as it arrives.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -45,7 +44,7 @@ from lucidframes.errors import (
 from lucidframes.loaders.answers import detail_check
 from lucidframes.loaders.cache import ResultCache
 from lucidframes.loaders.frames import lookup_frame as _frame
-from lucidframes.loaders.lookup_state import LookupCheckpoint, LookupState
+from lucidframes.loaders.lookup_state import LookupCheckpoint, LookupState, said_resumed
 from lucidframes.loaders.plan import schedule
 from lucidframes.loaders.progress import DrainProgress, ProgressCallback
 from lucidframes.loaders.timeline import Timeline
@@ -73,6 +72,7 @@ class LookupOptions:
     resume: LookupState | None = None
     stop: threading.Event | None = None  # set: stop within STOP_GRACE, raising DrainStopped with what was fetched
     on_progress: ProgressCallback | None = None
+    scope: str = ""  # the cache's scope (server, API prefix, account): a checkpoint of another is refused
 
 
 def unique_ids(ep: Endpoint, ids: Sequence[str], *, validate: bool) -> tuple[list[str], list[str]]:
@@ -117,6 +117,8 @@ def lookup(
     run.rows.update({i: row for i, row in cached.items() if i not in run.state.rows})
     resumed = sum(1 for i in unique if i in run.state.rows)
     todo = [i for i in unique if i not in run.state.rows and i not in cached]
+    if resumed and run.store is not None and options.resume is None:
+        said_resumed(ep.name, run.store.path, resumed, "ids", len(todo))
     run.go(unique, todo)
     if run.store is not None:
         run.store.remove()
@@ -140,12 +142,15 @@ class _Run:
         self.params = params
         self.options = options
         self.cache = cache
-        self.store = LookupCheckpoint(options.checkpoint, ep.name, params) if options.checkpoint else None
+        self.store = (
+            LookupCheckpoint(options.checkpoint, ep.name, params, options.scope) if options.checkpoint else None
+        )
         resumed = options.resume or (self.store.read() if self.store is not None else None)
         if resumed is not None:
             resumed.check(ep.name, params, "resume=" if options.resume is not None else "The checkpoint")
         self.state = resumed or LookupState(ep.name, dict(params))
         self.rows: dict[str, dict[str, Any]] = {}  # served from the cache (not part of the state to resume)
+        self.unsaved: dict[str, dict[str, Any]] = {}  # answers a Ctrl-C may have kept from the file or the cache
         self.stats = WaitStats()
         self.board = WaitBoard()  # says each wait once for the run, however many workers wait on it
         self.timeline = Timeline(unit="id")
@@ -214,6 +219,7 @@ class _Run:
             self.cancel.set()
             self.board.close()
             self._drain_in_flight(futures, bar, config.INTERRUPT_GRACE)
+            self._save(self.unsaved)  # the answers the interrupt landed among: the state has them, now the rest
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -263,23 +269,28 @@ class _Run:
     def _drain_in_flight(self, futures: dict[Future[dict[str, Any]], str], bar: DrainProgress, grace: float) -> None:
         """Keep the answers of requests already sent, waiting at most ``grace`` seconds (a second Ctrl-C: none);
         the requests still in flight then are abandoned (their answers are not waited for)."""
-        try:
-            done, _ = wait(futures, timeout=grace)
-            self._collect(done, futures, bar)
-        except KeyboardInterrupt:
-            pass
+        with contextlib.suppress(KeyboardInterrupt):
+            self._collect(wait(futures, timeout=grace)[0], futures, bar)
 
     def _keep(self, batch: dict[str, dict[str, Any]], bar: DrainProgress) -> None:
         """Record answers: the state, the checkpoint file and the cache, then the bar."""
         if not batch:
             return
-        self.state.rows.update(batch)
-        if self.store is not None:
-            self.store.write(batch)
-        if self.cache is not None:
-            self.cache.put_ids(self.ep.product, self.ep.name, self.params, batch)
+        try:
+            self.state.rows.update(batch)
+            self._save(batch)
+        except KeyboardInterrupt:
+            self.unsaved.update(batch)
+            raise
         for row in batch.values():
             bar.page_done(1 if row["_status"] == "ok" else 0)
+
+    def _save(self, batch: dict[str, dict[str, Any]]) -> None:
+        """Answers into the checkpoint file and the cache (again after a Ctrl-C: a repeated line or row is harmless)."""
+        if batch and self.store is not None:
+            self.store.write(batch)
+        if batch and self.cache is not None:
+            self.cache.put_ids(self.ep.product, self.ep.name, self.params, batch)
 
     def partial(self) -> pd.DataFrame:
         """Every id's row so far (``pending`` where not answered), as the look-up's frame."""

@@ -238,6 +238,7 @@ def plan_lookup(
     cache: ResultCache | None = None,
     max_age: float | None = None,
     checkpoint: Path | None = None,
+    scope: str = "",
 ) -> Plan:
     """The plan of ``lookup(ep, ids, **params)``: nothing is sent.
 
@@ -250,6 +251,7 @@ def plan_lookup(
         cache: the client's result cache.
         max_age: as the look-up would be given it.
         checkpoint: as the look-up would be given it (ids it holds are not asked again).
+        scope: the client's scope for the endpoint (a checkpoint of another scope is refused).
 
     Returns:
         The Plan.
@@ -258,7 +260,7 @@ def plan_lookup(
     if cache is not None and max_age is not None:
         done |= set(cache.get_ids(ep.product, ep.name, params, unique, max_age))
     if checkpoint is not None:
-        state = LookupCheckpoint(checkpoint, ep.name, params).read()
+        state = LookupCheckpoint(checkpoint, ep.name, params, scope).read()
         done |= set(state.rows) if state is not None else set()
     todo = sum(1 for i in unique if i not in done)
     seconds, rtt = _estimate(transport, ep, [todo], workers)

@@ -1,9 +1,10 @@
 """Where a drain stands: ``DrainState`` (the pages fetched so far, the ``resume=`` of an error) and ``Checkpoint``
 (the same pages kept in a JSON Lines file, so a re-run continues where one stopped).
 
-A checkpoint's header line names the drain (endpoint and parameters); then one line per page, appended and flushed
-as each page arrives, so a crash loses at most the page being written (a line cut short is fetched again). The file
-is deleted once the drain is complete.
+A checkpoint's header line names the drain (endpoint and parameters) and its scope (server, API prefix, account:
+another's is refused, see ``checkpoint_file``); then one line per page, appended and flushed as each page arrives,
+so a crash loses at most the page being written (a line cut short is fetched again). The file is deleted once the
+drain is complete.
 """
 
 from __future__ import annotations
@@ -18,6 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from lucidframes.errors import ConfigError
+from lucidframes.loaders.checkpoint_file import (
+    Unreadable,
+    header_of,
+    is_count,
+    rows_or_raise,
+    said_resumed,
+    scope_or_raise,
+    unreadable,
+)
 
 __all__ = ["DRIFT_POLICIES", "Checkpoint", "DrainState", "Fetched"]
 
@@ -136,39 +146,51 @@ class DrainState:
         return [r for n in sorted(self.pages) for r in self.pages[n]]
 
 
-VERSION = 2  # 2: `next` is the page number the link named (1 kept the link itself)
+VERSION = 3  # 3: the header names the scope (server, prefix, account); 2: `next` is the page number the link named
+_KIND = "lucidframes_checkpoint"
 
 
 class Checkpoint:
-    """Fetched pages of one drain in a JSON Lines file."""
+    """Fetched pages of one drain in a JSON Lines file, for one scope (see ``checkpoint_file``)."""
 
-    def __init__(self, path: Path, endpoint: str, params: dict[str, str]) -> None:
+    def __init__(self, path: Path, endpoint: str, params: dict[str, str], scope: str = "") -> None:
         self.path = path
         self.endpoint = endpoint
         self.params = params
-        self.header: dict[str, Any] = {"lucidframes_checkpoint": VERSION, "endpoint": endpoint, "params": params}
+        self.header: dict[str, Any] = {_KIND: VERSION, "endpoint": endpoint, "params": params, "scope": scope}
 
     def read(self) -> DrainState | None:
-        """The state saved by an earlier run, or None when there is none."""
+        """The state saved by an earlier run of the same drain and scope, or None when there is none.
+
+        Raises ConfigError for a checkpoint of another drain, scope or format, and for a line that is not a page
+        as written (nothing is sent before). A state taken from the file is said on the ``lucidframes`` logger.
+        """
         if not self.path.exists():
             return None
         state = DrainState(self.endpoint, dict(self.params))
+        number = 1
         try:
             with self.path.open(encoding="utf-8") as fh:
-                header = json.loads(fh.readline())
-                if {k: header.get(k) for k in self.header} != self.header:
+                header = header_of(self.path, fh.readline(), _KIND, "drain")
+                if header.get("endpoint") != self.endpoint or header.get("params") != self.params:
                     raise ConfigError(
                         f"Checkpoint {self.path} belongs to another drain ({header.get('endpoint')!r} "
-                        f"{header.get('params')}, format {header.get('lucidframes_checkpoint')}); delete it or "
-                        "choose another file."
+                        f"{header.get('params')}); delete it or choose another file."
                     )
+                scope_or_raise(self.path, header, _KIND, VERSION, self.header["scope"])
                 for line in fh:
+                    number += 1  # the line the message names
                     if not line.endswith("\n"):
                         break  # a line cut short by a crash: that page is fetched again
-                    page = json.loads(line)
-                    state.add(int(page["page"]), (page["results"], page["count"], page["next"]))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ConfigError(f"Checkpoint {self.path} is not readable ({exc}); delete it to start over.") from None
+                    state.add(*_page(line))
+        except (Unreadable, ValueError) as exc:
+            raise unreadable(self.path, number, str(exc)) from None
+        except OSError as exc:
+            raise ConfigError(f"Checkpoint {self.path} cannot be read ({exc.strerror or exc}).") from None
+        if state.numbers():
+            total = state.total_pages()
+            left = max(total - len(state.numbers()), 0) if total is not None else None
+            said_resumed(self.endpoint, self.path, len(state.numbers()), "pages", left)
         return state
 
     def write(self, number: int, fetched: Fetched) -> None:
@@ -189,3 +211,19 @@ class Checkpoint:
     def remove(self) -> None:
         """Delete the file once the drain is complete."""
         self.path.unlink(missing_ok=True)
+
+
+def _page(line: str) -> tuple[int, Fetched]:
+    """A page line as written: its number, rows, count and next page; Unreadable for anything else."""
+    page = json.loads(line)
+    if not isinstance(page, dict):
+        raise Unreadable("not a page (a JSON object)")
+    number, count, next_page = page.get("page"), page.get("count"), page.get("next")
+    if not is_count(number, 1):
+        raise Unreadable(f"page is {number!r}, not a page number")
+    rows = rows_or_raise(page.get("results"), "results")
+    if count is not None and not is_count(count):
+        raise Unreadable(f"count is {count!r}, not a number of rows")
+    if next_page is not None and not is_count(next_page, 1):
+        raise Unreadable(f"next is {next_page!r}, not a page number")
+    return number, (rows, count, next_page)

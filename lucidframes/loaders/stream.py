@@ -61,6 +61,7 @@ class DrainOptions:
     hooks: tuple[WaitHook, ...] = ()
     pages: tuple[int, ...] | None = None  # only these pages (no reconciliation: a chosen page is not a drain)
     keep_rows: bool = True  # False: a streaming consumer keeps the rows; the state keeps only keys
+    scope: str = ""  # the cache's scope (server, API prefix, account): a checkpoint of another is refused
 
 
 class PageStream:
@@ -77,7 +78,7 @@ class PageStream:
         path = ep.format_path(ep.list_path or "", params)
         self.query = {k: params[k] for k in ep.query}
         self.path = path
-        self.store = Checkpoint(options.checkpoint, ep.name, params) if options.checkpoint is not None else None
+        self.store = Checkpoint(options.checkpoint, ep.name, params, options.scope) if options.checkpoint else None
         self.state = options.resume or (self.store.read() if self.store else None) or DrainState(ep.name, params)
         if self.state.endpoint != ep.name or self.state.params != params:
             from_ = f"{self.state.endpoint!r} {self.state.params}"
@@ -93,14 +94,13 @@ class PageStream:
 
     def _run(self) -> Iterator[Page]:
         total = len(self.options.pages) if self.options.pages else None
-        unit = "page"
         with DrainProgress(
             self.ep.name,
             self.options.progress,
             total=total,
             stats=self.stats,
             board=self.board,
-            unit=unit,
+            unit="page",
             callback=self.options.on_progress,
             schedule=schedule(self.transport, self.ep, self.options.workers),
             partial=self.partial if self.options.keep_rows else None,

@@ -3,7 +3,8 @@
 Engines: ``pandas`` reads the whole file (``read_table``: ids exactly as written); ``polars`` scans it lazily
 (streaming); ``duckdb`` scans it in its own process memory with a memory limit, so files far bigger than memory
 work. ``auto`` takes pandas for files under ``AUTO_LAZY_BYTES``, else DuckDB, else polars, else pandas. CSV cells
-are read as text on every engine (no type guessing) and only empty cells are missing.
+are read as text on every engine (no type guessing) and only empty cells are missing. Columns are named as written
+on every engine, and what polars or DuckDB cannot read is a clear error naming it (``file_columns.py``).
 
 An Excel sheet (at most 1,048,576 rows) is always read whole by ``read_table``, cells as the text Excel shows;
 ``auto`` then checks it on pandas, and ``polars`` or ``duckdb`` get that table (the same report either way).
@@ -24,7 +25,16 @@ from lucidframes.errors import ConfigError, ReadError
 from lucidframes.io.formats import read_format
 from lucidframes.io.read import check_file, read_table, sniff_csv
 from lucidframes.lucidid.api import MAX_FAILURES, validate_lucid_ids
-from lucidframes.lucidid.engine.internal_columns import ROW
+from lucidframes.lucidid.file_columns import (
+    as_written,
+    limits,
+    names_as_written,
+    not_utf8,
+    parquet_on_duckdb,
+    utf8_or_raise,
+    utf8_problem,
+)
+from lucidframes.lucidid.labels import as_labels
 from lucidframes.lucidid.report.report import ValidationReport
 
 __all__ = ["AUTO_LAZY_BYTES", "DUCKDB_MEMORY_LIMIT", "ENGINES", "choose_engine", "scan", "validate_file"]
@@ -83,7 +93,9 @@ def _sheet_on(frame: Any, engine: str) -> tuple[Any, int | None]:
     return native, frame.attrs["source"]["first_row_line"]
 
 
-def scan(file: Path, engine: str, sep: str | None = None, header_row: int = 1) -> tuple[Any, int | None]:
+def scan(
+    file: Path, engine: str, sep: str | None = None, header_row: int = 1, names: list[str] | None = None
+) -> tuple[Any, int | None]:
     """A lazy scan of ``file`` on ``engine`` (polars or duckdb), and the spreadsheet line of row 0 (CSV only).
 
     Args:
@@ -91,6 +103,7 @@ def scan(file: Path, engine: str, sep: str | None = None, header_row: int = 1) -
         engine: polars or duckdb.
         sep: the CSV separator; detected when None.
         header_row: the CSV line of the header (lines above it are skipped).
+        names: the columns as written (``file_columns.names_as_written``), which the scan's are renamed to.
 
     Returns:
         ``(lazy frame, first row line)``. Raises ReadError when the engine cannot read the file.
@@ -100,29 +113,50 @@ def scan(file: Path, engine: str, sep: str | None = None, header_row: int = 1) -
     if not parquet:
         sep, skip = sniff_csv(file, sep)
         skip += header_row - 1
+        utf8_or_raise(file, engine)  # UTF-8 only: said before the scan, with where the first other byte is
+    names = names if names is not None else names_as_written(file, parquet, sep or ",", skip)
     try:
         if engine == "polars":
             import polars as pl
 
             if parquet:
-                return pl.scan_parquet(file), None
-            frame = pl.scan_csv(file, separator=sep or ",", infer_schema=False, skip_rows=skip, encoding="utf8-lossy")
-            return frame, 2 + skip
+                return as_written(pl.scan_parquet(file), engine, names), None
+            frame = pl.scan_csv(file, separator=sep or ",", infer_schema=False, skip_rows=skip, encoding="utf8")
+            return as_written(frame, engine, names), 2 + skip
         import duckdb
 
         con = duckdb.connect(config=_duckdb_config())
         if parquet:
-            # A scan that numbers its rows itself passes them on under ROW: with_row() keeps that numbering.
-            relation = con.sql(
-                f'SELECT * EXCLUDE (file_row_number), file_row_number AS "{ROW}" '
-                "FROM read_parquet($path, file_row_number = true)",
-                params={"path": str(file)},
-            )
-            return relation, None
+            return parquet_on_duckdb(con, file, names), None
         relation = con.read_csv(str(file), header=True, sep=sep or ",", all_varchar=True, skiprows=skip)
-        return relation, 2 + skip
+        return as_written(relation, engine, names), 2 + skip
     except Exception as exc:  # each engine raises its own errors for damaged or unreadable files
-        raise ReadError(f"{file}: {engine} cannot read it ({type(exc).__name__}: {exc})") from exc
+        raise _unreadable(file, engine, parquet, exc) from exc
+
+
+def _names_scanned(file: Path, parquet: bool, sep: str | None, header_row: int = 1) -> list[str]:
+    """The columns as written, as a lazy engine reads the file (UTF-8, the separator and lines ``scan`` finds)."""
+    if parquet:
+        return names_as_written(file, True)
+    found, skip = sniff_csv(file, sep)
+    return names_as_written(file, False, found, skip + header_row - 1)
+
+
+def _names_read(file: Path, frame: Any) -> list[str]:
+    """The columns as written, as ``read_table`` read the file (its separator, lines skipped and encoding)."""
+    source = frame.attrs.get("source") or {}
+    if source.get("format") != "csv":
+        return names_as_written(file, True) if source.get("format") == "parquet" else []
+    skip = int(source.get("first_row_line") or 2) - 2
+    return names_as_written(file, False, source.get("sep") or ",", skip, source.get("encoding") or "utf-8-sig")
+
+
+def _unreadable(file: Path, engine: str, parquet: bool, exc: Exception) -> ReadError:
+    """The ReadError for a file an engine failed on: a CSV that is not UTF-8 says where, anything else the cause."""
+    where = None if parquet else utf8_problem(file)
+    if where is not None:
+        return not_utf8(file, engine, where)
+    return ReadError(f"{file}: {engine} cannot read it ({type(exc).__name__}: {exc})")
 
 
 def validate_file(
@@ -176,19 +210,23 @@ def validate_file(
     )  # fmt: skip
     if chosen == "pandas" or sheet_file or sheet is not None:  # a sheet is read whole, whatever the engine
         frame = read_table(file, sep=sep, sheet=sheet, header_row=header_row)
+        frame = as_written(frame, "pandas", _names_read(file, frame))  # a CSV's columns as written (issue 18)
         if chosen == "pandas":
             return validate_lucid_ids(frame, columns, **options)
         native, first_line = _sheet_on(frame, chosen)
         read_sheet = frame.attrs["source"].get("sheet")
     else:
-        native, first_line = scan(file, chosen, sep, header_row)
+        parquet = read_format(file).name == "parquet"
+        names = _names_scanned(file, parquet, sep, header_row)
+        limits(chosen, names, [*(as_labels(columns) or []), *(as_labels(keep) or [])])
+        native, first_line = scan(file, chosen, sep, header_row, names)
         read_sheet = None
     try:
         report = validate_lucid_ids(native, columns, **options)
     except Exception as exc:  # a lazy scan only reads the file here: its engine's errors mean an unreadable file
         if type(exc).__module__.split(".")[0] not in ("polars", "narwhals", "duckdb", "_duckdb"):
             raise
-        raise ReadError(f"{file}: {chosen} cannot read it ({type(exc).__name__}: {exc})") from exc
+        raise _unreadable(file, chosen, parquet, exc) from exc
     report.source = str(file)
     report.sheet, report.first_row_line = read_sheet, first_line
     if first_line is not None and "line" not in report.failures:

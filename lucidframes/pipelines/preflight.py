@@ -30,6 +30,7 @@ def preflight(
     format: str = formats.SNAPSHOT_DEFAULT,  # noqa: A002
     *,
     duckdb: str | os.PathLike[str] | None = None,
+    excel_safe: bool = False,
 ) -> list[Target]:
     """Check what can be checked before the first request: names, format, writer libraries, folders, DuckDB file.
 
@@ -38,6 +39,7 @@ def preflight(
         endpoints: target or endpoint names, or None for all.
         format: parquet, csv or jsonl.
         duckdb: the DuckDB file, if any (its folder must exist; it must open for writing).
+        excel_safe: the CSV option (refused for other formats and for DuckDB).
 
     Returns:
         The targets to fetch.
@@ -46,6 +48,7 @@ def preflight(
     if format not in choices:
         raise ConfigError(f"Unknown snapshot format {format!r}: use --format {formats.listed(choices)}.")
     formats.get(format).require()
+    (formats.get(format) if duckdb is None else _DUCKDB).chosen({"excel_safe": excel_safe}, str(duckdb or directory))
     targets = resolve_targets([endpoints] if isinstance(endpoints, str) else endpoints)
     folder = Path(directory)
     if not folder.parent.is_dir():

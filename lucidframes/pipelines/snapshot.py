@@ -65,6 +65,7 @@ def snapshot(
     resume: bool = False,
     stop: threading.Event | None = None,
     background: bool = False,
+    excel_safe: bool = False,
 ) -> Any:
     """Drain every list endpoint (or those named) into ``directory``; swap the whole set in only when all are complete.
 
@@ -79,6 +80,7 @@ def snapshot(
             kept, the endpoint it was on goes on from its checkpoint; without one, a full run.
         stop: an Event that stops the run (``DrainStopped``, after the partial output is written).
         background: return an ``lf.Job`` at once (every name checked first); ``job.result()`` is the manifest.
+        excel_safe: CSV files for a spreadsheet (``format="csv"`` only): no text cell runs as a formula.
 
     Returns:
         The manifest (a Job with ``background=True``). When the run stops (it gives up, Ctrl-C, a Stop, any other
@@ -86,14 +88,23 @@ def snapshot(
         holds its manifest (absent when nothing was fetched). The previous snapshot and its manifest are untouched.
     """
     asked = [endpoints] if isinstance(endpoints, str) else None if endpoints is None else list(endpoints)
-    targets = preflight(directory, asked, format, duckdb=duckdb)
+    targets = preflight(directory, asked, format, duckdb=duckdb, excel_safe=excel_safe)
     if not isinstance(background, bool):
         raise ConfigError(f"background takes True or False (got {background!r}).")
     if background:
         stop = stop or threading.Event()
         names = [t.name for t in targets]
         work = functools.partial(
-            snapshot, client, directory, names, format, duckdb=duckdb, progress=False, resume=resume, stop=stop
+            snapshot,
+            client,
+            directory,
+            names,
+            format,
+            duckdb=duckdb,
+            progress=False,
+            resume=resume,
+            stop=stop,
+            excel_safe=excel_safe,
         )
         return Job("snapshot", work, stop=stop, kind="snapshot")
     folder = Path(directory)
@@ -104,6 +115,9 @@ def snapshot(
     try:
         run = _Run(client, folder, format, Path(duckdb) if duckdb is not None else None, targets, asked)
         run.stop = stop
+        run.excel_safe = excel_safe
+        for result in run.results.values():
+            result.options = {"excel_safe": True} if excel_safe else {}
         with before_requests(folder):
             run.prepare(resume, progress)
         return run.go()
@@ -137,6 +151,7 @@ class _Run:
         self.progress = False
         self.request_ids = _RequestIds()
         self.stop: threading.Event | None = None  # the caller's Stop (a background job's)
+        self.excel_safe = False  # CSV for a spreadsheet: the continue line says so too
 
     # -- before the first request ------------------------------------------------------------------------------
 
@@ -327,6 +342,8 @@ class _Run:
             words += ["--duckdb", os.path.abspath(self.duckdb)]
         else:
             words += ["--format", self.fmt]
+        if self.excel_safe:
+            words.append("--excel-safe")
         for name in self.asked or []:
             words += ["--endpoint", name]
         return shlex.join([*words, "--resume"])

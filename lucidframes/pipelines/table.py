@@ -60,6 +60,7 @@ class TableRun:
     notes: list[str] = field(default_factory=list)  # what the manifest should say of it (no change report: why)
     change_report: dict[str, Any] | None = None
     kept: bool = False
+    options: dict[str, Any] = field(default_factory=dict)  # the writer's per-call options (CSV: excel_safe)
 
     def checks(self) -> list[str]:
         """The checks the fetched data failed (empty when it passed).
@@ -105,7 +106,7 @@ class TableRun:
         source = pagesource.pages(
             client, self.target.endpoint, self.target.params, progress=progress, checkpoint=checkpoint, stop=stop
         )
-        self.writer = TableWriter(path, fmt)
+        self.writer = TableWriter(path, fmt, **self.options)
         try:
             self._pages(source)
         except BaseException as exc:
@@ -187,7 +188,7 @@ class TableRun:
             if page.drain_pass != drain_pass:  # the data moved: what the earlier pass wrote is discarded
                 drain_pass = page.drain_pass
                 self.writer.discard()
-                self.writer = TableWriter(self.path, self.fmt)
+                self.writer = TableWriter(self.path, self.fmt, **self.options)
                 seen.clear()
                 self.batch = []
                 self.rows = self.pages = self.duplicates = 0
