@@ -234,7 +234,11 @@ def check_switch_mid_fetch(page, explorer, screenshot: Path) -> None:
     explorer.screenshot(path=str(screenshot.with_name(screenshot.stem + "-after-switch.png")))
 
 
-WAITING = re.compile(r"^3 / (\d+) ids · 3 rows · 429 Too Many Requests · retry 1/5 in (\d+) s$")
+# The 429's pause is said as the server's word ("429 ... retry 1/5 in 29 s") or, once the limiter has taken the
+# pause over for the next request, as "rate limited · next request in 24 s": either is the wait counting down.
+WAITING = re.compile(
+    r"^3 / (\d+) ids · 3 rows · (?:429 Too Many Requests · retry \d/5 in|rate limited · next request in) (\d+) s$"
+)
 
 
 def check_lookup_with_a_wait(explorer, screenshot: Path) -> None:
