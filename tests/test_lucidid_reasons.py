@@ -69,7 +69,7 @@ CASES: dict[str, tuple[list[str | None], dict[str, Any], dict[str, int]]] = {
             "0" + UUID[1:], UUID[:-1] + "l", UUID[:-1] + "I", "zzzzzzzzzzzzzzzzzzzzz0",  # bad_character: 4
             f" {UUID}", f"{UUID_MAX} ", f"\u200b{UUID}", f"{UUID}\t", f"{UUID}\u3000",  # whitespace: 5
         ],
-        {"kind": "uuid"},
+        {"kind": "uuid", "unique": True},  # the column is "id", not "uuid": repeats count only when asked for
         {"missing": 1, "url_wrapped": 3, "whitespace": 5, "wrong_length": 2, "bad_character": 4, "not_decodable": 2,
          "duplicate": 1},
     ),
@@ -81,7 +81,7 @@ CASES: dict[str, tuple[list[str | None], dict[str, Any], dict[str, int]]] = {
             None,  # missing: 1
             UUID,  # duplicate: 1
         ],
-        {"kind": "uuid", "normalize": True},
+        {"kind": "uuid", "normalize": True, "unique": True},
         {"missing": 1, "wrong_length": 2, "not_decodable": 2, "duplicate": 1},
     ),
     "lucid_id_22": (  # a LucidID length of 22: the decode bound of shortuuids applies, case URLs stay case_id
