@@ -1,4 +1,11 @@
-"""Shared fixtures: sandboxes on 127.0.0.1, fresh for each test and stopped after it."""
+"""Shared fixtures: sandboxes on 127.0.0.1, fresh for each test and stopped after it.
+
+The suite runs on pytest-xdist workers (``-n auto`` in pyproject's addopts), so every test may run next to any
+other, in another process, in any order. What keeps that safe: servers bind port 0 (the sandbox's default, JupyterLab
+a free port), files go under ``tmp_path`` (never the repository or a fixed path in /tmp), and session- or
+module-scoped fixtures hold nothing a test changes (they are built once per worker). ``pytest -n0`` runs everything in
+one process.
+"""
 
 from __future__ import annotations
 
