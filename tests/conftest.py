@@ -17,6 +17,28 @@ import pytest
 import lucidframes as lf
 from lucidframes.sandbox import Sandbox, serve
 
+# Tests that share an expensive module fixture, kept on one pytest-xdist worker: node id prefix -> group name.
+# pytest-xdist's xdist_group mark is meant for this, but it groups nothing on pytest 9.2 (pytest-xdist#1386: the mark
+# renames node ids, which pytest 9.2 no longer allows), so --dist loadgroup reads this table instead.
+XDIST_GROUPS = {
+    "tests/test_kernel.py::": "kernel",  # one kernel runs the notebook that its tests read
+}
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """--dist loadgroup, with the groups of XDIST_GROUPS; every other test goes to whichever worker is free."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class Grouped(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            group = next((g for prefix, g in XDIST_GROUPS.items() if nodeid.startswith(prefix)), None)
+            return f"group:{group}" if group else super()._split_scope(nodeid)
+
+    return Grouped(config, log)
+
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:

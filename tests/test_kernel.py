@@ -16,9 +16,7 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-# One kernel runs the notebook (the module fixture below) for every test here: the group keeps them on one
-# pytest-xdist worker (see addopts in pyproject.toml for when that holds; otherwise each worker runs it once).
-pytestmark = [pytest.mark.notebooks, pytest.mark.xdist_group("kernel")]
+pytestmark = pytest.mark.notebooks  # one pytest-xdist worker runs them all: XDIST_GROUPS in conftest.py
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
