@@ -6,7 +6,7 @@ page (a round trip browser -> kernel -> background thread -> browser), and saves
 prints. Skipped, with the reason, when Chromium, Playwright or JupyterLab is missing.
 
     apt-get install -y chromium && pip install jupyterlab playwright    # `playwright install` is not needed
-    python -m pytest -m browser -s tests/browser                      # or: python tests/browser/test_jupyterlab.py
+    python -m pytest -n0 -m browser -s tests/browser                  # or: python tests/browser/test_jupyterlab.py
 
 ``LUCIDFRAMES_SCREENSHOT`` chooses where the screenshot goes (default: the temp dir).
 """

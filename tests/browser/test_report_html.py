@@ -6,7 +6,7 @@ text is left-aligned, that the detail opens without JavaScript, and saves a scre
 Skipped, with the reason, when Chromium or Playwright is missing.
 
     apt-get install -y chromium && pip install playwright     # `playwright install` is not needed
-    python -m pytest -m browser -s tests/browser/test_report_html.py
+    python -m pytest -n0 -m browser -s tests/browser/test_report_html.py
 
 ``LUCIDFRAMES_REPORT_SCREENSHOT`` chooses where the screenshot goes (default: the test's own tmp dir, so that
 parallel runs never write the same file).
