@@ -231,9 +231,8 @@ def test_non_string_columns_of_typed_engines() -> None:
 # ---------------------------------------------------------------------------------------------------- Spark
 
 
-# One test with a subtest per case (each reported on its own), not three parametrized tests: pytest-xdist would
-# spread those over its workers and each worker would start a JVM (xdist_group cannot keep them together on
-# pytest 9.2 with pytest-xdist 3.8: pytest-xdist#1386).
+# One test with a subtest per case (each reported on its own), not three parametrized tests, which pytest-xdist
+# would spread over its workers, each of them starting a JVM.
 def test_spark_counts_and_failures_by_kept_columns(spark: Any, subtests: pytest.Subtests) -> None:
     for case in ["every_reason", "two_columns", "capped"]:
         with subtests.test(case=case):
