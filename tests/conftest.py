@@ -1,4 +1,11 @@
-"""Shared fixtures: sandboxes on 127.0.0.1, fresh for each test and stopped after it."""
+"""Shared fixtures: sandboxes on 127.0.0.1, fresh for each test and stopped after it.
+
+The suite runs on pytest-xdist workers (``-n auto`` in pyproject's addopts), so every test may run next to any
+other, in another process, in any order. What keeps that safe: servers bind port 0 (the sandbox's default, JupyterLab
+a free port), files go under ``tmp_path`` (never the repository or a fixed path in /tmp), and session- or
+module-scoped fixtures hold nothing a test changes (they are built once per worker). ``pytest -n0`` runs everything in
+one process.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,28 @@ import pytest
 
 import lucidframes as lf
 from lucidframes.sandbox import Sandbox, serve
+
+# Tests that share an expensive module fixture, kept on one pytest-xdist worker: node id prefix -> group name.
+# pytest-xdist's xdist_group mark is meant for this, but it groups nothing on pytest 9.2 (pytest-xdist#1386: the mark
+# renames node ids, which pytest 9.2 no longer allows), so --dist loadgroup reads this table instead.
+XDIST_GROUPS = {
+    "tests/test_kernel.py::": "kernel",  # one kernel runs the notebook that its tests read
+}
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """--dist loadgroup, with the groups of XDIST_GROUPS; every other test goes to whichever worker is free."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class Grouped(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            group = next((g for prefix, g in XDIST_GROUPS.items() if nodeid.startswith(prefix)), None)
+            return f"group:{group}" if group else super()._split_scope(nodeid)
+
+    return Grouped(config, log)
 
 
 @pytest.fixture

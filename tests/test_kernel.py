@@ -16,7 +16,7 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-pytestmark = pytest.mark.notebooks
+pytestmark = pytest.mark.notebooks  # one pytest-xdist worker runs them all: XDIST_GROUPS in conftest.py
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -87,9 +87,17 @@ def _need(module: str, extra: str) -> None:
         pytest.skip(f"{module} is not installed (pip install 'lucidframes[{extra}]')")
 
 
+# How fast the JVM runs, not what Spark computes: HotSpot's quick C1 compiler alone (C2's optimising compilations
+# cost more CPU than they save in a run this short) and the serial collector halve the CPU time of the Spark tests.
+SPARK_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
-    """One local[2] SparkSession for every Spark test of the run (starting one takes seconds)."""
+    """One local[2] SparkSession for every Spark test of the run (starting one takes seconds).
+
+    Session-scoped fixtures are per pytest-xdist worker: only one test uses this one, so one worker starts it.
+    """
     _need("pyspark", "spark")
     reason = _java()
     if reason:
@@ -100,8 +108,10 @@ def spark() -> Iterator[Any]:
         SparkSession.builder.master("local[2]")
         .appName("lucidframes-tests")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.extraJavaOptions", SPARK_JAVA_OPTIONS)
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
@@ -221,8 +231,15 @@ def test_non_string_columns_of_typed_engines() -> None:
 # ---------------------------------------------------------------------------------------------------- Spark
 
 
-@pytest.mark.parametrize("case", ["every_reason", "two_columns", "capped"])
-def test_spark_counts_and_failures_by_kept_columns(spark: Any, case: str) -> None:
+# One test with a subtest per case (each reported on its own), not three parametrized tests, which pytest-xdist
+# would spread over its workers, each of them starting a JVM.
+def test_spark_counts_and_failures_by_kept_columns(spark: Any, subtests: pytest.Subtests) -> None:
+    for case in ["every_reason", "two_columns", "capped"]:
+        with subtests.test(case=case):
+            check_on_spark(spark, case)
+
+
+def check_on_spark(spark: Any, case: str) -> None:
     columns, options = CASES[case]
     base = frame_of(columns)
     names = list(columns)

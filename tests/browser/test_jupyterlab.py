@@ -8,7 +8,7 @@ usable, and Stop ends it keeping the ids answered. It saves screenshots (the cou
 whose paths it prints. Skipped, with the reason, when Chromium, Playwright or JupyterLab is missing.
 
     apt-get install -y chromium && pip install jupyterlab playwright    # `playwright install` is not needed
-    python -m pytest -m browser -s tests/browser                      # or: python tests/browser/test_jupyterlab.py
+    python -m pytest -n0 -m browser -s tests/browser                  # or: python tests/browser/test_jupyterlab.py
 
 ``LUCIDFRAMES_SCREENSHOT`` chooses where the screenshot goes (default: the temp dir).
 """

@@ -6,16 +6,16 @@ text is left-aligned, that the detail opens without JavaScript, and saves a scre
 Skipped, with the reason, when Chromium or Playwright is missing.
 
     apt-get install -y chromium && pip install playwright     # `playwright install` is not needed
-    python -m pytest -m browser -s tests/browser/test_report_html.py
+    python -m pytest -n0 -m browser -s tests/browser/test_report_html.py
 
-``LUCIDFRAMES_REPORT_SCREENSHOT`` chooses where the screenshot goes (default: the temp dir).
+``LUCIDFRAMES_REPORT_SCREENSHOT`` chooses where the screenshot goes (default: the test's own tmp dir, so that
+parallel runs never write the same file).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,6 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-DEFAULT_SHOT = Path(tempfile.gettempdir()) / "lucidframes-browser-check" / "validation-report.png"
 
 
 def missing() -> str | None:
@@ -49,7 +48,9 @@ def test_report_renders_offline_in_chromium(tmp_path: Path) -> None:
     report = lf.validate_lucid_ids(lf.read_table(ROOT / "data" / "submission_sheet.csv"), "lucid_id")
     page_file = tmp_path / "report.html"
     report.to_html(page_file)
-    screenshot = Path(os.environ.get("LUCIDFRAMES_REPORT_SCREENSHOT", DEFAULT_SHOT))
+    # The screenshot is the test's artefact: kept under its tmp dir (pytest keeps the last runs), or where asked.
+    default = tmp_path / "screenshots" / "validation-report.png"
+    screenshot = Path(os.environ.get("LUCIDFRAMES_REPORT_SCREENSHOT", default))
     requested: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
