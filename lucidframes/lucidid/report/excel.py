@@ -27,6 +27,7 @@ import pandas as pd
 from lucidframes.io import formats
 from lucidframes.io.atomic import atomic_path
 from lucidframes.io.excel_sink import CellWriter, plain_columns, sheet_title
+from lucidframes.lucidid.report.html import Report as HtmlReport
 
 __all__ = ["write"]
 
@@ -37,44 +38,20 @@ _FILLS = {
 _MAX_WIDTH = 60
 
 
-class Report(Protocol):
-    """What the workbook reads from a ValidationReport."""
+class Report(HtmlReport, Protocol):
+    """What the workbook reads from a ValidationReport: what the HTML view reads, and the sheet's own parts."""
 
-    failures: pd.DataFrame
-    columns: list[Any]
-    kind: str
-    length: int
-    n_rows: int
-    capped: bool
-    engine: str
-    notes: list[str]
-    source: str | None
     sheet: str | None
-    mostly: float | None
     unique: bool
     data: Any
     positions: np.ndarray
     first_row_line: int | None
 
     @property
-    def summary(self) -> pd.DataFrame: ...
-
-    @property
-    def n_failed_cells(self) -> int: ...
-
-    @property
     def n_errors(self) -> int: ...
 
     @property
-    def n_warnings(self) -> int: ...
-
-    @property
-    def n_cells(self) -> int: ...
-
-    @property
     def share_valid(self) -> float: ...
-
-    def level(self, reason: str) -> str: ...
 
     def verdict(self) -> str: ...
 
